@@ -1,0 +1,391 @@
+/**
+ * Shared fixtures and helpers for the Gatehouse journeys.
+ *
+ * Environment (set by the test script that starts the server):
+ * - E2E_BASE_URL  where the server listens (read by playwright.config.ts)
+ * - E2E_DATA_DIR  the server's GATEHOUSE_DATA_DIR; mail lands in `<dir>/mail/*.eml`
+ * - E2E_BIN       the gatehouse binary (default: ../target/debug/gatehouse)
+ * - GATEHOUSE_*   the server's own settings, so the CLI uses the same database
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import {
+  test as base,
+  expect,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from '@playwright/test';
+
+export { expect };
+
+const END2END_DIR = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(END2END_DIR, '..');
+
+// ---------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------
+
+/**
+ * Runs in every page before the app's scripts. It wraps WebAssembly's
+ * instantiate functions: once the app's module is instantiated, the Leptos
+ * loader calls `hydrate()` in the same run of microtasks, so a timeout queued
+ * at that moment fires only after hydration has started and run its
+ * synchronous part. Must stay self-contained: Playwright sends its source.
+ */
+function installHydrationProbe(): void {
+  const w = window as unknown as Record<string, unknown>;
+  if (w.__e2eProbe) return;
+  w.__e2eProbe = true;
+  w.__e2eHydrated = false;
+  const wasm = WebAssembly as unknown as Record<string, unknown>;
+  for (const name of ['instantiateStreaming', 'instantiate']) {
+    const original = wasm[name];
+    if (typeof original !== 'function') continue;
+    wasm[name] = function (this: unknown, ...args: unknown[]): unknown {
+      const result = (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      result.then(
+        () => setTimeout(() => {
+          w.__e2eHydrated = true;
+        }, 0),
+        () => undefined,
+      );
+      return result;
+    };
+  }
+}
+
+export type Fixtures = {
+  /**
+   * Opens another isolated browser context (own cookies; pass
+   * `{ javaScriptEnabled: false }` for a browser without JavaScript).
+   * It gets the configured baseURL and is closed after the test.
+   */
+  newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>;
+};
+
+export const test = base.extend<Fixtures>({
+  context: async ({ context }, use) => {
+    await context.addInitScript(installHydrationProbe);
+    await use(context);
+  },
+  newContext: async ({ browser, baseURL }, use) => {
+    const opened: BrowserContext[] = [];
+    await use(async (options: BrowserContextOptions = {}) => {
+      const context = await browser.newContext({ baseURL, ...options });
+      await context.addInitScript(installHydrationProbe);
+      opened.push(context);
+      return context;
+    });
+    for (const context of opened) await context.close();
+  },
+});
+
+/** A page in a fresh context whose browser has JavaScript switched off. */
+export async function noJsPage(newContext: Fixtures['newContext']): Promise<Page> {
+  const context = await newContext({ javaScriptEnabled: false });
+  return context.newPage();
+}
+
+// ---------------------------------------------------------------------------
+// Hydration
+// ---------------------------------------------------------------------------
+
+/**
+ * Waits until the WASM client has loaded and hydrated the current document.
+ * Call it after every full page load before interacting "with JavaScript".
+ */
+export async function waitForHydration(page: Page, timeout = 20_000): Promise<void> {
+  await page.waitForLoadState('load');
+  try {
+    // The module itself must have arrived.
+    await page.waitForFunction(
+      () =>
+        performance
+          .getEntriesByType('resource')
+          .some((entry) => /\.wasm(\?|$)/.test(entry.name) && (entry as PerformanceResourceTiming).responseEnd > 0),
+      undefined,
+      { timeout },
+    );
+    const probed = await page.evaluate(() => (window as unknown as Record<string, unknown>).__e2eProbe === true);
+    if (probed) {
+      await page.waitForFunction(
+        () => (window as unknown as Record<string, unknown>).__e2eHydrated === true,
+        undefined,
+        { timeout },
+      );
+    }
+  } catch (error) {
+    throw new Error(`The page ${page.url()} did not load and instantiate its WebAssembly client within ${timeout} ms`, {
+      cause: error,
+    });
+  }
+  // Let anything hydration started (resources, lazy chunks) settle.
+  await page.waitForLoadState('networkidle');
+}
+
+/** Navigates to `url` (relative to baseURL) and waits for hydration. */
+export async function gotoHydrated(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await waitForHydration(page);
+}
+
+// ---------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------
+
+function gatehouseBin(): string {
+  const bin = process.env.E2E_BIN;
+  if (!bin) return path.join(REPO_ROOT, 'target', 'debug', 'gatehouse');
+  // A bare name is looked up on PATH; a relative path is relative to where
+  // Playwright was started.
+  return bin.includes('/') ? path.resolve(bin) : bin;
+}
+
+/**
+ * Creates an account with the CLI (`create-admin`), which writes to the same
+ * database as the server because the GATEHOUSE_* variables are inherited.
+ */
+export function createUser(
+  email: string,
+  name: string,
+  password: string,
+  role: 'site_admin' | 'user' = 'site_admin',
+): void {
+  const args = ['create-admin', '--email', email, '--name', name, '--password-stdin'];
+  if (role === 'user') args.push('--role', 'user');
+  try {
+    execFileSync(gatehouseBin(), args, {
+      cwd: REPO_ROOT, // the CLI reads Leptos.toml from the working directory
+      env: process.env,
+      input: `${password}\n`,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+  } catch (error) {
+    const e = error as { stderr?: Buffer; stdout?: Buffer; message: string };
+    throw new Error(
+      `gatehouse ${args.join(' ')} failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
+    );
+  }
+}
+
+function randomToken(bytes = 4): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/** An address no other test (or earlier run) has used. */
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${Date.now()}-${randomToken()}@example.test`;
+}
+
+/**
+ * A long, unusual passphrase that meets the password rules (not common, no
+ * email local part, no site name).
+ */
+export function strongPassword(): string {
+  return `amber otter ${randomToken()} hums under violet bridges`;
+}
+
+/** The same address with its letters in alternating case. */
+export function mixedCase(email: string): string {
+  return [...email].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c.toLowerCase())).join('');
+}
+
+/**
+ * Logs in through the form. With JavaScript (the default) it waits for
+ * hydration first; pass `{ js: false }` for a page whose context has
+ * JavaScript disabled. Does not assert where the browser lands.
+ */
+export async function submitLogin(
+  page: Page,
+  email: string,
+  password: string,
+  { js = true, path: loginPath = '/login' }: { js?: boolean; path?: string } = {},
+): Promise<void> {
+  if (js) {
+    await gotoHydrated(page, loginPath);
+  } else {
+    await page.goto(loginPath);
+  }
+  await page.locator('#login-email').fill(email);
+  await page.locator('#login-password').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+}
+
+/** Logs in and checks that the account page names the user. */
+export async function logIn(
+  page: Page,
+  email: string,
+  password: string,
+  name: string,
+  options: { js?: boolean } = {},
+): Promise<void> {
+  await submitLogin(page, email, password, options);
+  await expect(page).toHaveURL(/\/account(\?.*)?$/);
+  await expect(page.locator('.whoami')).toContainText(name);
+}
+
+// ---------------------------------------------------------------------------
+// Mail (file transport)
+// ---------------------------------------------------------------------------
+
+function mailDir(): string {
+  const dataDir = process.env.E2E_DATA_DIR ?? process.env.GATEHOUSE_DATA_DIR;
+  if (!dataDir) throw new Error('Set E2E_DATA_DIR to the server data folder (its mail goes to <dir>/mail)');
+  return path.join(dataDir, 'mail');
+}
+
+type Entity = { headers: Map<string, string>; body: string };
+
+/** Splits a message or MIME part into unfolded headers (lower-case names) and body. */
+function parseEntity(text: string): Entity {
+  const gap = /\r?\n\r?\n/.exec(text);
+  const head = gap ? text.slice(0, gap.index) : text;
+  const body = gap ? text.slice(gap.index + gap[0].length) : '';
+  const headers = new Map<string, string>();
+  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    if (!headers.has(key)) headers.set(key, decodeEncodedWords(line.slice(colon + 1).trim()));
+  }
+  return { headers, body };
+}
+
+/** RFC 2047 `=?charset?B|Q?…?=` words, enough for subjects. */
+function decodeEncodedWords(value: string): string {
+  return value
+    .replace(/(=\?[^?]+\?[BbQq]\?[^?]*\?=)\s+(?==\?)/g, '$1')
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_all, _charset: string, kind: string, data: string) =>
+      kind.toUpperCase() === 'B'
+        ? Buffer.from(data, 'base64').toString('utf8')
+        : decodeQuotedPrintable(data.replace(/_/g, ' ')),
+    );
+}
+
+function decodeQuotedPrintable(text: string): string {
+  const joined = text.replace(/=\r?\n/g, '');
+  const bytes: number[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function decodeBody(entity: Entity): string {
+  const encoding = (entity.headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(entity.body);
+  if (encoding === 'base64') return Buffer.from(entity.body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return entity.body;
+}
+
+/** The decoded text of every leaf part (plain and HTML) of a MIME entity. */
+function leafTexts(entity: Entity): string[] {
+  const type = entity.headers.get('content-type') ?? 'text/plain';
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (!/^multipart\//i.test(type) || !boundary) return [decodeBody(entity)];
+  return entity.body
+    .split(`--${boundary}`)
+    .slice(1) // preamble
+    .filter((part) => !part.startsWith('--')) // closing delimiter and epilogue
+    .flatMap((part) => leafTexts(parseEntity(part.replace(/^[ \t]*\r?\n/, ''))));
+}
+
+/** A header of a raw message, e.g. mailHeader(raw, 'From'). */
+export function mailHeader(raw: string, name: string): string | undefined {
+  return parseEntity(raw).headers.get(name.toLowerCase());
+}
+
+/** The decoded plain and HTML bodies of a raw message, whitespace collapsed. */
+export function mailText(raw: string): string {
+  return leafTexts(parseEntity(raw)).join('\n').replace(/\s+/g, ' ');
+}
+
+/**
+ * Polls the mail folder (up to `timeoutMs`) for the newest message to `to`
+ * with exactly this subject, written after `afterMs` (a Date.now() taken
+ * before the action that sends it). Returns the raw message.
+ */
+export async function latestMail(to: string, subject: string, afterMs: number, timeoutMs = 10_000): Promise<string> {
+  const dir = mailDir();
+  const wanted = to.toLowerCase();
+  // File times come from a coarse clock; allow a little slack.
+  const since = afterMs - 250;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.eml')) : [];
+    const candidates = names
+      .map((n) => {
+        const file = path.join(dir, n);
+        try {
+          return { file, mtime: fs.statSync(file).mtimeMs };
+        } catch {
+          return undefined; // vanished between readdir and stat
+        }
+      })
+      .filter((c): c is { file: string; mtime: number } => c !== undefined && c.mtime >= since)
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const { file } of candidates) {
+      const raw = fs.readFileSync(file, 'utf8');
+      const { headers } = parseEntity(raw);
+      if ((headers.get('to') ?? '').toLowerCase().includes(wanted) && headers.get('subject') === subject) {
+        return raw;
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`No mail to ${to} with subject "${subject}" in ${dir} within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const RESET_LINK = /https?:\/\/[^\s"'<>]+?\/reset-password\/[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/;
+
+/** The first reset (or set-password) link in a raw message. */
+export function linkFrom(raw: string): string {
+  const match = RESET_LINK.exec(raw) ?? RESET_LINK.exec(leafTexts(parseEntity(raw)).join('\n'));
+  if (!match) throw new Error(`No /reset-password/<token> link in this mail:\n${raw}`);
+  return match[0];
+}
+
+// ---------------------------------------------------------------------------
+// Page checks
+// ---------------------------------------------------------------------------
+
+/** Runs axe on the current page and fails listing every violation. */
+export async function expectNoAxeViolations(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const summary = results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    targets: v.nodes.map((n) => n.target.join(' ')),
+  }));
+  expect(summary, `axe violations on ${page.url()}:\n${JSON.stringify(summary, null, 2)}`).toEqual([]);
+}
+
+/**
+ * Collects console errors and uncaught exceptions from now on. Assert the
+ * returned array is empty at the end of the test.
+ */
+export function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      const where = message.location().url;
+      errors.push(`console.error: ${message.text()}${where ? ` (${where})` : ''}`);
+    }
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  return errors;
+}

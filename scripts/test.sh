@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every test layer: formatting and lints, unit and integration tests on
+# SQLite and PostgreSQL, then the browser journeys in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+# --- Browser and database packages from Debian, when missing -------------
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+if [ -z "${TEST_DATABASE_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
+  need_apt+=(postgresql)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]} from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+# --- PostgreSQL -------------------------------------------------------------
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  log "starting the local PostgreSQL"
+  pg_version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
+    pg_ctlcluster "$pg_version" main start || {
+      echo "PostgreSQL could not be started; set TEST_DATABASE_URL to use another server." >&2
+      exit 1
+    }
+  fi
+  su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname = 'gatehouse'\" | grep -q 1 || psql -q -c \"CREATE ROLE gatehouse LOGIN SUPERUSER PASSWORD 'gatehouse'\""
+  export TEST_DATABASE_URL="postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres"
+fi
+# Databases left behind by earlier runs.
+for db in $(psql "$TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'gh_test_%'" 2>/dev/null); do
+  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+done
+
+# --- Static checks ------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --check
+log "clippy (server)"
+cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
+log "clippy (browser)"
+cargo clippy --no-default-features --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+# --- Unit and integration tests (SQLite and PostgreSQL) -------------------
+log "unit and integration tests"
+cargo test --no-default-features --features ssr
+
+# --- Browser journeys -------------------------------------------------------
+log "building the site for the browser tests"
+cargo leptos build
+(cd end2end && npm ci --no-audit --no-fund)
+
+e2e_dir=$(mktemp -d)
+port=${E2E_PORT:-3917}
+export LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_PKG_DIR=pkg
+export LEPTOS_SITE_ADDR="127.0.0.1:$port"
+export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port"
+export GATEHOUSE_DATA_DIR="$e2e_dir"
+export GATEHOUSE_DATABASE_URL="sqlite://$e2e_dir/e2e.db?mode=rwc"
+export GATEHOUSE_SITE_NAME="Gatehouse E2E"
+export GATEHOUSE_ADMIN_EMAIL="admin@gatehouse.test"
+export E2E_BASE_URL="http://127.0.0.1:$port" E2E_DATA_DIR="$e2e_dir" E2E_BIN="$PWD/target/debug/gatehouse"
+target/debug/gatehouse serve > "$e2e_dir/server.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "$E2E_BASE_URL/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "$E2E_BASE_URL/healthz" >/dev/null || { cat "$e2e_dir/server.log"; exit 1; }
+
+log "browser journeys (Chromium)"
+if ! (cd end2end && npx playwright test); then
+  echo "--- server log ---" >&2
+  tail -n 80 "$e2e_dir/server.log" >&2
+  exit 1
+fi
+log "all test layers passed"

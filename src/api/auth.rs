@@ -1,0 +1,105 @@
+//! Logging in and out, the account page and first-run setup.
+
+use crate::{
+    domain::{password::Secret, CurrentUser, PasswordPolicy},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+/// The logged-in user, or `None` for visitors.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    use crate::server::request;
+    let state = request::state()?;
+    request::current_user(&state).await
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Result<(), AppError> {
+    use crate::server::{auth, request, sessions};
+    let state = request::state()?;
+    let old_session = request::session_id(&state);
+    let (_, session_id) = auth::log_in(&state, &email, &password, &request::meta()).await?;
+    if let Some(old) = old_session {
+        sessions::end(&state, &old).await.ok();
+    }
+    request::set_cookie(sessions::set_cookie(&state.settings, &session_id));
+    leptos_axum::redirect(&request::safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn log_out() -> Result<(), AppError> {
+    use crate::server::{auth, request, sessions};
+    let state = request::state()?;
+    let user = request::current_user(&state).await?;
+    auth::log_out(&state, request::session_id(&state).as_deref(), user.as_ref(), &request::meta()).await?;
+    request::set_cookie(sessions::clear_cookie(&state.settings));
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout_everywhere")]
+pub async fn log_out_everywhere() -> Result<(), AppError> {
+    use crate::server::{auth, request, sessions};
+    let state = request::state()?;
+    let user = request::require_user(&state).await?;
+    auth::log_out_everywhere(&state, &user, &request::meta()).await?;
+    request::set_cookie(sessions::clear_cookie(&state.settings));
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: Secret,
+    new_password: Secret,
+    confirm_password: Secret,
+) -> Result<(), AppError> {
+    use crate::server::{auth, request};
+    let state = request::state()?;
+    let user = request::require_user(&state).await?;
+    let session = request::session_id(&state);
+    auth::change_password(&state, &user, session.as_deref(), &current_password, &new_password, &confirm_password, &request::meta())
+        .await?;
+    leptos_axum::redirect("/account?changed=1");
+    Ok(())
+}
+
+/// True while no account exists and `/setup` is open.
+#[server(prefix = "/api", endpoint = "needs_setup")]
+pub async fn needs_setup() -> Result<bool, AppError> {
+    use crate::server::{auth, request};
+    let state = request::state()?;
+    Ok(auth::needs_setup(&state).await?)
+}
+
+#[server(prefix = "/api", endpoint = "setup")]
+pub async fn create_first_admin(
+    email: String,
+    name: String,
+    password: Secret,
+    confirm_password: Secret,
+) -> Result<(), AppError> {
+    use crate::server::{
+        auth::{self, InitialPassword, NewAccount},
+        request,
+    };
+    let state = request::state()?;
+    let account = NewAccount {
+        email: &email,
+        name: &name,
+        role: "site_admin",
+        password: InitialPassword::Typed { password, confirm: confirm_password },
+    };
+    auth::create_account(&state, None, account, true, &request::meta()).await?;
+    leptos_axum::redirect("/login?setup=done");
+    Ok(())
+}
+
+/// The password rules the browser can check while the user types.
+#[server(prefix = "/api", endpoint = "password_policy")]
+pub async fn get_password_policy() -> Result<PasswordPolicy, AppError> {
+    let state = crate::server::request::state()?;
+    Ok(state.settings.password_policy())
+}

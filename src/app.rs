@@ -1,0 +1,117 @@
+//! The HTML shell, the layout and the route table.
+
+use crate::{
+    api::auth::{get_current_user, get_password_policy, LogIn, LogOut, LogOutEverywhere},
+    domain::CurrentUser,
+    error::AppError,
+    pages::{
+        account::AccountPage, forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage,
+        not_found::NotFound, reset_password::ResetPasswordPage, setup::SetupPage,
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is logged in, and the actions that change it. Pages and the header
+/// share it, so logging in or out updates both without a reload.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub log_in: ServerAction<LogIn>,
+    pub log_out: ServerAction<LogOut>,
+    pub log_out_everywhere: ServerAction<LogOutEverywhere>,
+}
+
+impl Auth {
+    fn new() -> Self {
+        let log_in = ServerAction::<LogIn>::new();
+        let log_out = ServerAction::<LogOut>::new();
+        let log_out_everywhere = ServerAction::<LogOutEverywhere>::new();
+        let user = Resource::new(
+            move || (log_in.version().get(), log_out.version().get(), log_out_everywhere.version().get()),
+            |_| get_current_user(),
+        );
+        Self { user, log_in, log_out, log_out_everywhere }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
+        <Link rel="icon" href="/favicon.ico"/>
+        <Meta name="color-scheme" content="light dark"/>
+        <Title formatter=|text: String| if text.is_empty() { "Gatehouse".to_owned() } else { format!("{text} · Gatehouse") }/>
+        <Router>
+            <Layout/>
+        </Router>
+    }
+}
+
+/// Everything inside the router, so actions see errors passed in the URL
+/// by form posts made without JavaScript.
+#[component]
+fn Layout() -> impl IntoView {
+    let auth = Auth::new();
+    provide_context(auth);
+    let site = OnceResource::new(get_password_policy());
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="site-header">
+            <a class="brand" href="/">
+                <Suspense fallback=|| "Gatehouse">
+                    {move || Suspend::new(async move {
+                        site.await.map(|p| p.site_name).unwrap_or_else(|_| "Gatehouse".into())
+                    })}
+                </Suspense>
+            </a>
+            <nav class="site-nav" aria-label="Main">
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        match auth.user.await {
+                            Ok(Some(user)) => view! {
+                                <a href="/account">"Account"</a>
+                                <span class="muted">{user.name}</span>
+                            }
+                            .into_any(),
+                            _ => view! { <a href="/login">"Log in"</a> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+        <main class="page" id="main">
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+    }
+}

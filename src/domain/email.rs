@@ -1,0 +1,93 @@
+//! An email address as typed, with its normalised form for matching.
+
+use crate::error::Problem;
+use serde::{Deserialize, Serialize};
+
+/// Longest address we accept (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// A syntactically plausible email address. The text is kept as typed
+/// (trimmed); comparisons use [`Email::normalized`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Self, Problem> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Problem::Required);
+        }
+        if s.chars().count() > MAX_EMAIL_LEN {
+            return Err(Problem::TooLong { max: MAX_EMAIL_LEN });
+        }
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return Err(Problem::InvalidEmail);
+        };
+        let local_ok = !local.is_empty() && local.len() <= 64;
+        let domain_ok = !domain.is_empty()
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let no_bad_chars = !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c));
+        if local_ok && domain_ok && no_bad_chars && !local.contains('@') {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Problem::InvalidEmail)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form used for uniqueness and matching: lower case.
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The part before the `@`, lower case (passwords may not contain it).
+    pub fn local_part(&self) -> String {
+        self.0
+            .rsplit_once('@')
+            .map(|(l, _)| l.to_lowercase())
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_address_as_typed_and_normalises_for_matching() {
+        let email = Email::parse("  Admin@Acme.Test ").unwrap();
+        assert_eq!(email.as_str(), "Admin@Acme.Test");
+        assert_eq!(email.normalized(), "admin@acme.test");
+        assert_eq!(email.local_part(), "admin");
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_address() {
+        for bad in ["", "   ", "plain", "@acme.test", "a@", "a b@c.d", "a@b..c", "<a@b.c>", "a@.b"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        let long = format!("{}@acme.test", "a".repeat(300));
+        assert_eq!(Email::parse(&long), Err(Problem::TooLong { max: MAX_EMAIL_LEN }));
+    }
+
+    #[test]
+    fn empty_input_is_reported_as_required() {
+        assert_eq!(Email::parse(" "), Err(Problem::Required));
+    }
+}

@@ -1,0 +1,49 @@
+//! What a user may do.
+
+use crate::error::Problem;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    SiteAdmin,
+}
+
+impl Role {
+    pub fn parse(input: &str) -> Result<Self, Problem> {
+        match input.trim() {
+            "user" => Ok(Self::User),
+            "site_admin" => Ok(Self::SiteAdmin),
+            "" => Err(Problem::Required),
+            _ => Err(Problem::InvalidChoice),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::SiteAdmin => "site_admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::SiteAdmin => "Site admin",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_two_form_values_only() {
+        assert_eq!(Role::parse("user"), Ok(Role::User));
+        assert_eq!(Role::parse("site_admin"), Ok(Role::SiteAdmin));
+        assert_eq!(Role::parse("root"), Err(Problem::InvalidChoice));
+        assert_eq!(Role::parse("site_admin").unwrap().as_str(), "site_admin");
+    }
+}

@@ -1,0 +1,19 @@
+//! Gatehouse: self-hosted user accounts. The same crate builds the server
+//! (`ssr`) and the WASM client that hydrates its pages (`hydrate`).
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

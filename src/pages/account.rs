@@ -1,0 +1,80 @@
+//! `/account`: who is logged in, change password, log out (here or everywhere).
+
+use crate::{
+    api::auth::ChangePassword,
+    app::Auth,
+    components::{FormField, FormMessage, PasswordField, SubmitButton},
+    domain::CurrentUser,
+    error::Field,
+    pages::{action_error, field_error, form_error},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
+        <Title text="Your account"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match auth.user.await {
+                    Ok(Some(user)) => view! { <AccountView user/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login?next=%2Faccount"/> }.into_any(),
+                    Err(e) => view! {
+                        <h1>"Your account"</h1>
+                        <div class="alert alert-error" role="alert">{e.message()}</div>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountView(user: CurrentUser) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let change = ServerAction::<ChangePassword>::new();
+    let error = action_error(change);
+    let query = use_query_map();
+    let changed = move || {
+        let done = query.read().get("changed").is_some() || matches!(change.value().get(), Some(Ok(())));
+        done.then(|| "Your password has been changed.".to_owned())
+    };
+    let local = user.email.rsplit_once('@').map(|(l, _)| l.to_lowercase());
+    view! {
+        <h1>"Your account"</h1>
+        <p class="whoami">
+            "Logged in as " <strong>{user.name.clone()}</strong> " (" <span class="email">{user.email.clone()}</span> ")"
+        </p>
+        <section class="card stack" aria-labelledby="change-password-heading">
+            <h2 id="change-password-heading">"Change your password"</h2>
+            <FormMessage error=form_error(error) success=Signal::derive(changed)/>
+            <ActionForm action=change attr:class="form stack" attr:novalidate=true>
+                <FormField id="account-current" name="current_password" label="Current password"
+                    input_type="password" autocomplete="current-password"
+                    error=field_error(error, Field::CurrentPassword)/>
+                <PasswordField id="account-new" name="new_password" label="New password"
+                    error=field_error(error, Field::NewPassword) email_local=Signal::derive(move || local.clone())/>
+                <FormField id="account-confirm" name="confirm_password" label="Confirm new password"
+                    input_type="password" autocomplete="new-password"
+                    error=field_error(error, Field::ConfirmPassword)/>
+                <SubmitButton label="Change password" pending=change.pending()/>
+            </ActionForm>
+        </section>
+        <section class="card stack" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Log out"</h2>
+            <p class="muted">"“Log out everywhere” also ends your sessions on every other device."</p>
+            <div class="actions">
+                <ActionForm action=auth.log_out attr:class="inline-form">
+                    <SubmitButton label="Log out" pending=auth.log_out.pending() class="button secondary"/>
+                </ActionForm>
+                <ActionForm action=auth.log_out_everywhere attr:class="inline-form">
+                    <SubmitButton label="Log out everywhere" pending=auth.log_out_everywhere.pending() class="button danger"/>
+                </ActionForm>
+            </div>
+        </section>
+    }
+}

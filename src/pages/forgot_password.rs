@@ -1,0 +1,37 @@
+//! `/forgot-password`: the same answer whatever address is typed.
+
+use crate::{
+    api::password_reset::RequestPasswordReset,
+    components::{FormField, FormMessage, SubmitButton},
+    error::Field,
+    pages::{action_error, field_error, form_error},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+pub const SENT_MESSAGE: &str = "If an account exists for that address, we have sent a link to reset its password. \
+     Please check your email; the link expires after a while.";
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let error = action_error(action);
+    let query = use_query_map();
+    let sent = move || {
+        let done = query.read().get("sent").is_some() || matches!(action.value().get(), Some(Ok(())));
+        done.then(|| SENT_MESSAGE.to_owned())
+    };
+    view! {
+        <Title text="Forgotten your password?"/>
+        <h1>"Forgotten your password?"</h1>
+        <p>"Enter the email address of your account. We will send you a link to choose a new password."</p>
+        <FormMessage error=form_error(error) success=Signal::derive(sent)/>
+        <ActionForm action=action attr:class="form stack" attr:novalidate=true>
+            <FormField id="forgot-email" name="email" label="Email" input_type="email"
+                autocomplete="username" error=field_error(error, Field::Email)/>
+            <SubmitButton label="Send reset link" pending=action.pending()/>
+        </ActionForm>
+        <p><a href="/login">"Back to log in"</a></p>
+    }
+}

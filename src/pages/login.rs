@@ -1,0 +1,71 @@
+//! `/login`: email and password, one message for any wrong combination.
+
+use crate::{
+    api::auth::needs_setup,
+    app::Auth,
+    components::{FormField, FormMessage, SubmitButton},
+    error::Field,
+    pages::{action_error, field_error, form_error},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let action = auth.log_in;
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let notice = move || {
+        let q = query.read();
+        if q.get("setup").is_some() {
+            Some("The site admin account was created. You can now log in.".to_owned())
+        } else if q.get("reset").is_some() {
+            Some("Your password has been set. You can now log in with it.".to_owned())
+        } else {
+            None
+        }
+    };
+    let setup_open = OnceResource::new(needs_setup());
+    let error = action_error(action);
+    view! {
+        <Title text="Log in"/>
+        <h1>"Log in"</h1>
+        <Suspense>
+            {move || Suspend::new(async move {
+                setup_open.await.ok().filter(|open| *open).map(|_| view! {
+                    <div class="notice">
+                        "No accounts exist yet. "
+                        <a href="/setup">"Open the setup page to create the first site admin"</a>
+                        ", or run " <code>"gatehouse create-admin"</code> "."
+                    </div>
+                })
+            })}
+        </Suspense>
+        <FormMessage error=form_error(error) success=Signal::derive(notice)/>
+        <ActionForm action=action attr:class="form stack" attr:novalidate=true>
+            <input type="hidden" name="next" value=next/>
+            <FormField
+                id="login-email"
+                name="email"
+                label="Email"
+                input_type="email"
+                autocomplete="username"
+                error=field_error(error, Field::Email)
+            />
+            <FormField
+                id="login-password"
+                name="password"
+                label="Password"
+                input_type="password"
+                autocomplete="current-password"
+                error=field_error(error, Field::Password)
+            />
+            <SubmitButton label="Log in" pending=action.pending()/>
+        </ActionForm>
+        <p>
+            <a href="/forgot-password">"Forgotten your password?"</a>
+        </p>
+    }
+}

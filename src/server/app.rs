@@ -1,0 +1,255 @@
+//! The HTTP application: state, router, middleware and the server loop.
+
+use crate::{
+    app::{shell, App},
+    error::AppError,
+    server::{
+        clock::{Clock, SystemClock},
+        config::Settings,
+        db::Db,
+        mail::{outbox, transport::Transport},
+        passwords::Hasher,
+        AppState,
+    },
+};
+use anyhow::Context;
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{net::SocketAddr, sync::Arc};
+use tokio::sync::{watch, Notify};
+use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer};
+
+/// Where cargo-leptos put the client bundle, unless LEPTOS_* say otherwise.
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "gatehouse"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(settings.addr)
+        .build()
+}
+
+/// Connects, migrates and assembles the shared state.
+pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database_url, settings.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&settings.database_url)))?;
+    db.migrate().await.context("database migrations failed")?;
+    let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
+    let leptos_options = leptos_options(&settings);
+    Ok(AppState {
+        settings: Arc::new(settings),
+        db,
+        hasher: Arc::new(hasher),
+        clock,
+        leptos_options,
+        mail_notify: Arc::new(Notify::new()),
+        mail_retry_base_secs: 5,
+        mail_poll_ms: 1000,
+    })
+}
+
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let max_body = state.settings.limits.max_body_bytes;
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&state, routes, || {}, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || leptos::prelude::provide_context(state.clone())
+            },
+            shell,
+        ))
+        .layer(middleware::from_fn(api_error_status))
+        .layer(middleware::from_fn_with_state(state.clone(), origin_check))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // Same-origin only: reset links carry their token in the path.
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            ),
+        ))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Refuses state-changing requests from other origins. Browsers always send
+/// `Origin` (or at least `Sec-Fetch-Site`) on cross-site posts; requests
+/// without any of these come from non-browser clients, which carry no
+/// ambient cookies to abuse.
+async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let expected = state.settings.public_origin();
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let allowed = if let Some(origin) = header("origin") {
+        origin == expected
+    } else if let Some(site) = header("sec-fetch-site") {
+        matches!(site, "same-origin" | "none")
+    } else if let Some(referer) = header("referer") {
+        url::Url::parse(referer).is_ok_and(|u| u.origin().ascii_serialization() == expected)
+    } else {
+        true
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        tracing::warn!(path = %req.uri().path(), origin = ?header("origin"), "cross-origin request refused");
+        (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response()
+    }
+}
+
+/// Server functions answer errors with status 500; give API callers the
+/// status that fits the error instead (and `Retry-After` when throttled).
+async fn api_error_status(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    if !is_api || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::TooManyRequests { retry_after_secs } = err {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Everything a running server owns: the address it listens on and the
+/// handles to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets the mail worker finish the message in
+    /// hand, and waits for both.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        let _ = self.worker.await;
+    }
+}
+
+/// Binds, then serves the app and runs the mail worker in the background.
+pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<Running> {
+    let transport = Transport::from_settings(&state.settings).map_err(anyhow::Error::msg)?;
+    let addr = listener.local_addr()?;
+    let (shutdown, rx) = watch::channel(false);
+    let app = router(state.clone());
+    let mut server_rx = rx.clone();
+    let server = tokio::spawn(async move {
+        let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = server_rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "server error");
+        }
+    });
+    let worker = tokio::spawn(outbox::run_worker(state.clone(), transport, rx));
+    Ok(Running { addr, state, shutdown, server, worker })
+}
+
+/// `gatehouse serve`: runs until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let addr = settings.addr;
+    let state = build_state(settings, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let running = start(state.clone(), listener).await?;
+    tracing::info!(
+        "Gatehouse is listening on http://{} (public URL {}, database {}, mail {})",
+        running.addr,
+        state.settings.public_url,
+        redact_url(&state.settings.database_url),
+        Transport::from_settings(&state.settings).map(|t| t.describe()).unwrap_or_default()
+    );
+    if crate::server::auth::needs_setup(&state).await.unwrap_or(false) {
+        tracing::info!(
+            "No accounts yet: open {} to create the first site admin, or run `gatehouse create-admin`",
+            state.settings.link("/setup")
+        );
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+

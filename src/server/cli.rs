@@ -1,0 +1,152 @@
+//! The command line: `gatehouse serve | migrate | create-admin | send-test-email`.
+
+use crate::{
+    domain::password::Secret,
+    error::AppError,
+    server::{
+        app,
+        auth::{self, InitialPassword, NewAccount},
+        clock::SystemClock,
+        config::{Config, Settings},
+        db::Db,
+        mail::{
+            outbox::{self, Delivery},
+            templates,
+            transport::{build_message, Transport},
+        },
+        request::RequestMeta,
+        ServiceError,
+    },
+};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::{io::IsTerminal, path::PathBuf, sync::Arc};
+
+#[derive(Parser, Debug)]
+#[command(name = "gatehouse", version, about = "Gatehouse: self-hosted user accounts with safe password resets.")]
+pub struct Cli {
+    /// Settings file; every key can also be set by environment variables.
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", default_value = "Leptos.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (the default). Migrations run first.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a site admin (or, with --role user, a user) from the command line.
+    CreateAdmin {
+        /// Email address of the new account.
+        #[arg(long)]
+        email: String,
+        /// Display name of the new account.
+        #[arg(long)]
+        name: String,
+        /// Read the password from standard input (for scripts). Without it
+        /// and without --invite, the password is asked for on the terminal.
+        #[arg(long, conflicts_with = "invite")]
+        password_stdin: bool,
+        /// Send a "set your password" email instead of setting a password.
+        #[arg(long)]
+        invite: bool,
+        /// Role of the new account: site_admin or user.
+        #[arg(long, default_value = "site_admin")]
+        role: String,
+    },
+    /// Send one test message through the configured mail transport.
+    SendTestEmail {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+pub fn load_settings(cli: &Cli) -> Result<Settings, String> {
+    Settings::from_config(Config::load(&cli.config)?)
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => app::serve(settings).await,
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_url, 1)
+                .await
+                .with_context(|| format!("cannot open the database {}", app::redact_url(&settings.database_url)))?;
+            db.migrate().await.context("migrations failed")?;
+            println!("Migrations applied to {}.", app::redact_url(&settings.database_url));
+            Ok(())
+        }
+        Command::CreateAdmin { email, name, password_stdin, invite, role } => {
+            create_admin(settings, &email, &name, password_stdin, invite, &role).await
+        }
+        Command::SendTestEmail { to } => send_test_email(settings, &to).await,
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(Secret, Secret)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        return Ok((Secret::new(password.clone()), Secret::new(password)));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for a password: use --password-stdin or --invite");
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Repeat the password: ")?;
+    Ok((Secret::new(first), Secret::new(second)))
+}
+
+async fn create_admin(settings: Settings, email: &str, name: &str, password_stdin: bool, invite: bool, role: &str) -> anyhow::Result<()> {
+    let password = if invite {
+        InitialPassword::Invite
+    } else {
+        let (password, confirm) = read_password(password_stdin)?;
+        InitialPassword::Typed { password, confirm }
+    };
+    let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+    let meta = RequestMeta { ip: None, user_agent: Some("gatehouse create-admin".into()) };
+    let account = NewAccount { email, name, role, password };
+    match auth::create_account(&state, None, account, false, &meta).await {
+        Ok(id) => {
+            println!("Created {role} #{id} <{}>.", email.trim());
+        }
+        Err(ServiceError::User(AppError::Validation(problems))) => {
+            let lines: Vec<String> = problems.iter().map(|(f, p)| format!("{f:?}: {}", p.message())).collect();
+            bail!("{}", lines.join(" "));
+        }
+        Err(e) => bail!("{}", AppError::from(e).message()),
+    }
+    if invite {
+        let transport = Transport::from_settings(&state.settings).map_err(anyhow::Error::msg)?;
+        loop {
+            match outbox::deliver_one(&state, &transport).await? {
+                Delivery::Sent => println!("Invitation sent through {}.", transport.describe()),
+                Delivery::Retry(e) | Delivery::GaveUp(e) => {
+                    println!("The invitation is queued; delivery failed for now ({e}). The server will retry.");
+                    break;
+                }
+                Delivery::Idle => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn send_test_email(settings: Settings, to: &str) -> anyhow::Result<()> {
+    let transport = Transport::from_settings(&settings).map_err(anyhow::Error::msg)?;
+    let mail = templates::test_email(&settings.site_name);
+    let message = build_message(&settings.admin_email, &settings.site_name, to, &mail.subject, &mail.text, &mail.html)
+        .map_err(anyhow::Error::msg)?;
+    transport
+        .send(message)
+        .await
+        .map_err(|e| anyhow::anyhow!("sending through {} failed: {e}", transport.describe()))?;
+    println!("Test message sent to {to} through {}.", transport.describe());
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! Configuration: `Leptos.toml`, then environment variables, checked once at start-up.
+
+use chrono_tz::Tz;
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf};
+use url::Url;
+
+/// The file as written: every key optional, defaults below.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub site: SiteConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteConfig {
+    pub name: String,
+    pub admin_email: String,
+    pub public_url: String,
+    pub time_zone: String,
+    pub data_dir: PathBuf,
+    pub addr: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    pub min_password_length: usize,
+    pub reset_hours: u32,
+    pub invite_hours: u32,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub hash_concurrency: usize,
+    pub hash_queue_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    pub login_per_ip_per_hour: u32,
+    pub login_per_ip_burst: u32,
+    pub login_per_account_per_hour: u32,
+    pub login_per_account_burst: u32,
+    pub reset_per_ip_per_hour: u32,
+    pub reset_per_ip_burst: u32,
+    pub reset_per_account_per_hour: u32,
+    pub reset_per_account_burst: u32,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    pub transport: String,
+    pub smtp_url: String,
+    pub max_attempts: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            site: SiteConfig::default(),
+            database: DatabaseConfig::default(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            name: "Gatehouse".into(),
+            admin_email: "admin@gatehouse.localhost".into(),
+            public_url: String::new(),
+            time_zone: "UTC".into(),
+            data_dir: PathBuf::from("data"),
+            addr: "127.0.0.1:3000".into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: String::new(), max_connections: 16 }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            min_password_length: 12,
+            reset_hours: 24,
+            invite_hours: 168,
+            session_idle_minutes: 120,
+            session_absolute_hours: 168,
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            hash_concurrency: 0,
+            hash_queue_timeout_ms: 3000,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            login_per_ip_per_hour: 300,
+            login_per_ip_burst: 30,
+            login_per_account_per_hour: 60,
+            login_per_account_burst: 10,
+            reset_per_ip_per_hour: 60,
+            reset_per_ip_burst: 10,
+            reset_per_account_per_hour: 6,
+            reset_per_account_burst: 3,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { transport: "file".into(), smtp_url: String::new(), max_attempts: 12 }
+    }
+}
+
+/// Environment variables with short names, and the key each one sets.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("GATEHOUSE_DATABASE_URL", "database.url"),
+    ("GATEHOUSE_SMTP_URL", "mail.smtp_url"),
+    ("GATEHOUSE_PUBLIC_URL", "site.public_url"),
+    ("GATEHOUSE_SITE_NAME", "site.name"),
+    ("GATEHOUSE_ADMIN_EMAIL", "site.admin_email"),
+    ("GATEHOUSE_DATA_DIR", "site.data_dir"),
+    ("GATEHOUSE_TIME_ZONE", "site.time_zone"),
+    ("LEPTOS_SITE_ADDR", "site.addr"),
+];
+
+impl Config {
+    /// Defaults, then the file (if it exists), then `GATEHOUSE_SECTION__KEY`
+    /// variables, then the short names above.
+    pub fn load(file: &std::path::Path) -> Result<Self, String> {
+        let aliases = Env::raw().filter_map(|key| {
+            ENV_ALIASES
+                .iter()
+                .find(|(name, _)| key.as_str().eq_ignore_ascii_case(name))
+                .map(|(_, target)| (*target).into())
+        });
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("GATEHOUSE_").split("__").ignore(&["config"]))
+            .merge(aliases);
+        let mut config: Config = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let detail = e.kind.to_string();
+            if key.is_empty() {
+                format!("configuration: {detail}")
+            } else {
+                format!("configuration key `{key}`: {detail}")
+            }
+        })?;
+        // Setting the SMTP URL selects the SMTP transport.
+        if std::env::var("GATEHOUSE_SMTP_URL").is_ok_and(|v| !v.trim().is_empty()) {
+            config.mail.transport = "smtp".into();
+        }
+        Ok(config)
+    }
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    File { dir: PathBuf },
+    Smtp { url: String },
+}
+
+/// The checked configuration the rest of the server works with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub site_name: String,
+    pub admin_email: String,
+    pub public_url: Url,
+    pub time_zone: Tz,
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub max_connections: u32,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub mail: MailTransport,
+    pub mail_max_attempts: u32,
+}
+
+impl Settings {
+    pub fn from_config(config: Config) -> Result<Self, String> {
+        let bad = |key: &str, problem: String| format!("configuration key `{key}`: {problem}");
+        let site = config.site;
+        let name = site.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(bad("site.name", "must be 1 to 100 characters".into()));
+        }
+        let admin_email = crate::domain::Email::parse(&site.admin_email)
+            .map_err(|_| bad("site.admin_email", format!("`{}` is not an email address", site.admin_email)))?
+            .as_str()
+            .to_owned();
+        let addr: SocketAddr = site
+            .addr
+            .trim()
+            .parse()
+            .map_err(|_| bad("site.addr", format!("`{}` is not an address like 127.0.0.1:3000", site.addr)))?;
+        let public_url = if site.public_url.trim().is_empty() {
+            Url::parse(&format!("http://{addr}")).map_err(|e| bad("site.public_url", e.to_string()))?
+        } else {
+            let url = Url::parse(site.public_url.trim())
+                .map_err(|e| bad("site.public_url", format!("`{}`: {e}", site.public_url)))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(bad("site.public_url", "must be an http:// or https:// URL".into()));
+            }
+            url
+        };
+        let time_zone: Tz = site
+            .time_zone
+            .trim()
+            .parse()
+            .map_err(|_| bad("site.time_zone", format!("`{}` is not an IANA time zone such as Europe/London", site.time_zone)))?;
+        let database_url = if config.database.url.trim().is_empty() {
+            format!("sqlite://{}/gatehouse.db?mode=rwc", site.data_dir.display())
+        } else {
+            config.database.url.trim().to_owned()
+        };
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(bad("database.url", "must start with sqlite:// or postgres://".into()));
+        }
+        if config.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1".into()));
+        }
+        let auth = config.auth;
+        if !(8..=256).contains(&auth.min_password_length) {
+            return Err(bad("auth.min_password_length", "must be between 8 and 256".into()));
+        }
+        for (key, hours) in [("auth.reset_hours", auth.reset_hours), ("auth.invite_hours", auth.invite_hours)] {
+            if !(1..=24 * 90).contains(&hours) {
+                return Err(bad(key, "must be between 1 and 2160 hours".into()));
+            }
+        }
+        if auth.session_idle_minutes == 0 || auth.session_absolute_hours == 0 {
+            return Err(bad("auth.session_idle_minutes", "session timeouts must be positive".into()));
+        }
+        argon2::Params::new(auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism, None)
+            .map_err(|e| bad("auth.argon2_memory_kib", format!("invalid argon2 parameters: {e}")))?;
+        let mail = match config.mail.transport.trim() {
+            "file" => MailTransport::File { dir: site.data_dir.join("mail") },
+            "smtp" => {
+                let url = config.mail.smtp_url.trim().to_owned();
+                crate::server::mail::transport::check_smtp_url(&url).map_err(|e| bad("mail.smtp_url", e))?;
+                MailTransport::Smtp { url }
+            }
+            other => return Err(bad("mail.transport", format!("`{other}` is neither `file` nor `smtp`"))),
+        };
+        Ok(Self {
+            site_name: name,
+            admin_email,
+            public_url,
+            time_zone,
+            data_dir: site.data_dir,
+            addr,
+            database_url,
+            max_connections: config.database.max_connections,
+            auth,
+            limits: config.limits,
+            mail,
+            mail_max_attempts: config.mail.max_attempts.max(1),
+        })
+    }
+
+    /// `scheme://host[:port]`, what browsers put in the Origin header.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    pub fn cookie_secure(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// An absolute link to a path of this site, from the configured URL only.
+    pub fn link(&self, path: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    pub fn password_policy(&self) -> crate::domain::PasswordPolicy {
+        crate::domain::PasswordPolicy {
+            min_length: self.auth.min_password_length,
+            site_name: self.site_name.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_give_sqlite_under_data_and_the_file_transport() {
+        let s = Settings::from_config(Config::default()).unwrap();
+        assert_eq!(s.database_url, "sqlite://data/gatehouse.db?mode=rwc");
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(matches!(s.mail, MailTransport::File { .. }));
+        assert_eq!(s.link("/reset-password/x"), "http://127.0.0.1:3000/reset-password/x");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let mut c = Config::default();
+        c.site.time_zone = "Mars/Olympus".into();
+        let err = Settings::from_config(c).unwrap_err();
+        assert!(err.starts_with("configuration key `site.time_zone`"), "{err}");
+
+        let mut c = Config::default();
+        c.site.public_url = "ftp://example.com".into();
+        assert!(Settings::from_config(c).unwrap_err().contains("site.public_url"));
+    }
+
+    #[test]
+    fn https_public_urls_make_cookies_secure() {
+        let mut c = Config::default();
+        c.site.public_url = "https://accounts.example.com/".into();
+        let s = Settings::from_config(c).unwrap();
+        assert!(s.cookie_secure());
+        assert_eq!(s.public_origin(), "https://accounts.example.com");
+    }
+}

@@ -1,0 +1,143 @@
+//! The `outbox` table: mail written with the change that caused it, claimed
+//! by one worker at a time through a lease.
+
+use super::{Conn, Engine};
+use sqlx::Row;
+
+pub struct NewMail<'a> {
+    pub kind: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailRow {
+    pub id: i64,
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attempts: i64,
+}
+
+pub async fn enqueue(conn: &mut Conn, mail: NewMail<'_>, now: i64) -> sqlx::Result<i64> {
+    sqlx::query(
+        "INSERT INTO outbox (kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, 0) RETURNING id",
+    )
+    .bind(mail.kind)
+    .bind(mail.to)
+    .bind(mail.subject)
+    .bind(mail.text)
+    .bind(mail.html)
+    .bind(now)
+    .fetch_one(conn)
+    .await?
+    .try_get("id")
+}
+
+/// Takes the next due message and leases it until `lease_until`, so that
+/// no other worker (in this or another instance) sends it meanwhile.
+pub async fn claim_next(conn: &mut Conn, engine: Engine, now: i64, lease_until: i64) -> sqlx::Result<Option<MailRow>> {
+    let sql = match engine {
+        Engine::Postgres => {
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox
+                         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
+                           AND (locked_until IS NULL OR locked_until <= $2)
+                         ORDER BY next_attempt_at, id LIMIT 1
+                         FOR UPDATE SKIP LOCKED)
+             RETURNING id, kind, to_addr, subject, body_text, body_html, attempts"
+        }
+        // SQLite runs one writer at a time, so the sub-select and the update
+        // cannot interleave with another claim.
+        Engine::Sqlite => {
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox
+                         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
+                           AND (locked_until IS NULL OR locked_until <= $2)
+                         ORDER BY next_attempt_at, id LIMIT 1)
+               AND (locked_until IS NULL OR locked_until <= $2)
+             RETURNING id, kind, to_addr, subject, body_text, body_html, attempts"
+        }
+    };
+    let row = sqlx::query(sql).bind(lease_until).bind(now).fetch_optional(conn).await?;
+    row.map(|r| {
+        Ok(MailRow {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            to: r.try_get("to_addr")?,
+            subject: r.try_get("subject")?,
+            text: r.try_get("body_text")?,
+            html: r.try_get("body_html")?,
+            attempts: r.try_get("attempts")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records delivery and wipes the body: it may hold a live link, and only
+/// hashes of tokens are to stay at rest.
+pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, locked_until = NULL, last_error = NULL, body_text = '', body_html = '' WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET locked_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3")
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(conn: &mut Conn, id: i64, error: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET locked_until = NULL, last_error = $1, failed_at = $2, body_text = '', body_html = '' WHERE id = $3",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
+    let r = sqlx::query(
+        "SELECT
+            COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) AS pending,
+            COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent,
+            COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS failed
+         FROM outbox",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(OutboxCounts { pending: r.try_get("pending")?, sent: r.try_get("sent")?, failed: r.try_get("failed")? })
+}
+
+/// Delivered rows are kept a while for the record, then dropped.
+pub async fn delete_old(conn: &mut Conn, before: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM outbox WHERE (sent_at IS NOT NULL AND sent_at < $1) OR (failed_at IS NOT NULL AND failed_at < $1)")
+        .bind(before)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

@@ -1,0 +1,115 @@
+//! The `sessions` table: only a hash of each session id is stored.
+
+use super::Conn;
+use sqlx::Row;
+
+pub struct NewSession<'a> {
+    pub id_hash: &'a str,
+    pub user_id: i64,
+    pub now: i64,
+    pub expires_at: i64,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut Conn, s: NewSession<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES ($1, $2, $3, $3, $4, $5, $6)",
+    )
+    .bind(s.id_hash)
+    .bind(s.user_id)
+    .bind(s.now)
+    .bind(s.expires_at)
+    .bind(s.ip)
+    .bind(s.user_agent)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A live session and its user.
+pub struct SessionRow {
+    pub user_id: i64,
+    pub last_seen_at: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// The session with this hash, if it has neither idled out nor passed its
+/// absolute expiry, and its user is active.
+pub async fn find_live(conn: &mut Conn, id_hash: &str, now: i64, idle_secs: i64) -> sqlx::Result<Option<SessionRow>> {
+    let row = sqlx::query(
+        "SELECT s.user_id, s.last_seen_at, u.email, u.name, u.role
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .bind(now - idle_secs)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(SessionRow {
+            user_id: r.try_get("user_id")?,
+            last_seen_at: r.try_get("last_seen_at")?,
+            email: r.try_get("email")?,
+            name: r.try_get("name")?,
+            role: r.try_get("role")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn touch(conn: &mut Conn, id_hash: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, id_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_for_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+pub async fn count_for_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<i64> {
+    sqlx::query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(conn)
+        .await?
+        .try_get("n")
+}
+
+pub async fn delete_expired(conn: &mut Conn, now: i64, idle_secs: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - idle_secs)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Ends every session of the user but the one with `keep_hash`.
+pub async fn delete_for_user_except(conn: &mut Conn, user_id: i64, keep_hash: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep_hash)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

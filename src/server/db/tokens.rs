@@ -1,0 +1,77 @@
+//! The `password_tokens` table: reset and invitation tokens, hashed.
+
+use super::Conn;
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub token_hash: String,
+    pub purpose: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+pub async fn insert(conn: &mut Conn, user_id: i64, token_hash: &str, purpose: &str, now: i64, expires_at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(purpose)
+    .bind(now)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_by_hash(conn: &mut Conn, token_hash: &str) -> sqlx::Result<Option<TokenRow>> {
+    let row = sqlx::query(
+        "SELECT id, user_id, token_hash, purpose, expires_at, used_at FROM password_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(TokenRow {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            token_hash: r.try_get("token_hash")?,
+            purpose: r.try_get("purpose")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Uses up every outstanding token of the user; returns how many there were.
+pub async fn use_up_all(conn: &mut Conn, user_id: i64, now: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("UPDATE password_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Marks one token used; false if somebody else used it first.
+pub async fn use_up(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("UPDATE password_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn delete_stale(conn: &mut Conn, before: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM password_tokens WHERE expires_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

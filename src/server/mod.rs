@@ -1,0 +1,114 @@
+//! Everything that runs only on the server: configuration, storage,
+//! hashing, sessions, tokens, mail, throttling and the HTTP application.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod mail;
+pub mod password_reset;
+pub mod passwords;
+pub mod rate_limit;
+pub mod request;
+pub mod sessions;
+pub mod tokens;
+
+use crate::error::AppError;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Shared by every request, every server function and the mail worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<config::Settings>,
+    pub db: db::Db,
+    pub hasher: Arc<passwords::Hasher>,
+    pub clock: Arc<dyn clock::Clock>,
+    pub leptos_options: LeptosOptions,
+    /// Wakes the mail worker when a message was queued.
+    pub mail_notify: Arc<Notify>,
+    pub mail_retry_base_secs: i64,
+    pub mail_poll_ms: u64,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// A service's failure: the user's fault (shown to them) or ours (logged).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    User(AppError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<AppError> for ServiceError {
+    fn from(e: AppError) -> Self {
+        Self::User(e)
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database"))
+    }
+}
+
+impl From<passwords::HashError> for ServiceError {
+    fn from(e: passwords::HashError) -> Self {
+        match e {
+            passwords::HashError::Busy => Self::User(AppError::Busy),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<rate_limit::RateError> for ServiceError {
+    fn from(e: rate_limit::RateError) -> Self {
+        match e {
+            rate_limit::RateError::Throttled(t) => {
+                Self::User(AppError::TooManyRequests { retry_after_secs: t.retry_after_secs })
+            }
+            rate_limit::RateError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::User(e) => e,
+            ServiceError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Periodic clean-up of expired rows; any instance may run it.
+pub async fn housekeeping(state: &AppState) {
+    let now = state.clock.now();
+    let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
+    let result: Result<(), sqlx::Error> = async {
+        let mut conn = state.db.conn().await?;
+        db::sessions::delete_expired(&mut conn, now, idle).await?;
+        db::tokens::delete_stale(&mut conn, now - 30 * 86_400).await?;
+        db::rate_limits::delete_idle(&mut conn, state.clock.now_ms()).await?;
+        db::outbox::delete_old(&mut conn, now - 30 * 86_400).await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "housekeeping failed");
+    }
+}

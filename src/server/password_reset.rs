@@ -1,0 +1,154 @@
+//! Forgotten passwords: requesting a link, checking it, and setting a new
+//! password with it. Invitations use the same links.
+
+use crate::{
+    domain::{password::check_confirmation, password::Secret, Email},
+    error::{AppError, Field, Problems},
+    server::{
+        audit::{self, Event, Who},
+        auth::{queue_invitation, queue_password_changed},
+        db,
+        mail::{outbox, templates},
+        passwords,
+        rate_limit::{self, Limits},
+        request::RequestMeta,
+        tokens::{self, Purpose, TokenState},
+        AppState, ServiceError,
+    },
+};
+
+/// Queues a reset link for an active account, and does the same work, with
+/// the same answer, for any other address. Never touches the mail server.
+pub async fn request_reset(state: &AppState, email: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
+    let email = Email::parse(email).map_err(|p| AppError::field(Field::Email, p))?;
+    let normalized = email.normalized();
+    let limited = match rate_limit::hit(state, &rate_limit::key("reset:ip", meta.ip_or_unknown()), Limits::reset_ip(state)).await {
+        Ok(()) => rate_limit::hit(state, &rate_limit::key("reset:acct", &normalized), Limits::reset_account(state)).await,
+        Err(e) => Err(e),
+    };
+    let now = state.clock.now();
+    if let Err(e) = limited {
+        let mut conn = state.db.conn().await?;
+        audit::record(&mut conn, now, Event::ResetThrottled, Who::default(), Who::email(email.as_str()), meta, None).await?;
+        return Err(e.into());
+    }
+
+    let mut tx = state.db.begin().await?;
+    let user = db::users::find_by_email(&mut tx, &normalized).await?.filter(|u| u.active);
+    match &user {
+        Some(user) => {
+            queue_reset(&mut tx, state, user.id, &user.email, now).await?;
+            audit::record(&mut tx, now, Event::ResetRequested, Who::default(), Who::user(user.id, &user.email), meta, None).await?;
+        }
+        None => {
+            audit::record(&mut tx, now, Event::ResetRequested, Who::default(), Who::email(email.as_str()), meta, Some("no active account")).await?;
+        }
+    }
+    tx.commit().await?;
+    if user.is_some() {
+        state.mail_notify.notify_one();
+    }
+    Ok(())
+}
+
+/// Issues a reset token and queues the fixed reset mail for it.
+pub async fn queue_reset(conn: &mut db::Conn, state: &AppState, user_id: i64, to: &str, now: i64) -> sqlx::Result<()> {
+    let s = &state.settings;
+    let hours = s.auth.reset_hours;
+    let (raw, expires_at) = tokens::issue(conn, user_id, Purpose::Reset, now, hours).await?;
+    let mail = templates::reset_email(
+        &s.site_name,
+        &s.link(&format!("/reset-password/{raw}")),
+        hours,
+        &templates::format_time(expires_at, s.time_zone),
+    );
+    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
+}
+
+/// What the page behind a link should show. Looking never uses a token up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Valid { invite: bool },
+    Spent,
+    Unknown,
+}
+
+pub async fn link_state(state: &AppState, raw: &str) -> Result<LinkState, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(match tokens::inspect(&mut conn, raw, state.clock.now()).await? {
+        TokenState::Valid(row) => LinkState::Valid { invite: row.purpose == Purpose::Invite.as_str() },
+        TokenState::Spent(_) => LinkState::Spent,
+        TokenState::Unknown => LinkState::Unknown,
+    })
+}
+
+/// Sets a new password with a valid link: uses up every token of the user,
+/// ends all their sessions and queues a notice. The user then logs in.
+pub async fn reset_password(state: &AppState, raw: &str, new: &Secret, confirm: &Secret, meta: &RequestMeta) -> Result<(), ServiceError> {
+    rate_limit::hit(state, &rate_limit::key("reset:ip", meta.ip_or_unknown()), Limits::reset_ip(state)).await?;
+    let (token, user) = {
+        let mut conn = state.db.conn().await?;
+        let TokenState::Valid(token) = tokens::inspect(&mut conn, raw, state.clock.now()).await? else {
+            return Err(AppError::InvalidOrExpiredToken.into());
+        };
+        let user = db::users::find_by_id(&mut conn, token.user_id).await?.filter(|u| u.active);
+        (token, user.ok_or(AppError::InvalidOrExpiredToken)?)
+    };
+    let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
+    let mut problems = Problems::default();
+    problems.check(
+        Field::NewPassword,
+        passwords::check_new_password(&state.settings.password_policy(), new.expose(), Some(&email.local_part())),
+    );
+    problems.check(Field::ConfirmPassword, check_confirmation(new.expose(), confirm.expose()));
+    problems.into_result()?;
+
+    let hash = state.hasher.hash(new).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    // Whoever uses the token first wins; a second submit finds it used.
+    if now >= token.expires_at || !db::tokens::use_up(&mut tx, token.id, now).await? {
+        return Err(AppError::InvalidOrExpiredToken.into());
+    }
+    db::users::set_password_hash(&mut tx, user.id, &hash, now).await?;
+    db::tokens::use_up_all(&mut tx, user.id, now).await?;
+    let ended = db::sessions::delete_for_user(&mut tx, user.id).await?;
+    queue_password_changed(&mut tx, state, &user.email, now).await?;
+    let event = if token.purpose == Purpose::Invite.as_str() { Event::InvitationAccepted } else { Event::ResetCompleted };
+    let detail = format!("{ended} sessions ended");
+    audit::record(&mut tx, now, event, Who::user(user.id, &user.email), Who::user(user.id, &user.email), meta, Some(&detail)).await?;
+    tx.commit().await?;
+    state.mail_notify.notify_one();
+    // The owner proved control of the mailbox: lift any login throttle.
+    rate_limit::clear(state, &rate_limit::key("login:acct", &email.normalized())).await?;
+    Ok(())
+}
+
+/// "Send me a new link" from an expired or used link: a fresh link goes to
+/// the account's own address, never to one given in the request.
+pub async fn resend_link(state: &AppState, raw: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
+    rate_limit::hit(state, &rate_limit::key("reset:ip", meta.ip_or_unknown()), Limits::reset_ip(state)).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let token = match tokens::inspect(&mut tx, raw, now).await? {
+        TokenState::Valid(t) | TokenState::Spent(t) => t,
+        TokenState::Unknown => return Err(AppError::InvalidOrExpiredToken.into()),
+    };
+    let Some(user) = db::users::find_by_id(&mut tx, token.user_id).await?.filter(|u| u.active) else {
+        return Err(AppError::InvalidOrExpiredToken.into());
+    };
+    drop(tx);
+    rate_limit::hit(state, &rate_limit::key("reset:acct", &user.email.to_lowercase()), Limits::reset_account(state)).await?;
+    let mut tx = state.db.begin().await?;
+    if user.password_hash.is_none() {
+        queue_invitation(&mut tx, state, user.id, &user.email, now).await?;
+        audit::record(&mut tx, now, Event::InvitationSent, Who::default(), Who::user(user.id, &user.email), meta, Some("new link requested")).await?;
+    } else {
+        queue_reset(&mut tx, state, user.id, &user.email, now).await?;
+        audit::record(&mut tx, now, Event::ResetRequested, Who::default(), Who::user(user.id, &user.email), meta, Some("new link from an old one")).await?;
+    }
+    tx.commit().await?;
+    state.mail_notify.notify_one();
+    Ok(())
+}
+

@@ -1,0 +1,202 @@
+//! Password hashing (argon2id) off the async threads, with bounded
+//! concurrency, and the server's half of the password rules.
+
+use crate::{
+    domain::{password::Secret, PasswordPolicy},
+    error::Problem,
+    server::config::AuthConfig,
+};
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use std::{
+    collections::HashSet,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+use tokio::sync::Semaphore;
+
+/// The 20,000 most common passwords, most common first, lower case
+/// (from the zxcvbn-ts frequency list, `@zxcvbn-ts/language-common` 4.1.3).
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
+
+pub fn is_common(password: &str) -> bool {
+    COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
+}
+
+/// Every rule for a new password: the shared policy, then the common list.
+pub fn check_new_password(policy: &PasswordPolicy, password: &str, email_local: Option<&str>) -> Result<(), Problem> {
+    policy.check(password, email_local)?;
+    if is_common(password) {
+        return Err(Problem::CommonPassword);
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("all hashing slots are busy")]
+    Busy,
+    #[error("hashing failed: {0}")]
+    Failed(String),
+}
+
+pub struct Verification {
+    pub ok: bool,
+    /// The stored hash was made with other parameters than the current ones.
+    pub needs_rehash: bool,
+}
+
+pub struct Hasher {
+    argon: Argon2<'static>,
+    params: Params,
+    slots: Arc<Semaphore>,
+    queue_timeout: Duration,
+    /// Verified when the account does not exist, so that the answer takes
+    /// as long as for a real account.
+    dummy_hash: String,
+}
+
+impl Hasher {
+    pub fn new(auth: &AuthConfig) -> Result<Self, String> {
+        let params = Params::new(auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism, None)
+            .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let slots = if auth.hash_concurrency == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        } else {
+            auth.hash_concurrency
+        };
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy_hash = argon
+            .hash_password(b"gatehouse dummy password", &salt)
+            .map_err(|e| e.to_string())?
+            .to_string();
+        Ok(Self {
+            argon,
+            params,
+            slots: Arc::new(Semaphore::new(slots)),
+            queue_timeout: Duration::from_millis(auth.hash_queue_timeout_ms),
+            dummy_hash,
+        })
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free; gives up with
+    /// `Busy` after the queue timeout instead of piling up requests.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce(Argon2<'static>) -> T + Send + 'static) -> Result<T, HashError> {
+        let permit = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| HashError::Busy)?
+            .map_err(|_| HashError::Busy)?;
+        let argon = self.argon.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = work(argon);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: &Secret) -> Result<String, HashError> {
+        let password = password.clone();
+        self.run(move |argon| {
+            let salt = SaltString::generate(&mut OsRng);
+            argon
+                .hash_password(password.expose().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| HashError::Failed(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Checks `password` against `stored`, or against a dummy hash when
+    /// there is no stored hash, taking the same time either way.
+    pub async fn verify(&self, password: &Secret, stored: Option<&str>) -> Result<Verification, HashError> {
+        let real = stored.is_some();
+        let phc = stored.unwrap_or(&self.dummy_hash).to_owned();
+        let password = password.clone();
+        let current = self.params.clone();
+        self.run(move |argon| {
+            let Ok(parsed) = PasswordHash::new(&phc) else {
+                return Verification { ok: false, needs_rehash: false };
+            };
+            let ok = argon.verify_password(password.expose().as_bytes(), &parsed).is_ok() && real;
+            let needs_rehash = ok && !same_parameters(&parsed, &current);
+            Verification { ok, needs_rehash }
+        })
+        .await
+    }
+}
+
+fn same_parameters(hash: &PasswordHash<'_>, current: &Params) -> bool {
+    if hash.algorithm.as_str() != "argon2id" || hash.version != Some(0x13) {
+        return false;
+    }
+    match Params::try_from(hash) {
+        Ok(p) => p.m_cost() == current.m_cost() && p.t_cost() == current.t_cost() && p.p_cost() == current.p_cost(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> AuthConfig {
+        AuthConfig { argon2_memory_kib: 1024, argon2_iterations: 1, ..AuthConfig::default() }
+    }
+
+    #[test]
+    fn the_common_list_is_real_and_case_insensitive() {
+        assert!(COMMON_PASSWORDS.len() >= 10_000);
+        assert!(is_common("password"));
+        assert!(is_common("PassWord"));
+        assert!(!is_common("correct horse battery staple 2026"));
+    }
+
+    #[test]
+    fn new_passwords_are_checked_against_policy_and_list() {
+        let policy = PasswordPolicy { min_length: 8, site_name: "Gatehouse".into() };
+        assert_eq!(check_new_password(&policy, "password1234", None), Err(Problem::CommonPassword));
+        assert_eq!(check_new_password(&policy, "abc", None), Err(Problem::TooShort { min: 8 }));
+        assert_eq!(check_new_password(&policy, "tangerine lighthouse", None), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_phc_strings_that_verify() {
+        let hasher = Hasher::new(&cheap()).unwrap();
+        let hash = hasher.hash(&Secret::new("tangerine lighthouse")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
+        let good = hasher.verify(&Secret::new("tangerine lighthouse"), Some(&hash)).await.unwrap();
+        assert!(good.ok && !good.needs_rehash);
+        let bad = hasher.verify(&Secret::new("tangerine lighthousE"), Some(&hash)).await.unwrap();
+        assert!(!bad.ok);
+    }
+
+    #[tokio::test]
+    async fn a_missing_hash_never_verifies() {
+        let hasher = Hasher::new(&cheap()).unwrap();
+        let v = hasher.verify(&Secret::new("gatehouse dummy password"), None).await.unwrap();
+        assert!(!v.ok);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_old_parameters_ask_for_a_rehash() {
+        let old = Hasher::new(&cheap()).unwrap();
+        let hash = old.hash(&Secret::new("tangerine lighthouse")).await.unwrap();
+        let new = Hasher::new(&AuthConfig { argon2_memory_kib: 2048, ..cheap() }).unwrap();
+        let v = new.verify(&Secret::new("tangerine lighthouse"), Some(&hash)).await.unwrap();
+        assert!(v.ok && v.needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_instead_of_waiting_forever() {
+        let hasher = Hasher::new(&AuthConfig { hash_concurrency: 1, hash_queue_timeout_ms: 50, ..cheap() }).unwrap();
+        let _held = hasher.slots.clone().acquire_owned().await.unwrap();
+        let result = hasher.hash(&Secret::new("tangerine lighthouse")).await;
+        assert!(matches!(result, Err(HashError::Busy)));
+    }
+}

@@ -1,0 +1,154 @@
+//! Throttling held in the database, so every instance sees the same counts.
+//!
+//! The algorithm is GCRA (the one behind the `governor` crate): each key
+//! stores a "theoretical arrival time"; a request is allowed while that
+//! time is no more than `burst` intervals ahead of now. Allowance comes
+//! back steadily, so a throttled owner is slowed, never locked out.
+
+use crate::server::{
+    db,
+    tokens, AppState,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub per_hour: u32,
+    pub burst: u32,
+}
+
+impl Limit {
+    fn interval_ms(self) -> i64 {
+        3_600_000 / i64::from(self.per_hour.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after_secs: u64,
+}
+
+/// The pure decision: given the stored arrival time, is a request at `now`
+/// allowed, and what is the arrival time afterwards?
+pub fn decide(tat_ms: i64, now_ms: i64, limit: Limit) -> Result<i64, Throttled> {
+    let interval = limit.interval_ms();
+    let tat = tat_ms.max(now_ms);
+    let new_tat = tat + interval;
+    let allow_at = new_tat - interval * i64::from(limit.burst.max(1));
+    if now_ms < allow_at {
+        let wait_ms = allow_at - now_ms;
+        Err(Throttled { retry_after_secs: (wait_ms as u64).div_ceil(1000) })
+    } else {
+        Ok(new_tat)
+    }
+}
+
+/// Keys never hold an address or email in clear.
+pub fn key(scope: &str, subject: &str) -> String {
+    format!("{scope}:{}", &tokens::hash(subject)[..32])
+}
+
+/// Counts one request against `key`; `Err` when over the limit.
+pub async fn hit(state: &AppState, key: &str, limit: Limit) -> Result<(), RateError> {
+    check(state, key, limit, true).await
+}
+
+/// Tells whether a request would be allowed, without counting it.
+pub async fn peek(state: &AppState, key: &str, limit: Limit) -> Result<(), RateError> {
+    check(state, key, limit, false).await
+}
+
+async fn check(state: &AppState, key: &str, limit: Limit, consume: bool) -> Result<(), RateError> {
+    let now_ms = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    let tat = db::rate_limits::load_for_update(&mut tx, state.db.engine, key, now_ms).await?;
+    match decide(tat, now_ms, limit) {
+        Ok(new_tat) => {
+            if consume {
+                db::rate_limits::store(&mut tx, key, new_tat).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        Err(throttled) => {
+            tx.commit().await?;
+            Err(RateError::Throttled(throttled))
+        }
+    }
+}
+
+pub async fn clear(state: &AppState, key: &str) -> Result<(), sqlx::Error> {
+    let mut conn = state.db.conn().await?;
+    db::rate_limits::clear(&mut conn, key).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RateError {
+    #[error("throttled")]
+    Throttled(Throttled),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The limits from configuration, by purpose.
+pub struct Limits;
+
+impl Limits {
+    pub fn login_ip(state: &AppState) -> Limit {
+        let l = &state.settings.limits;
+        Limit { per_hour: l.login_per_ip_per_hour, burst: l.login_per_ip_burst }
+    }
+    pub fn login_account(state: &AppState) -> Limit {
+        let l = &state.settings.limits;
+        Limit { per_hour: l.login_per_account_per_hour, burst: l.login_per_account_burst }
+    }
+    pub fn reset_ip(state: &AppState) -> Limit {
+        let l = &state.settings.limits;
+        Limit { per_hour: l.reset_per_ip_per_hour, burst: l.reset_per_ip_burst }
+    }
+    pub fn reset_account(state: &AppState) -> Limit {
+        let l = &state.settings.limits;
+        Limit { per_hour: l.reset_per_account_per_hour, burst: l.reset_per_account_burst }
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: Limit = Limit { per_hour: 60, burst: 3 };
+
+    #[test]
+    fn a_burst_is_allowed_then_throttled() {
+        let now = 1_000_000;
+        let mut tat = now;
+        for _ in 0..3 {
+            tat = decide(tat, now, LIMIT).expect("within burst");
+        }
+        let err = decide(tat, now, LIMIT).unwrap_err();
+        assert_eq!(err.retry_after_secs, 60);
+    }
+
+    #[test]
+    fn allowance_comes_back_over_time() {
+        let now = 1_000_000;
+        let mut tat = now;
+        for _ in 0..3 {
+            tat = decide(tat, now, LIMIT).unwrap();
+        }
+        assert!(decide(tat, now + 59_000, LIMIT).is_err());
+        assert!(decide(tat, now + 60_000, LIMIT).is_ok());
+        // After a long pause the whole burst is back.
+        let later = now + 3_600_000;
+        let mut t = tat;
+        for _ in 0..3 {
+            t = decide(t, later, LIMIT).unwrap();
+        }
+    }
+
+    #[test]
+    fn keys_do_not_contain_the_subject() {
+        let k = key("login:acct", "jane@example.com");
+        assert!(k.starts_with("login:acct:") && !k.contains("jane"));
+    }
+}

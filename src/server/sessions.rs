@@ -1,0 +1,117 @@
+//! Server-side sessions: a random id in an HttpOnly cookie, its SHA-256 in
+//! the database, idle and absolute timeouts.
+
+use crate::{
+    domain::{CurrentUser, Role},
+    server::{config::Settings, db, tokens, AppState},
+};
+use http::HeaderMap;
+
+/// On https the `__Host-` prefix pins the cookie to this exact origin.
+pub fn cookie_name(settings: &Settings) -> &'static str {
+    if settings.cookie_secure() {
+        "__Host-gatehouse_session"
+    } else {
+        "gatehouse_session"
+    }
+}
+
+pub fn set_cookie(settings: &Settings, id: &str) -> String {
+    let max_age = i64::from(settings.auth.session_absolute_hours) * 3600;
+    let secure = if settings.cookie_secure() { "; Secure" } else { "" };
+    format!("{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(settings))
+}
+
+pub fn clear_cookie(settings: &Settings) -> String {
+    let secure = if settings.cookie_secure() { "; Secure" } else { "" };
+    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(settings))
+}
+
+/// The session id from the Cookie header, if it has the right shape.
+pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(settings);
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| tokens::well_formed(v))
+}
+
+/// Starts a session and returns the id for the cookie.
+pub async fn start(conn: &mut db::Conn, state: &AppState, user_id: i64, ip: Option<&str>, user_agent: Option<&str>) -> sqlx::Result<String> {
+    let now = state.clock.now();
+    let id = tokens::generate();
+    let expires_at = now + i64::from(state.settings.auth.session_absolute_hours) * 3600;
+    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
+    db::sessions::insert(
+        conn,
+        db::sessions::NewSession {
+            id_hash: &tokens::hash(&id),
+            user_id,
+            now,
+            expires_at,
+            ip,
+            user_agent: user_agent.as_deref(),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The user behind a session id, if the session is live. Refreshes the idle
+/// timer at most once a minute to spare the database a write per request.
+pub async fn resolve(state: &AppState, id: &str) -> sqlx::Result<Option<CurrentUser>> {
+    let now = state.clock.now();
+    let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
+    let hash = tokens::hash(id);
+    let mut conn = state.db.conn().await?;
+    let Some(row) = db::sessions::find_live(&mut conn, &hash, now, idle).await? else {
+        return Ok(None);
+    };
+    if now - row.last_seen_at >= 60 {
+        db::sessions::touch(&mut conn, &hash, now).await?;
+    }
+    let role = Role::parse(&row.role).unwrap_or(Role::User);
+    Ok(Some(CurrentUser { id: row.user_id, email: row.email, name: row.name, role }))
+}
+
+pub async fn end(state: &AppState, id: &str) -> sqlx::Result<()> {
+    let mut conn = state.db.conn().await?;
+    db::sessions::delete(&mut conn, &tokens::hash(id)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::config::{Config, Settings};
+
+    fn settings(public_url: &str) -> Settings {
+        let mut c = Config::default();
+        c.site.public_url = public_url.into();
+        Settings::from_config(c).unwrap()
+    }
+
+    #[test]
+    fn the_cookie_is_httponly_lax_and_secure_on_https() {
+        let plain = set_cookie(&settings("http://127.0.0.1:3000"), "abc");
+        assert!(plain.starts_with("gatehouse_session=abc;"));
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax") && !plain.contains("Secure"));
+        let secure = set_cookie(&settings("https://id.example.com"), "abc");
+        assert!(secure.starts_with("__Host-gatehouse_session=abc;") && secure.contains("; Secure"));
+    }
+
+    #[test]
+    fn only_well_formed_ids_are_read_from_the_cookie_header() {
+        let s = settings("http://127.0.0.1:3000");
+        let id = tokens::generate();
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::COOKIE, format!("other=1; gatehouse_session={id}").parse().unwrap());
+        assert_eq!(read_cookie(&s, &headers), Some(id));
+        headers.insert(http::header::COOKIE, "gatehouse_session=../../etc".parse().unwrap());
+        assert_eq!(read_cookie(&s, &headers), None);
+    }
+}

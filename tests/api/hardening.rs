@@ -1,0 +1,101 @@
+use crate::{both_engines, helpers::*};
+use reqwest::{header, StatusCode};
+
+async fn the_health_check_answers(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "ok");
+    app.stop().await;
+}
+
+async fn posts_from_another_origin_are_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header(header::ORIGIN, "https://evil.test")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), StatusCode::OK, "same origin works");
+    app.stop().await;
+}
+
+async fn huge_bodies_are_refused_before_they_are_read(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let huge = "a".repeat(1024 * 1024);
+    let res = app.call("login", &[("email", "a@b.test"), ("password", &huge)]).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    app.stop().await;
+}
+
+async fn malformed_input_gets_a_4xx_never_a_5xx(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("login", b"".to_vec()),
+        ("login", b"email=only".to_vec()),
+        ("login", vec![b'e', b'm', b'a', b'i', b'l', b'=', 0xff, 0xfe, b'&', b'p', b'=', 0xc3]),
+        ("request_password_reset", b"email=%ZZ".to_vec()),
+        ("reset_password", b"token=&new_password=&confirm_password=".to_vec()),
+        ("setup", b"email[]=x&name[a]=b".to_vec()),
+    ];
+    for (endpoint, body) in cases {
+        let res = app
+            .client
+            .post(app.url(&format!("/api/{endpoint}")))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{endpoint} {:?} gave {}", String::from_utf8_lossy(&body), res.status());
+    }
+    let res = app.log_in(&"x".repeat(300), "password").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.log_in("a@b.test", &"p".repeat(300)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "over-long passwords are never hashed");
+    app.stop().await;
+}
+
+async fn markup_typed_by_users_is_escaped(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_user("mallory@acme.test", "<script>alert(1)</script>", USER_PASSWORD, "user").await;
+    app.log_in("mallory@acme.test", USER_PASSWORD).await;
+    let html = app.get("/account").await.text().await.unwrap();
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    app.stop().await;
+}
+
+async fn responses_carry_protective_headers(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let res = app.get("/login").await;
+    assert_eq!(res.headers().get("x-frame-options").unwrap(), "DENY");
+    assert_eq!(res.headers().get("referrer-policy").unwrap(), "same-origin");
+    assert!(res.headers().get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));
+    let missing = app.get("/no-such-page").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+both_engines!(
+    the_health_check_answers,
+    posts_from_another_origin_are_refused,
+    huge_bodies_are_refused_before_they_are_read,
+    malformed_input_gets_a_4xx_never_a_5xx,
+    markup_typed_by_users_is_escaped,
+    responses_carry_protective_headers,
+);

@@ -1,0 +1,11 @@
+//! Integration tests: the real router over HTTP, on SQLite and PostgreSQL,
+//! with mail through a real SMTP conversation.
+
+mod helpers;
+mod smtp_sink;
+
+mod hardening;
+mod login;
+mod outbox;
+mod password_reset;
+mod setup;

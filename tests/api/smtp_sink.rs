@@ -1,0 +1,187 @@
+//! A small SMTP server on 127.0.0.1 that keeps what it receives, so tests
+//! can watch lettre hold a real SMTP conversation. It can be stopped and
+//! started again on the same port to play a mail server that is down.
+
+use std::sync::{Arc, Mutex};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::{TcpListener, TcpStream},
+    task::JoinHandle,
+};
+
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl ReceivedMail {
+    pub fn header(&self, name: &str) -> Option<String> {
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        self.data
+            .split("\r\n\r\n")
+            .next()?
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
+            .map(|l| l[prefix.len()..].trim().to_owned())
+    }
+
+    pub fn subject(&self) -> String {
+        self.header("Subject").unwrap_or_default()
+    }
+
+    /// The text/plain part's body (our mails are 8bit, so no decoding).
+    pub fn text_part(&self) -> String {
+        part_body(&self.data, "text/plain")
+    }
+
+    pub fn html_part(&self) -> String {
+        part_body(&self.data, "text/html")
+    }
+
+    pub fn link(&self) -> Option<String> {
+        self.data
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains("/reset-password/"))
+            .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).to_owned())
+    }
+}
+
+fn part_body(data: &str, content_type: &str) -> String {
+    let Some(start) = data.find(&format!("Content-Type: {content_type}")) else {
+        return String::new();
+    };
+    let rest = &data[start..];
+    let Some(body_start) = rest.find("\r\n\r\n") else {
+        return String::new();
+    };
+    let body = &rest[body_start + 4..];
+    let end = body.find("\r\n--").unwrap_or(body.len());
+    body[..end].replace("\r\n", "\n")
+}
+
+pub struct SmtpSink {
+    pub port: u16,
+    mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
+        let port = listener.local_addr().unwrap().port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let task = Some(tokio::spawn(accept_loop(listener, mails.clone())));
+        Self { port, mails, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops listening: connections are refused until `resume`.
+    pub fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    pub async fn resume(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("rebind smtp sink");
+        self.task = Some(tokio::spawn(accept_loop(listener, self.mails.clone())));
+    }
+
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    pub fn mails_to(&self, to: &str) -> Vec<ReceivedMail> {
+        self.mails().into_iter().filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to))).collect()
+    }
+
+    /// Waits up to ten seconds for at least `n` mails to `to`.
+    pub async fn wait_for(&self, to: &str, n: usize) -> Vec<ReceivedMail> {
+        for _ in 0..200 {
+            let got = self.mails_to(to);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} mails to {to}, got {:?}", self.mails_to(to).iter().map(|m| m.subject()).collect::<Vec<_>>());
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, mails: Arc<Mutex<Vec<ReceivedMail>>>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let mails = mails.clone();
+        tokio::spawn(async move {
+            let _ = converse(stream, mails).await;
+        });
+    }
+}
+
+async fn converse(stream: TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_owned();
+        let upper = command.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            write.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n").await?;
+        } else if upper.starts_with("HELO") {
+            write.write_all(b"250 sink.test\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = address(&command[10..]);
+            to.clear();
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(address(&command[8..]));
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper == "DATA" {
+            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                let unstuffed = line.strip_prefix('.').unwrap_or(&line);
+                data.push_str(unstuffed);
+            }
+            mails.lock().unwrap().push(ReceivedMail { from: from.clone(), to: to.clone(), data });
+            write.write_all(b"250 OK: queued\r\n").await?;
+        } else if upper == "QUIT" {
+            write.write_all(b"221 Bye\r\n").await?;
+            return Ok(());
+        } else if upper == "RSET" || upper == "NOOP" {
+            write.write_all(b"250 OK\r\n").await?;
+        } else {
+            write.write_all(b"502 Command not implemented\r\n").await?;
+        }
+    }
+}
+
+fn address(s: &str) -> String {
+    let s = s.trim();
+    let s = s.split_whitespace().next().unwrap_or(s);
+    s.trim_start_matches('<').trim_end_matches('>').to_owned()
+}
