@@ -1,7 +1,7 @@
 //! The HTML shell, the layout and the route table.
 
 use crate::{
-    api::auth::{get_current_user, get_password_policy, LogIn, LogOut, LogOutEverywhere},
+    api::auth::{get_current_user, get_password_policy, LogOut, LogOutEverywhere},
     domain::CurrentUser,
     error::AppError,
     pages::{
@@ -39,21 +39,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    pub log_in: ServerAction<LogIn>,
+    /// Bumped by pages whose actions change who is logged in.
+    pub refresh: RwSignal<u64>,
     pub log_out: ServerAction<LogOut>,
     pub log_out_everywhere: ServerAction<LogOutEverywhere>,
 }
 
 impl Auth {
     fn new() -> Self {
-        let log_in = ServerAction::<LogIn>::new();
+        let refresh = RwSignal::new(0u64);
         let log_out = ServerAction::<LogOut>::new();
         let log_out_everywhere = ServerAction::<LogOutEverywhere>::new();
         let user = Resource::new(
-            move || (log_in.version().get(), log_out.version().get(), log_out_everywhere.version().get()),
+            move || (refresh.get(), log_out.version().get(), log_out_everywhere.version().get()),
             |_| get_current_user(),
         );
-        Self { user, log_in, log_out, log_out_everywhere }
+        Self { user, refresh, log_out, log_out_everywhere }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/login`: email and password, one message for any wrong combination.
 
 use crate::{
-    api::auth::needs_setup,
+    api::auth::{needs_setup, LogIn},
     app::Auth,
     components::{FormField, FormMessage, SubmitButton},
     error::Field,
@@ -14,7 +14,14 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let action = auth.log_in;
+    // Created here, under the routes, so that an error passed back in the
+    // URL by a form post without JavaScript reaches it.
+    let action = ServerAction::<LogIn>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            auth.refresh.update(|n| *n += 1);
+        }
+    });
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let notice = move || {

@@ -9,7 +9,7 @@ use crate::{
         db::Db,
         mail::{outbox, transport::Transport},
         passwords::Hasher,
-        AppState,
+        sessions, AppState,
     },
 };
 use anyhow::Context;
@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             },
             shell,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
@@ -141,6 +142,35 @@ async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -
     }
 }
 
+/// Pages for logged-in people send visitors to the login page (and `/` to
+/// wherever they belong) with a plain redirect before any rendering. The
+/// pages check again when the browser navigates between them.
+async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let path = req.uri().path();
+    let protected = path == "/account" || path == "/admin" || path.starts_with("/admin/");
+    if path != "/" && !protected {
+        return next.run(req).await;
+    }
+    let logged_in = match sessions::read_cookie(&state.settings, req.headers()) {
+        Some(id) => sessions::resolve(&state, &id).await.ok().flatten().is_some(),
+        None => false,
+    };
+    let target = match (path, logged_in) {
+        ("/", true) => "/account".to_owned(),
+        ("/", false) => "/login".to_owned(),
+        (_, false) => {
+            let wanted = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(path);
+            let encoded: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+            format!("/login?next={encoded}")
+        }
+        (_, true) => return next.run(req).await,
+    };
+    (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
+}
+
 /// Server functions answer errors with status 500; give API callers the
 /// status that fits the error instead (and `Retry-After` when throttled).
 async fn api_error_status(req: Request, next: Next) -> Response {
@@ -179,8 +209,17 @@ impl Running {
     /// hand, and waits for both.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
-        let _ = self.worker.await;
+        let grace = std::time::Duration::from_secs(10);
+        let server_abort = self.server.abort_handle();
+        if tokio::time::timeout(grace, self.server).await.is_err() {
+            tracing::warn!("open connections did not close in time; stopping anyway");
+            server_abort.abort();
+        }
+        let worker_abort = self.worker.abort_handle();
+        if tokio::time::timeout(grace, self.worker).await.is_err() {
+            tracing::warn!("the mail worker did not stop in time");
+            worker_abort.abort();
+        }
     }
 }
 

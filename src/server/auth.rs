@@ -190,10 +190,11 @@ pub async fn create_account(
     let email = problems.check(Field::Email, Email::parse(account.email));
     let name = problems.check(Field::Name, Name::parse(account.name));
     let role = problems.check(Field::Role, Role::parse(account.role));
-    if let (InitialPassword::Typed { password, confirm }, Some(email)) = (&account.password, &email) {
+    if let InitialPassword::Typed { password, confirm } = &account.password {
+        let local = email.as_ref().map(Email::local_part);
         problems.check(
             Field::Password,
-            passwords::check_new_password(&state.settings.password_policy(), password.expose(), Some(&email.local_part())),
+            passwords::check_new_password(&state.settings.password_policy(), password.expose(), local.as_deref()),
         );
         problems.check(Field::ConfirmPassword, check_confirmation(password.expose(), confirm.expose()));
     }

@@ -8,7 +8,7 @@ use gatehouse::server::{
     config::{Config, Settings},
     AppState,
 };
-use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+use reqwest::{header, redirect::Policy, Client, Response};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,19 +23,27 @@ macro_rules! both_engines {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Engine::Sqlite).await
+                #[test]
+                fn sqlite() {
+                    $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Sqlite))
                 }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
+                #[test]
+                fn postgres() {
                     if $crate::helpers::postgres_available() {
-                        super::$name($crate::helpers::Engine::Postgres).await
+                        $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Postgres))
                     }
                 }
             }
         )*
     };
+}
+
+/// One runtime for the whole test binary. Leptos keeps process-wide state
+/// (its task spawner among it); with a runtime per test, work of one test
+/// could end up on the runtime of another that has already shut down.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap())
 }
 
 /// PostgreSQL tests need TEST_DATABASE_URL. Under CI they must run, so a
@@ -109,7 +117,7 @@ pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config))
     state.mail_retry_base_secs = 1;
     state.mail_poll_ms = 50;
     let running = app::start(state.clone(), listener).await.expect("server starts");
-    let client = Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
+    let client = Client::builder().cookie_store(true).redirect(Policy::none()).timeout(std::time::Duration::from_secs(8)).build().unwrap();
     TestApp { base, client, state, clock, sink, running: Some(running), _dir: dir }
 }
 
@@ -125,7 +133,7 @@ impl TestApp {
 
     /// A client with its own cookie jar: another browser.
     pub fn new_client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+        Client::builder().cookie_store(true).redirect(Policy::none()).timeout(std::time::Duration::from_secs(8)).build().unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -214,6 +222,3 @@ pub fn location(res: &Response) -> String {
     res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
-pub fn assert_status(res: &Response, expected: StatusCode) {
-    assert_eq!(res.status(), expected, "unexpected status for {}", res.url());
-}

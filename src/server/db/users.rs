@@ -123,3 +123,135 @@ pub async fn record_login(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()
         .await?;
     Ok(())
 }
+
+/// Which slice of the list to fetch. The list is newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    First,
+    /// Rows older than this id (the "next" page).
+    Before(i64),
+    /// Rows newer than this id (the "previous" page).
+    After(i64),
+}
+
+/// One page of users, newest first, optionally only those whose email or
+/// name contains `term` (already lower case). Keyset paging on the primary
+/// key; the search uses the trigram indexes of each engine.
+pub async fn list(conn: &mut Conn, engine: super::Engine, term: Option<&str>, page: Page, limit: i64) -> sqlx::Result<Vec<UserRow>> {
+    use super::Engine;
+    let (before, after) = match page {
+        Page::First => (i64::MAX, 0),
+        Page::Before(id) => (id, 0),
+        Page::After(id) => (i64::MAX, id),
+    };
+    let ascending = matches!(page, Page::After(_));
+    let term = term.map(str::trim).filter(|t| !t.is_empty());
+    macro_rules! ordered {
+        ($head:expr, $tail_desc:expr, $tail_asc:expr) => {
+            if ascending { concat!($head, $tail_asc) } else { concat!($head, $tail_desc) }
+        };
+    }
+    let rows = match (term, engine) {
+        (None, _) => {
+            let sql = ordered!(
+                concat!("SELECT ", user_columns!(), " FROM users WHERE id < $1 AND id > $2"),
+                " ORDER BY id DESC LIMIT $3",
+                " ORDER BY id ASC LIMIT $3"
+            );
+            sqlx::query(sql).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+        }
+        (Some(t), Engine::Sqlite) if t.chars().count() >= 3 => {
+            let sql = ordered!(
+                concat!(
+                    "SELECT ", user_columns!(), " FROM users WHERE id IN (",
+                    "SELECT rowid FROM users_fts WHERE users_fts MATCH $1 AND rowid < $2 AND rowid > $3"
+                ),
+                " ORDER BY rowid DESC LIMIT $4) ORDER BY id DESC",
+                " ORDER BY rowid ASC LIMIT $4) ORDER BY id ASC"
+            );
+            let phrase = format!("\"{}\"", t.replace('"', "\"\""));
+            sqlx::query(sql).bind(phrase).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+        }
+        (Some(t), Engine::Sqlite) => {
+            // Trigrams need three characters; shorter terms walk the
+            // primary key, which finds short (hence common) strings fast.
+            let sql = ordered!(
+                concat!(
+                    "SELECT ", user_columns!(), " FROM users ",
+                    "WHERE (instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0) AND id < $2 AND id > $3"
+                ),
+                " ORDER BY id DESC LIMIT $4",
+                " ORDER BY id ASC LIMIT $4"
+            );
+            sqlx::query(sql).bind(t).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+        }
+        (Some(t), Engine::Postgres) => {
+            let sql = ordered!(
+                concat!(
+                    "SELECT ", user_columns!(), " FROM users ",
+                    "WHERE (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\') AND id < $2 AND id > $3"
+                ),
+                " ORDER BY id DESC LIMIT $4",
+                " ORDER BY id ASC LIMIT $4"
+            );
+            let pattern = format!("%{}%", escape_like(t));
+            sqlx::query(sql).bind(pattern).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+        }
+    };
+    let mut users = rows.iter().map(from_row).collect::<sqlx::Result<Vec<_>>>()?;
+    if ascending {
+        users.reverse();
+    }
+    Ok(users)
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub async fn update_profile(conn: &mut Conn, id: i64, email: &str, email_normalized: &str, name: &str, role: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET email = $1, email_normalized = $2, name = $3, name_normalized = $4, role = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(email)
+    .bind(email_normalized)
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(role)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
+        .bind(i64::from(active))
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Active site admins other than `except`.
+pub async fn count_other_active_admins(conn: &mut Conn, except: i64) -> sqlx::Result<i64> {
+    sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'site_admin' AND active = 1 AND id <> $1")
+        .bind(except)
+        .fetch_one(conn)
+        .await?
+        .try_get("n")
+}

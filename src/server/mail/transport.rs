@@ -12,10 +12,15 @@ pub fn check_smtp_url(url: &str) -> Result<(), String> {
     if url.is_empty() {
         return Err("is empty; set GATEHOUSE_SMTP_URL=smtp://user:pass@host:587?tls=required".into());
     }
-    smtp_transport(url).map(|_| ())
+    smtp_builder(url).map(|_| ())
 }
 
 fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    Ok(smtp_builder(url)?.timeout(Some(Duration::from_secs(20))).build())
+}
+
+/// Parses the URL into a transport builder; nothing connects yet.
+fn smtp_builder(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransportBuilder, String> {
     // lettre reads "no tls parameter" as plain SMTP; accept the explicit form too.
     let mut parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "smtp" | "smtps") {
@@ -30,8 +35,7 @@ fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, Strin
     if !pairs.is_empty() {
         parsed.query_pairs_mut().extend_pairs(pairs);
     }
-    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(parsed.as_str()).map_err(|e| e.to_string())?;
-    Ok(builder.timeout(Some(Duration::from_secs(20))).build())
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(parsed.as_str()).map_err(|e| e.to_string())
 }
 
 pub enum Transport {
