@@ -69,8 +69,17 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The route list is made once per process: generating it briefly stops
+/// every resource in the process from loading (a process-wide flag in
+/// leptos_server), which would stall pages rendered meanwhile by another
+/// router, as in the integration tests.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let max_body = state.settings.limits.max_body_bytes;
     let options = state.leptos_options.clone();
     Router::new()
