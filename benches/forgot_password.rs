@@ -40,14 +40,21 @@ async fn main() {
     config.limits.reset_per_account_per_hour = 1_000_000;
     config.limits.reset_per_account_burst = 100_000;
     let settings = Settings::from_config(config).unwrap();
-    let state = app::build_state(settings, Arc::new(SystemClock)).await.unwrap();
+    let state = app::build_state(settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
     let account = NewAccount {
         email: "known@example.test",
         name: "Known",
         role: "user",
-        password: InitialPassword::Typed { password: Secret::new("bench passphrase 2026"), confirm: Secret::new("bench passphrase 2026") },
+        password: InitialPassword::Typed {
+            password: Secret::new("bench passphrase 2026"),
+            confirm: Secret::new("bench passphrase 2026"),
+        },
     };
-    create_account(&state, None, account, false, &RequestMeta::default()).await.unwrap();
+    create_account(&state, None, account, false, &RequestMeta::default())
+        .await
+        .unwrap();
     let running = app::start(state, listener).await.unwrap();
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/api/request_password_reset");
@@ -61,7 +68,12 @@ async fn main() {
             ("unknown@example.test", &mut unknown)
         };
         let start = Instant::now();
-        let res = client.post(&url).form(&[("email", email)]).send().await.unwrap();
+        let res = client
+            .post(&url)
+            .form(&[("email", email)])
+            .send()
+            .await
+            .unwrap();
         assert!(res.status().is_success());
         let _ = res.bytes().await.unwrap();
         if i >= 20 {

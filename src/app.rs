@@ -5,8 +5,14 @@ use crate::{
     domain::CurrentUser,
     error::AppError,
     pages::{
-        account::AccountPage, forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage,
-        not_found::NotFound, reset_password::ResetPasswordPage, setup::SetupPage,
+        account::AccountPage,
+        admin::{audit::AdminAuditPage, users::AdminUsersPage},
+        forgot_password::ForgotPasswordPage,
+        home::HomePage,
+        login::LoginPage,
+        not_found::NotFound,
+        reset_password::ResetPasswordPage,
+        setup::SetupPage,
     },
 };
 use leptos::prelude::*;
@@ -51,10 +57,21 @@ impl Auth {
         let log_out = ServerAction::<LogOut>::new();
         let log_out_everywhere = ServerAction::<LogOutEverywhere>::new();
         let user = Resource::new(
-            move || (refresh.get(), log_out.version().get(), log_out_everywhere.version().get()),
+            move || {
+                (
+                    refresh.get(),
+                    log_out.version().get(),
+                    log_out_everywhere.version().get(),
+                )
+            },
             |_| get_current_user(),
         );
-        Self { user, refresh, log_out, log_out_everywhere }
+        Self {
+            user,
+            refresh,
+            log_out,
+            log_out_everywhere,
+        }
     }
 }
 
@@ -93,11 +110,18 @@ fn Layout() -> impl IntoView {
                 <Suspense>
                     {move || Suspend::new(async move {
                         match auth.user.await {
-                            Ok(Some(user)) => view! {
-                                <a href="/account">"Account"</a>
-                                <span class="muted">{user.name}</span>
+                            Ok(Some(user)) => {
+                                let admin = user.is_admin();
+                                view! {
+                                    {admin.then(|| view! {
+                                        <a href="/admin/users">"Users"</a>
+                                        <a href="/admin/audit">"Audit log"</a>
+                                    })}
+                                    <a href="/account">"Account"</a>
+                                    <span class="muted">{user.name}</span>
+                                }
+                                .into_any()
                             }
-                            .into_any(),
                             _ => view! { <a href="/login">"Log in"</a> }.into_any(),
                         }
                     })}
@@ -112,6 +136,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

@@ -20,6 +20,10 @@ pub enum Field {
     NewPassword,
     ConfirmPassword,
     CurrentPassword,
+    /// How a new user gets a password: typed here, or by invitation.
+    Setup,
+    /// The "yes, really" box of a dangerous action.
+    Confirm,
 }
 
 /// What is wrong with one field.
@@ -38,6 +42,7 @@ pub enum Problem {
     Mismatch,
     WrongCurrentPassword,
     AlreadyTaken,
+    NotConfirmed,
 }
 
 impl Problem {
@@ -57,6 +62,7 @@ impl Problem {
             Self::Mismatch => "The two passwords do not match.".into(),
             Self::WrongCurrentPassword => "The current password is incorrect.".into(),
             Self::AlreadyTaken => "An account with this email address already exists.".into(),
+            Self::NotConfirmed => "Tick the box to confirm.".into(),
         }
     }
 }
@@ -82,6 +88,12 @@ pub enum AppError {
     NotFound,
     #[error("setup already done")]
     SetupClosed,
+    #[error("last active site admin")]
+    LastAdmin,
+    #[error("own account")]
+    OwnAccount,
+    #[error("account disabled")]
+    AccountDisabled,
     #[error("bad request")]
     BadRequest,
     #[error("could not reach the server")]
@@ -105,7 +117,7 @@ impl AppError {
             Self::Busy => 503,
             Self::Forbidden => 403,
             Self::NotFound => 404,
-            Self::SetupClosed => 409,
+            Self::SetupClosed | Self::LastAdmin | Self::OwnAccount | Self::AccountDisabled => 409,
             Self::Network | Self::Internal => 500,
         }
     }
@@ -128,8 +140,17 @@ impl AppError {
             Self::Forbidden => "You are not allowed to do that.".into(),
             Self::NotFound => "That was not found.".into(),
             Self::SetupClosed => "Setup is complete: the first site admin already exists.".into(),
-            Self::BadRequest => "The request was not understood. Please fill in the form again.".into(),
-            Self::Network => "Could not reach the server. Check your connection and try again.".into(),
+            Self::LastAdmin => {
+                "This is the last active site admin. Make another user a site admin first.".into()
+            }
+            Self::OwnAccount => "You cannot disable, demote or delete your own account.".into(),
+            Self::AccountDisabled => "This account is disabled. Enable it first.".into(),
+            Self::BadRequest => {
+                "The request was not understood. Please fill in the form again.".into()
+            }
+            Self::Network => {
+                "Could not reach the server. Check your connection and try again.".into()
+            }
             Self::Internal => "Something went wrong on our side. Please try again.".into(),
         }
     }
@@ -213,7 +234,10 @@ mod tests {
         let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("x".into()));
         assert_eq!(err.status(), 422);
         assert_eq!(
-            AppError::TooManyRequests { retry_after_secs: 61 }.message(),
+            AppError::TooManyRequests {
+                retry_after_secs: 61
+            }
+            .message(),
             "Too many attempts. Please try again in 2 minutes."
         );
     }

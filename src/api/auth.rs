@@ -33,7 +33,13 @@ pub async fn log_out() -> Result<(), AppError> {
     use crate::server::{auth, request, sessions};
     let state = request::state()?;
     let user = request::current_user(&state).await?;
-    auth::log_out(&state, request::session_id(&state).as_deref(), user.as_ref(), &request::meta()).await?;
+    auth::log_out(
+        &state,
+        request::session_id(&state).as_deref(),
+        user.as_ref(),
+        &request::meta(),
+    )
+    .await?;
     request::set_cookie(sessions::clear_cookie(&state.settings));
     leptos_axum::redirect("/login");
     Ok(())
@@ -60,8 +66,16 @@ pub async fn change_password(
     let state = request::state()?;
     let user = request::require_user(&state).await?;
     let session = request::session_id(&state);
-    auth::change_password(&state, &user, session.as_deref(), &current_password, &new_password, &confirm_password, &request::meta())
-        .await?;
+    auth::change_password(
+        &state,
+        &user,
+        session.as_deref(),
+        &current_password,
+        &new_password,
+        &confirm_password,
+        &request::meta(),
+    )
+    .await?;
     leptos_axum::redirect("/account?changed=1");
     Ok(())
 }
@@ -90,7 +104,10 @@ pub async fn create_first_admin(
         email: &email,
         name: &name,
         role: "site_admin",
-        password: InitialPassword::Typed { password, confirm: confirm_password },
+        password: InitialPassword::Typed {
+            password,
+            confirm: confirm_password,
+        },
     };
     auth::create_account(&state, None, account, true, &request::meta()).await?;
     leptos_axum::redirect("/login?setup=done");

@@ -24,7 +24,10 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 /// Looks at a link without using it up (safe for mail scanners).
 #[server(prefix = "/api", endpoint = "reset_link_status")]
 pub async fn reset_link_status(token: String) -> Result<LinkStatus, AppError> {
-    use crate::server::{password_reset::{self, LinkState}, request};
+    use crate::server::{
+        password_reset::{self, LinkState},
+        request,
+    };
     let state = request::state()?;
     Ok(match password_reset::link_state(&state, &token).await? {
         LinkState::Valid { invite } => LinkStatus::Valid { invite },
@@ -34,10 +37,21 @@ pub async fn reset_link_status(token: String) -> Result<LinkStatus, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "reset_password")]
-pub async fn reset_password(token: String, new_password: Secret, confirm_password: Secret) -> Result<(), AppError> {
+pub async fn reset_password(
+    token: String,
+    new_password: Secret,
+    confirm_password: Secret,
+) -> Result<(), AppError> {
     use crate::server::{password_reset, request};
     let state = request::state()?;
-    password_reset::reset_password(&state, &token, &new_password, &confirm_password, &request::meta()).await?;
+    password_reset::reset_password(
+        &state,
+        &token,
+        &new_password,
+        &confirm_password,
+        &request::meta(),
+    )
+    .await?;
     leptos_axum::redirect("/login?reset=done");
     Ok(())
 }
@@ -48,12 +62,18 @@ pub async fn resend_reset_link(token: String) -> Result<(), AppError> {
     use crate::server::{password_reset, request};
     let state = request::state()?;
     password_reset::resend_link(&state, &token, &request::meta()).await?;
-    leptos_axum::redirect(&format!("/reset-password/{}?resent=1", urlencode_token(&token)));
+    leptos_axum::redirect(&format!(
+        "/reset-password/{}?resent=1",
+        urlencode_token(&token)
+    ));
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 fn urlencode_token(token: &str) -> String {
     // Only well-formed tokens get this far: base64url needs no escaping.
-    token.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }

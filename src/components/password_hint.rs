@@ -23,7 +23,13 @@ pub fn PasswordField(
     let invalid = move || error.get().is_some();
     let described_by = {
         let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || if invalid() { format!("{hint_id} {error_id}") } else { hint_id.clone() }
+        move || {
+            if invalid() {
+                format!("{hint_id} {error_id}")
+            } else {
+                hint_id.clone()
+            }
+        }
     };
     view! {
         <div class="field">

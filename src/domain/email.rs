@@ -79,11 +79,24 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_address() {
-        for bad in ["", "   ", "plain", "@acme.test", "a@", "a b@c.d", "a@b..c", "<a@b.c>", "a@.b"] {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "@acme.test",
+            "a@",
+            "a b@c.d",
+            "a@b..c",
+            "<a@b.c>",
+            "a@.b",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
         let long = format!("{}@acme.test", "a".repeat(300));
-        assert_eq!(Email::parse(&long), Err(Problem::TooLong { max: MAX_EMAIL_LEN }));
+        assert_eq!(
+            Email::parse(&long),
+            Err(Problem::TooLong { max: MAX_EMAIL_LEN })
+        );
     }
 
     #[test]

@@ -10,4 +10,4 @@ pub use email::Email;
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};
 pub use role::Role;
-pub use user::{CurrentUser, UserSummary};
+pub use user::{AuditEntry, AuditPage, CurrentUser, UserPage, UserSummary};

@@ -52,10 +52,14 @@ impl PasswordPolicy {
             return Err(Problem::Required);
         }
         if len < self.min_length {
-            return Err(Problem::TooShort { min: self.min_length });
+            return Err(Problem::TooShort {
+                min: self.min_length,
+            });
         }
         if len > MAX_PASSWORD_LEN {
-            return Err(Problem::TooLong { max: MAX_PASSWORD_LEN });
+            return Err(Problem::TooLong {
+                max: MAX_PASSWORD_LEN,
+            });
         }
         let lower = password.to_lowercase();
         if let Some(local) = email_local {
@@ -77,7 +81,10 @@ impl PasswordPolicy {
         if len == 0 {
             return PasswordHint {
                 ok: false,
-                text: format!("Use at least {} characters. Long passphrases are best.", self.min_length),
+                text: format!(
+                    "Use at least {} characters. Long passphrases are best.",
+                    self.min_length
+                ),
             };
         }
         match self.check(password, email_local) {
@@ -93,7 +100,10 @@ impl PasswordPolicy {
                 ok: false,
                 text: format!("Too short: {len} of at least {min} characters."),
             },
-            Err(problem) => PasswordHint { ok: false, text: problem.message() },
+            Err(problem) => PasswordHint {
+                ok: false,
+                text: problem.message(),
+            },
         }
     }
 }
@@ -120,7 +130,10 @@ mod tests {
     use super::*;
 
     fn policy() -> PasswordPolicy {
-        PasswordPolicy { min_length: 12, site_name: "Acme Portal".into() }
+        PasswordPolicy {
+            min_length: 12,
+            site_name: "Acme Portal".into(),
+        }
     }
 
     #[test]
@@ -129,7 +142,10 @@ mod tests {
         assert_eq!(p.check("short", None), Err(Problem::TooShort { min: 12 }));
         assert_eq!(p.check("ääääääääääää", None), Ok(()));
         assert_eq!(p.check(&"x".repeat(256), None), Ok(()));
-        assert_eq!(p.check(&"x".repeat(257), None), Err(Problem::TooLong { max: 256 }));
+        assert_eq!(
+            p.check(&"x".repeat(257), None),
+            Err(Problem::TooLong { max: 256 })
+        );
     }
 
     #[test]
@@ -140,8 +156,14 @@ mod tests {
     #[test]
     fn the_email_local_part_and_site_name_are_refused_in_any_case() {
         let p = policy();
-        assert_eq!(p.check("xxJaneDoe-2026-xx", Some("janedoe")), Err(Problem::ContainsEmail));
-        assert_eq!(p.check("my ACME PORTAL pass", None), Err(Problem::ContainsSiteName));
+        assert_eq!(
+            p.check("xxJaneDoe-2026-xx", Some("janedoe")),
+            Err(Problem::ContainsEmail)
+        );
+        assert_eq!(
+            p.check("my ACME PORTAL pass", None),
+            Err(Problem::ContainsSiteName)
+        );
         assert_eq!(p.check("jo-jo-jo-jo-jo-jo", Some("jo")), Ok(()));
     }
 

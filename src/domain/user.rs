@@ -18,7 +18,7 @@ impl CurrentUser {
     }
 }
 
-/// One row of the admin user list.
+/// One row of the admin user list. Times come formatted in the site's zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: i64,
@@ -27,6 +27,35 @@ pub struct UserSummary {
     pub role: Role,
     pub active: bool,
     pub has_password: bool,
-    pub created_at: i64,
-    pub last_login_at: Option<i64>,
+    pub created: String,
+    pub last_login: Option<String>,
+}
+
+/// A page of the user list with keyset cursors to its neighbours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// Show newer users: `?after=` this id.
+    pub newer: Option<i64>,
+    /// Show older users: `?before=` this id.
+    pub older: Option<i64>,
+}
+
+/// One audit log entry, formatted for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub event: String,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Show older entries: `?before=` this id.
+    pub older: Option<i64>,
 }

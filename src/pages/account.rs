@@ -40,7 +40,8 @@ fn AccountView(user: CurrentUser) -> impl IntoView {
     let error = action_error(change);
     let query = use_query_map();
     let changed = move || {
-        let done = query.read().get("changed").is_some() || matches!(change.value().get(), Some(Ok(())));
+        let done =
+            query.read().get("changed").is_some() || matches!(change.value().get(), Some(Ok(())));
         done.then(|| "Your password has been changed.".to_owned())
     };
     let local = user.email.rsplit_once('@').map(|(l, _)| l.to_lowercase());

@@ -10,7 +10,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-pub const SENT_MESSAGE: &str = "If an account exists for that address, we have sent a link to reset its password. \
+pub const SENT_MESSAGE: &str =
+    "If an account exists for that address, we have sent a link to reset its password. \
      Please check your email; the link expires after a while.";
 
 #[component]
@@ -19,7 +20,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let error = action_error(action);
     let query = use_query_map();
     let sent = move || {
-        let done = query.read().get("sent").is_some() || matches!(action.value().get(), Some(Ok(())));
+        let done =
+            query.read().get("sent").is_some() || matches!(action.value().get(), Some(Ok(())));
         done.then(|| SENT_MESSAGE.to_owned())
     };
     view! {

@@ -32,7 +32,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
 fn ChooseForm(token: String, invite: bool) -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
     let error = action_error(action);
-    let title = if invite { "Choose your password" } else { "Choose a new password" };
+    let title = if invite {
+        "Choose your password"
+    } else {
+        "Choose a new password"
+    };
     view! {
         <Title text=title/>
         <h1>{title}</h1>
@@ -55,7 +59,8 @@ fn SpentLink(token: String) -> impl IntoView {
     let error = action_error(action);
     let query = use_query_map();
     let resent = move || {
-        let done = query.read().get("resent").is_some() || matches!(action.value().get(), Some(Ok(())));
+        let done =
+            query.read().get("resent").is_some() || matches!(action.value().get(), Some(Ok(())));
         done.then(|| "We have sent a new link to the email address of the account.".to_owned())
     };
     view! {

@@ -26,7 +26,9 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
 use tokio::sync::{watch, Notify};
-use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer};
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer,
+};
 
 /// Where cargo-leptos put the client bundle, unless LEPTOS_* say otherwise.
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
@@ -43,7 +45,12 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database_url, settings.max_connections)
         .await
-        .with_context(|| format!("cannot open the database {}", redact_url(&settings.database_url)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&settings.database_url)
+            )
+        })?;
     db.migrate().await.context("database migrations failed")?;
     let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
     let leptos_options = leptos_options(&settings);
@@ -74,7 +81,8 @@ pub fn redact_url(url: &str) -> String {
 /// leptos_server), which would stall pages rendered meanwhile by another
 /// router, as in the integration tests.
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
-    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
@@ -164,14 +172,22 @@ async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let logged_in = match sessions::read_cookie(&state.settings, req.headers()) {
-        Some(id) => sessions::resolve(&state, &id).await.ok().flatten().is_some(),
+        Some(id) => sessions::resolve(&state, &id)
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
         None => false,
     };
     let target = match (path, logged_in) {
         ("/", true) => "/account".to_owned(),
         ("/", false) => "/login".to_owned(),
         (_, false) => {
-            let wanted = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(path);
+            let wanted = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(path);
             let encoded: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
             format!("/login?next={encoded}")
         }
@@ -193,7 +209,8 @@ async fn api_error_status(req: Request, next: Next) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let AppError::TooManyRequests { retry_after_secs } = err {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 parts.headers.insert(header::RETRY_AFTER, v);
@@ -240,17 +257,26 @@ pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     let app = router(state.clone());
     let mut server_rx = rx.clone();
     let server = tokio::spawn(async move {
-        let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = server_rx.wait_for(|stop| *stop).await;
-            })
-            .await;
+        let result = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_rx.wait_for(|stop| *stop).await;
+        })
+        .await;
         if let Err(e) = result {
             tracing::error!(error = %e, "server error");
         }
     });
     let worker = tokio::spawn(outbox::run_worker(state.clone(), transport, rx));
-    Ok(Running { addr, state, shutdown, server, worker })
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        server,
+        worker,
+    })
 }
 
 /// `gatehouse serve`: runs until Ctrl-C or SIGTERM.
@@ -266,9 +292,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         running.addr,
         state.settings.public_url,
         redact_url(&state.settings.database_url),
-        Transport::from_settings(&state.settings).map(|t| t.describe()).unwrap_or_default()
+        Transport::from_settings(&state.settings)
+            .map(|t| t.describe())
+            .unwrap_or_default()
     );
-    if crate::server::auth::needs_setup(&state).await.unwrap_or(false) {
+    if crate::server::auth::needs_setup(&state)
+        .await
+        .unwrap_or(false)
+    {
         tracing::info!(
             "No accounts yet: open {} to create the first site admin, or run `gatehouse create-admin`",
             state.settings.link("/setup")
@@ -300,4 +331,3 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
 }
-

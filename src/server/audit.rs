@@ -80,10 +80,16 @@ pub struct Who<'a> {
 
 impl<'a> Who<'a> {
     pub fn user(id: i64, email: &'a str) -> Self {
-        Self { id: Some(id), email: Some(email) }
+        Self {
+            id: Some(id),
+            email: Some(email),
+        }
     }
     pub fn email(email: &'a str) -> Self {
-        Self { id: None, email: Some(email) }
+        Self {
+            id: None,
+            email: Some(email),
+        }
     }
 }
 

@@ -23,27 +23,52 @@ fn login_account_key(email_normalized: &str) -> String {
 /// Checks the credentials and starts a session; returns the user and the
 /// new session id. Unknown email, wrong password and disabled account all
 /// give the same answer, in the same time.
-pub async fn log_in(state: &AppState, email: &str, password: &Secret, meta: &RequestMeta) -> Result<(CurrentUser, String), ServiceError> {
+pub async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: &Secret,
+    meta: &RequestMeta,
+) -> Result<(CurrentUser, String), ServiceError> {
     let mut problems = Problems::default();
     let email = problems.check(Field::Email, Email::parse(email));
     if password.expose().is_empty() {
         problems.add(Field::Password, Problem::Required);
     } else if password.expose().chars().count() > crate::domain::password::MAX_PASSWORD_LEN {
         // Never hash megabytes; no valid password is this long anyway.
-        problems.add(Field::Password, Problem::TooLong { max: crate::domain::password::MAX_PASSWORD_LEN });
+        problems.add(
+            Field::Password,
+            Problem::TooLong {
+                max: crate::domain::password::MAX_PASSWORD_LEN,
+            },
+        );
     }
     problems.into_result()?;
     let email = email.expect("checked above");
     let normalized = email.normalized();
 
     let account_key = login_account_key(&normalized);
-    let throttled = match rate_limit::hit(state, &rate_limit::key("login:ip", meta.ip_or_unknown()), Limits::login_ip(state)).await {
+    let throttled = match rate_limit::hit(
+        state,
+        &rate_limit::key("login:ip", meta.ip_or_unknown()),
+        Limits::login_ip(state),
+    )
+    .await
+    {
         Ok(()) => rate_limit::peek(state, &account_key, Limits::login_account(state)).await,
         Err(e) => Err(e),
     };
     if let Err(e) = throttled {
         let mut conn = state.db.conn().await?;
-        audit::record(&mut conn, state.clock.now(), Event::LoginThrottled, Who::default(), Who::email(email.as_str()), meta, None).await?;
+        audit::record(
+            &mut conn,
+            state.clock.now(),
+            Event::LoginThrottled,
+            Who::default(),
+            Who::email(email.as_str()),
+            meta,
+            None,
+        )
+        .await?;
         return Err(e.into());
     }
 
@@ -51,50 +76,124 @@ pub async fn log_in(state: &AppState, email: &str, password: &Secret, meta: &Req
         let mut conn = state.db.conn().await?;
         db::users::find_by_email(&mut conn, &normalized).await?
     };
-    let stored = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
+    let stored = user
+        .as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone());
     let verification = state.hasher.verify(password, stored.as_deref()).await?;
     let now = state.clock.now();
 
     let Some(user) = user.filter(|_| verification.ok) else {
-        rate_limit::hit(state, &account_key, Limits::login_account(state)).await.ok();
+        rate_limit::hit(state, &account_key, Limits::login_account(state))
+            .await
+            .ok();
         let mut conn = state.db.conn().await?;
-        let target = Who { id: None, email: Some(email.as_str()) };
-        audit::record(&mut conn, now, Event::LoginFailed, Who::default(), target, meta, None).await?;
+        let target = Who {
+            id: None,
+            email: Some(email.as_str()),
+        };
+        audit::record(
+            &mut conn,
+            now,
+            Event::LoginFailed,
+            Who::default(),
+            target,
+            meta,
+            None,
+        )
+        .await?;
         return Err(AppError::InvalidCredentials.into());
     };
 
     if verification.needs_rehash {
         let new_hash = state.hasher.hash(password).await?;
         let mut conn = state.db.conn().await?;
-        db::users::upgrade_password_hash(&mut conn, user.id, stored.as_deref().unwrap_or_default(), &new_hash).await?;
+        db::users::upgrade_password_hash(
+            &mut conn,
+            user.id,
+            stored.as_deref().unwrap_or_default(),
+            &new_hash,
+        )
+        .await?;
     }
 
     let mut tx = state.db.begin().await?;
-    let session_id = sessions::start(&mut tx, state, user.id, meta.ip.as_deref(), meta.user_agent.as_deref()).await?;
+    let session_id = sessions::start(
+        &mut tx,
+        state,
+        user.id,
+        meta.ip.as_deref(),
+        meta.user_agent.as_deref(),
+    )
+    .await?;
     db::users::record_login(&mut tx, user.id, now).await?;
-    audit::record(&mut tx, now, Event::Login, Who::user(user.id, &user.email), Who::user(user.id, &user.email), meta, None).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::Login,
+        Who::user(user.id, &user.email),
+        Who::user(user.id, &user.email),
+        meta,
+        None,
+    )
+    .await?;
     tx.commit().await?;
 
     let role = Role::parse(&user.role).unwrap_or(Role::User);
-    Ok((CurrentUser { id: user.id, email: user.email, name: user.name, role }, session_id))
+    Ok((
+        CurrentUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role,
+        },
+        session_id,
+    ))
 }
 
-pub async fn log_out(state: &AppState, session_id: Option<&str>, user: Option<&CurrentUser>, meta: &RequestMeta) -> Result<(), ServiceError> {
+pub async fn log_out(
+    state: &AppState,
+    session_id: Option<&str>,
+    user: Option<&CurrentUser>,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
     if let Some(id) = session_id {
         sessions::end(state, id).await?;
     }
     if let Some(u) = user {
         let mut conn = state.db.conn().await?;
-        audit::record(&mut conn, state.clock.now(), Event::Logout, Who::user(u.id, &u.email), Who::user(u.id, &u.email), meta, None).await?;
+        audit::record(
+            &mut conn,
+            state.clock.now(),
+            Event::Logout,
+            Who::user(u.id, &u.email),
+            Who::user(u.id, &u.email),
+            meta,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }
 
-pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser, meta: &RequestMeta) -> Result<u64, ServiceError> {
+pub async fn log_out_everywhere(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+) -> Result<u64, ServiceError> {
     let mut tx = state.db.begin().await?;
     let ended = db::sessions::delete_for_user(&mut tx, user.id).await?;
     let detail = format!("{ended} sessions ended");
-    audit::record(&mut tx, state.clock.now(), Event::LogoutEverywhere, Who::user(user.id, &user.email), Who::user(user.id, &user.email), meta, Some(&detail)).await?;
+    audit::record(
+        &mut tx,
+        state.clock.now(),
+        Event::LogoutEverywhere,
+        Who::user(user.id, &user.email),
+        Who::user(user.id, &user.email),
+        meta,
+        Some(&detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(ended)
 }
@@ -116,21 +215,36 @@ pub async fn change_password(
     }
     problems.check(
         Field::NewPassword,
-        passwords::check_new_password(&state.settings.password_policy(), new.expose(), Some(&email.local_part())),
+        passwords::check_new_password(
+            &state.settings.password_policy(),
+            new.expose(),
+            Some(&email.local_part()),
+        ),
     );
-    problems.check(Field::ConfirmPassword, check_confirmation(new.expose(), confirm.expose()));
+    problems.check(
+        Field::ConfirmPassword,
+        check_confirmation(new.expose(), confirm.expose()),
+    );
     problems.into_result()?;
 
     let account_key = login_account_key(&email.normalized());
     rate_limit::peek(state, &account_key, Limits::login_account(state)).await?;
     let row = {
         let mut conn = state.db.conn().await?;
-        db::users::find_by_id(&mut conn, user.id).await?.ok_or(AppError::Unauthorized)?
+        db::users::find_by_id(&mut conn, user.id)
+            .await?
+            .ok_or(AppError::Unauthorized)?
     };
     if current.expose().chars().count() > crate::domain::password::MAX_PASSWORD_LEN
-        || !state.hasher.verify(current, row.password_hash.as_deref()).await?.ok
+        || !state
+            .hasher
+            .verify(current, row.password_hash.as_deref())
+            .await?
+            .ok
     {
-        rate_limit::hit(state, &account_key, Limits::login_account(state)).await.ok();
+        rate_limit::hit(state, &account_key, Limits::login_account(state))
+            .await
+            .ok();
         return Err(AppError::field(Field::CurrentPassword, Problem::WrongCurrentPassword).into());
     }
     let hash = state.hasher.hash(new).await?;
@@ -141,17 +255,37 @@ pub async fn change_password(
     let keep = current_session.map(tokens::hash);
     end_sessions_except(&mut tx, user.id, keep.as_deref()).await?;
     queue_password_changed(&mut tx, state, &row.email, now).await?;
-    audit::record(&mut tx, now, Event::PasswordChanged, Who::user(user.id, &user.email), Who::user(user.id, &user.email), meta, None).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::PasswordChanged,
+        Who::user(user.id, &user.email),
+        Who::user(user.id, &user.email),
+        meta,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(())
 }
 
-async fn end_sessions_except(conn: &mut db::Conn, user_id: i64, keep_hash: Option<&str>) -> sqlx::Result<()> {
-    db::sessions::delete_for_user_except(conn, user_id, keep_hash.unwrap_or("")).await.map(|_| ())
+async fn end_sessions_except(
+    conn: &mut db::Conn,
+    user_id: i64,
+    keep_hash: Option<&str>,
+) -> sqlx::Result<()> {
+    db::sessions::delete_for_user_except(conn, user_id, keep_hash.unwrap_or(""))
+        .await
+        .map(|_| ())
 }
 
-pub async fn queue_password_changed(conn: &mut db::Conn, state: &AppState, to: &str, now: i64) -> sqlx::Result<()> {
+pub async fn queue_password_changed(
+    conn: &mut db::Conn,
+    state: &AppState,
+    to: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     let s = &state.settings;
     let mail = templates::password_changed_email(
         &s.site_name,
@@ -194,12 +328,23 @@ pub async fn create_account(
         let local = email.as_ref().map(Email::local_part);
         problems.check(
             Field::Password,
-            passwords::check_new_password(&state.settings.password_policy(), password.expose(), local.as_deref()),
+            passwords::check_new_password(
+                &state.settings.password_policy(),
+                password.expose(),
+                local.as_deref(),
+            ),
         );
-        problems.check(Field::ConfirmPassword, check_confirmation(password.expose(), confirm.expose()));
+        problems.check(
+            Field::ConfirmPassword,
+            check_confirmation(password.expose(), confirm.expose()),
+        );
     }
     problems.into_result()?;
-    let (email, name, role) = (email.expect("checked"), name.expect("checked"), role.expect("checked"));
+    let (email, name, role) = (
+        email.expect("checked"),
+        name.expect("checked"),
+        role.expect("checked"),
+    );
 
     let hash = match &account.password {
         InitialPassword::Typed { password, .. } => Some(state.hasher.hash(password).await?),
@@ -230,18 +375,50 @@ pub async fn create_account(
         Err(e) => return Err(e.into()),
     };
     let actor_who = actor.map(|a| Who::user(a.id, &a.email)).unwrap_or_default();
-    let detail = format!("role {}{}", role.as_str(), if only_if_empty { ", first-run setup" } else { "" });
-    audit::record(&mut tx, now, Event::UserCreated, actor_who, Who::user(id, email.as_str()), meta, Some(&detail)).await?;
+    let detail = format!(
+        "role {}{}",
+        role.as_str(),
+        if only_if_empty {
+            ", first-run setup"
+        } else {
+            ""
+        }
+    );
+    audit::record(
+        &mut tx,
+        now,
+        Event::UserCreated,
+        actor_who,
+        Who::user(id, email.as_str()),
+        meta,
+        Some(&detail),
+    )
+    .await?;
     if let InitialPassword::Invite = account.password {
         queue_invitation(&mut tx, state, id, email.as_str(), now).await?;
-        audit::record(&mut tx, now, Event::InvitationSent, actor_who, Who::user(id, email.as_str()), meta, None).await?;
+        audit::record(
+            &mut tx,
+            now,
+            Event::InvitationSent,
+            actor_who,
+            Who::user(id, email.as_str()),
+            meta,
+            None,
+        )
+        .await?;
     }
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(id)
 }
 
-pub async fn queue_invitation(conn: &mut db::Conn, state: &AppState, user_id: i64, to: &str, now: i64) -> sqlx::Result<()> {
+pub async fn queue_invitation(
+    conn: &mut db::Conn,
+    state: &AppState,
+    user_id: i64,
+    to: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     let s = &state.settings;
     let hours = s.auth.invite_hours;
     let (raw, expires_at) = tokens::issue(conn, user_id, Purpose::Invite, now, hours).await?;

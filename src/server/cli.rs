@@ -23,10 +23,19 @@ use clap::{Parser, Subcommand};
 use std::{io::IsTerminal, path::PathBuf, sync::Arc};
 
 #[derive(Parser, Debug)]
-#[command(name = "gatehouse", version, about = "Gatehouse: self-hosted user accounts with safe password resets.")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: self-hosted user accounts with safe password resets."
+)]
 pub struct Cli {
     /// Settings file; every key can also be set by environment variables.
-    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", default_value = "Leptos.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_CONFIG",
+        default_value = "Leptos.toml"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -75,14 +84,26 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Db::connect(&settings.database_url, 1)
                 .await
-                .with_context(|| format!("cannot open the database {}", app::redact_url(&settings.database_url)))?;
+                .with_context(|| {
+                    format!(
+                        "cannot open the database {}",
+                        app::redact_url(&settings.database_url)
+                    )
+                })?;
             db.migrate().await.context("migrations failed")?;
-            println!("Migrations applied to {}.", app::redact_url(&settings.database_url));
+            println!(
+                "Migrations applied to {}.",
+                app::redact_url(&settings.database_url)
+            );
             Ok(())
         }
-        Command::CreateAdmin { email, name, password_stdin, invite, role } => {
-            create_admin(settings, &email, &name, password_stdin, invite, &role).await
-        }
+        Command::CreateAdmin {
+            email,
+            name,
+            password_stdin,
+            invite,
+            role,
+        } => create_admin(settings, &email, &name, password_stdin, invite, &role).await,
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
     }
 }
@@ -90,7 +111,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 fn read_password(from_stdin: bool) -> anyhow::Result<(Secret, Secret)> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
         let password = line.trim_end_matches(['\r', '\n']).to_owned();
         return Ok((Secret::new(password.clone()), Secret::new(password)));
     }
@@ -102,7 +125,14 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(Secret, Secret)> {
     Ok((Secret::new(first), Secret::new(second)))
 }
 
-async fn create_admin(settings: Settings, email: &str, name: &str, password_stdin: bool, invite: bool, role: &str) -> anyhow::Result<()> {
+async fn create_admin(
+    settings: Settings,
+    email: &str,
+    name: &str,
+    password_stdin: bool,
+    invite: bool,
+    role: &str,
+) -> anyhow::Result<()> {
     let password = if invite {
         InitialPassword::Invite
     } else {
@@ -110,14 +140,25 @@ async fn create_admin(settings: Settings, email: &str, name: &str, password_stdi
         InitialPassword::Typed { password, confirm }
     };
     let state = app::build_state(settings, Arc::new(SystemClock)).await?;
-    let meta = RequestMeta { ip: None, user_agent: Some("gatehouse create-admin".into()) };
-    let account = NewAccount { email, name, role, password };
+    let meta = RequestMeta {
+        ip: None,
+        user_agent: Some("gatehouse create-admin".into()),
+    };
+    let account = NewAccount {
+        email,
+        name,
+        role,
+        password,
+    };
     match auth::create_account(&state, None, account, false, &meta).await {
         Ok(id) => {
             println!("Created {role} #{id} <{}>.", email.trim());
         }
         Err(ServiceError::User(AppError::Validation(problems))) => {
-            let lines: Vec<String> = problems.iter().map(|(f, p)| format!("{f:?}: {}", p.message())).collect();
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|(f, p)| format!("{f:?}: {}", p.message()))
+                .collect();
             bail!("{}", lines.join(" "));
         }
         Err(e) => bail!("{}", AppError::from(e).message()),
@@ -141,12 +182,22 @@ async fn create_admin(settings: Settings, email: &str, name: &str, password_stdi
 async fn send_test_email(settings: Settings, to: &str) -> anyhow::Result<()> {
     let transport = Transport::from_settings(&settings).map_err(anyhow::Error::msg)?;
     let mail = templates::test_email(&settings.site_name);
-    let message = build_message(&settings.admin_email, &settings.site_name, to, &mail.subject, &mail.text, &mail.html)
-        .map_err(anyhow::Error::msg)?;
+    let message = build_message(
+        &settings.admin_email,
+        &settings.site_name,
+        to,
+        &mail.subject,
+        &mail.text,
+        &mail.html,
+    )
+    .map_err(anyhow::Error::msg)?;
     transport
         .send(message)
         .await
         .map_err(|e| anyhow::anyhow!("sending through {} failed: {e}", transport.describe()))?;
-    println!("Test message sent to {to} through {}.", transport.describe());
+    println!(
+        "Test message sent to {to} through {}.",
+        transport.describe()
+    );
     Ok(())
 }

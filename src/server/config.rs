@@ -102,7 +102,10 @@ impl Default for SiteConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: String::new(), max_connections: 16 }
+        Self {
+            url: String::new(),
+            max_connections: 16,
+        }
     }
 }
 
@@ -141,7 +144,11 @@ impl Default for LimitsConfig {
 
 impl Default for MailConfig {
     fn default() -> Self {
-        Self { transport: "file".into(), smtp_url: String::new(), max_attempts: 12 }
+        Self {
+            transport: "file".into(),
+            smtp_url: String::new(),
+            max_attempts: 12,
+        }
     }
 }
 
@@ -221,62 +228,109 @@ impl Settings {
             return Err(bad("site.name", "must be 1 to 100 characters".into()));
         }
         let admin_email = crate::domain::Email::parse(&site.admin_email)
-            .map_err(|_| bad("site.admin_email", format!("`{}` is not an email address", site.admin_email)))?
+            .map_err(|_| {
+                bad(
+                    "site.admin_email",
+                    format!("`{}` is not an email address", site.admin_email),
+                )
+            })?
             .as_str()
             .to_owned();
-        let addr: SocketAddr = site
-            .addr
-            .trim()
-            .parse()
-            .map_err(|_| bad("site.addr", format!("`{}` is not an address like 127.0.0.1:3000", site.addr)))?;
+        let addr: SocketAddr = site.addr.trim().parse().map_err(|_| {
+            bad(
+                "site.addr",
+                format!("`{}` is not an address like 127.0.0.1:3000", site.addr),
+            )
+        })?;
         let public_url = if site.public_url.trim().is_empty() {
-            Url::parse(&format!("http://{addr}")).map_err(|e| bad("site.public_url", e.to_string()))?
+            Url::parse(&format!("http://{addr}"))
+                .map_err(|e| bad("site.public_url", e.to_string()))?
         } else {
             let url = Url::parse(site.public_url.trim())
                 .map_err(|e| bad("site.public_url", format!("`{}`: {e}", site.public_url)))?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(bad("site.public_url", "must be an http:// or https:// URL".into()));
+                return Err(bad(
+                    "site.public_url",
+                    "must be an http:// or https:// URL".into(),
+                ));
             }
             url
         };
-        let time_zone: Tz = site
-            .time_zone
-            .trim()
-            .parse()
-            .map_err(|_| bad("site.time_zone", format!("`{}` is not an IANA time zone such as Europe/London", site.time_zone)))?;
+        let time_zone: Tz = site.time_zone.trim().parse().map_err(|_| {
+            bad(
+                "site.time_zone",
+                format!(
+                    "`{}` is not an IANA time zone such as Europe/London",
+                    site.time_zone
+                ),
+            )
+        })?;
         let database_url = if config.database.url.trim().is_empty() {
             format!("sqlite://{}/gatehouse.db?mode=rwc", site.data_dir.display())
         } else {
             config.database.url.trim().to_owned()
         };
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(bad("database.url", "must start with sqlite:// or postgres://".into()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "database.url",
+                "must start with sqlite:// or postgres://".into(),
+            ));
         }
         if config.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be at least 1".into()));
         }
         let auth = config.auth;
         if !(8..=256).contains(&auth.min_password_length) {
-            return Err(bad("auth.min_password_length", "must be between 8 and 256".into()));
+            return Err(bad(
+                "auth.min_password_length",
+                "must be between 8 and 256".into(),
+            ));
         }
-        for (key, hours) in [("auth.reset_hours", auth.reset_hours), ("auth.invite_hours", auth.invite_hours)] {
+        for (key, hours) in [
+            ("auth.reset_hours", auth.reset_hours),
+            ("auth.invite_hours", auth.invite_hours),
+        ] {
             if !(1..=24 * 90).contains(&hours) {
                 return Err(bad(key, "must be between 1 and 2160 hours".into()));
             }
         }
         if auth.session_idle_minutes == 0 || auth.session_absolute_hours == 0 {
-            return Err(bad("auth.session_idle_minutes", "session timeouts must be positive".into()));
+            return Err(bad(
+                "auth.session_idle_minutes",
+                "session timeouts must be positive".into(),
+            ));
         }
-        argon2::Params::new(auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism, None)
-            .map_err(|e| bad("auth.argon2_memory_kib", format!("invalid argon2 parameters: {e}")))?;
+        argon2::Params::new(
+            auth.argon2_memory_kib,
+            auth.argon2_iterations,
+            auth.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| {
+            bad(
+                "auth.argon2_memory_kib",
+                format!("invalid argon2 parameters: {e}"),
+            )
+        })?;
         let mail = match config.mail.transport.trim() {
-            "file" => MailTransport::File { dir: site.data_dir.join("mail") },
+            "file" => MailTransport::File {
+                dir: site.data_dir.join("mail"),
+            },
             "smtp" => {
                 let url = config.mail.smtp_url.trim().to_owned();
-                crate::server::mail::transport::check_smtp_url(&url).map_err(|e| bad("mail.smtp_url", e))?;
+                crate::server::mail::transport::check_smtp_url(&url)
+                    .map_err(|e| bad("mail.smtp_url", e))?;
                 MailTransport::Smtp { url }
             }
-            other => return Err(bad("mail.transport", format!("`{other}` is neither `file` nor `smtp`"))),
+            other => {
+                return Err(bad(
+                    "mail.transport",
+                    format!("`{other}` is neither `file` nor `smtp`"),
+                ))
+            }
         };
         Ok(Self {
             site_name: name,
@@ -327,7 +381,10 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://data/gatehouse.db?mode=rwc");
         assert_eq!(s.public_url.as_str(), "http://127.0.0.1:3000/");
         assert!(matches!(s.mail, MailTransport::File { .. }));
-        assert_eq!(s.link("/reset-password/x"), "http://127.0.0.1:3000/reset-password/x");
+        assert_eq!(
+            s.link("/reset-password/x"),
+            "http://127.0.0.1:3000/reset-password/x"
+        );
     }
 
     #[test]
@@ -335,11 +392,16 @@ mod tests {
         let mut c = Config::default();
         c.site.time_zone = "Mars/Olympus".into();
         let err = Settings::from_config(c).unwrap_err();
-        assert!(err.starts_with("configuration key `site.time_zone`"), "{err}");
+        assert!(
+            err.starts_with("configuration key `site.time_zone`"),
+            "{err}"
+        );
 
         let mut c = Config::default();
         c.site.public_url = "ftp://example.com".into();
-        assert!(Settings::from_config(c).unwrap_err().contains("site.public_url"));
+        assert!(Settings::from_config(c)
+            .unwrap_err()
+            .contains("site.public_url"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, storage,
 //! hashing, sessions, tokens, mail, throttling and the HTTP application.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -75,9 +76,9 @@ impl From<passwords::HashError> for ServiceError {
 impl From<rate_limit::RateError> for ServiceError {
     fn from(e: rate_limit::RateError) -> Self {
         match e {
-            rate_limit::RateError::Throttled(t) => {
-                Self::User(AppError::TooManyRequests { retry_after_secs: t.retry_after_secs })
-            }
+            rate_limit::RateError::Throttled(t) => Self::User(AppError::TooManyRequests {
+                retry_after_secs: t.retry_after_secs,
+            }),
             rate_limit::RateError::Db(e) => e.into(),
         }
     }

@@ -19,29 +19,75 @@ use crate::{
 
 /// Queues a reset link for an active account, and does the same work, with
 /// the same answer, for any other address. Never touches the mail server.
-pub async fn request_reset(state: &AppState, email: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
+pub async fn request_reset(
+    state: &AppState,
+    email: &str,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
     let email = Email::parse(email).map_err(|p| AppError::field(Field::Email, p))?;
     let normalized = email.normalized();
-    let limited = match rate_limit::hit(state, &rate_limit::key("reset:ip", meta.ip_or_unknown()), Limits::reset_ip(state)).await {
-        Ok(()) => rate_limit::hit(state, &rate_limit::key("reset:acct", &normalized), Limits::reset_account(state)).await,
+    let limited = match rate_limit::hit(
+        state,
+        &rate_limit::key("reset:ip", meta.ip_or_unknown()),
+        Limits::reset_ip(state),
+    )
+    .await
+    {
+        Ok(()) => {
+            rate_limit::hit(
+                state,
+                &rate_limit::key("reset:acct", &normalized),
+                Limits::reset_account(state),
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     let now = state.clock.now();
     if let Err(e) = limited {
         let mut conn = state.db.conn().await?;
-        audit::record(&mut conn, now, Event::ResetThrottled, Who::default(), Who::email(email.as_str()), meta, None).await?;
+        audit::record(
+            &mut conn,
+            now,
+            Event::ResetThrottled,
+            Who::default(),
+            Who::email(email.as_str()),
+            meta,
+            None,
+        )
+        .await?;
         return Err(e.into());
     }
 
     let mut tx = state.db.begin().await?;
-    let user = db::users::find_by_email(&mut tx, &normalized).await?.filter(|u| u.active);
+    let user = db::users::find_by_email(&mut tx, &normalized)
+        .await?
+        .filter(|u| u.active);
     match &user {
         Some(user) => {
             queue_reset(&mut tx, state, user.id, &user.email, now).await?;
-            audit::record(&mut tx, now, Event::ResetRequested, Who::default(), Who::user(user.id, &user.email), meta, None).await?;
+            audit::record(
+                &mut tx,
+                now,
+                Event::ResetRequested,
+                Who::default(),
+                Who::user(user.id, &user.email),
+                meta,
+                None,
+            )
+            .await?;
         }
         None => {
-            audit::record(&mut tx, now, Event::ResetRequested, Who::default(), Who::email(email.as_str()), meta, Some("no active account")).await?;
+            audit::record(
+                &mut tx,
+                now,
+                Event::ResetRequested,
+                Who::default(),
+                Who::email(email.as_str()),
+                meta,
+                Some("no active account"),
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -52,7 +98,13 @@ pub async fn request_reset(state: &AppState, email: &str, meta: &RequestMeta) ->
 }
 
 /// Issues a reset token and queues the fixed reset mail for it.
-pub async fn queue_reset(conn: &mut db::Conn, state: &AppState, user_id: i64, to: &str, now: i64) -> sqlx::Result<()> {
+pub async fn queue_reset(
+    conn: &mut db::Conn,
+    state: &AppState,
+    user_id: i64,
+    to: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     let s = &state.settings;
     let hours = s.auth.reset_hours;
     let (raw, expires_at) = tokens::issue(conn, user_id, Purpose::Reset, now, hours).await?;
@@ -75,32 +127,57 @@ pub enum LinkState {
 
 pub async fn link_state(state: &AppState, raw: &str) -> Result<LinkState, ServiceError> {
     let mut conn = state.db.conn().await?;
-    Ok(match tokens::inspect(&mut conn, raw, state.clock.now()).await? {
-        TokenState::Valid(row) => LinkState::Valid { invite: row.purpose == Purpose::Invite.as_str() },
-        TokenState::Spent(_) => LinkState::Spent,
-        TokenState::Unknown => LinkState::Unknown,
-    })
+    Ok(
+        match tokens::inspect(&mut conn, raw, state.clock.now()).await? {
+            TokenState::Valid(row) => LinkState::Valid {
+                invite: row.purpose == Purpose::Invite.as_str(),
+            },
+            TokenState::Spent(_) => LinkState::Spent,
+            TokenState::Unknown => LinkState::Unknown,
+        },
+    )
 }
 
 /// Sets a new password with a valid link: uses up every token of the user,
 /// ends all their sessions and queues a notice. The user then logs in.
-pub async fn reset_password(state: &AppState, raw: &str, new: &Secret, confirm: &Secret, meta: &RequestMeta) -> Result<(), ServiceError> {
-    rate_limit::hit(state, &rate_limit::key("reset:ip", meta.ip_or_unknown()), Limits::reset_ip(state)).await?;
+pub async fn reset_password(
+    state: &AppState,
+    raw: &str,
+    new: &Secret,
+    confirm: &Secret,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    rate_limit::hit(
+        state,
+        &rate_limit::key("reset:ip", meta.ip_or_unknown()),
+        Limits::reset_ip(state),
+    )
+    .await?;
     let (token, user) = {
         let mut conn = state.db.conn().await?;
-        let TokenState::Valid(token) = tokens::inspect(&mut conn, raw, state.clock.now()).await? else {
+        let TokenState::Valid(token) = tokens::inspect(&mut conn, raw, state.clock.now()).await?
+        else {
             return Err(AppError::InvalidOrExpiredToken.into());
         };
-        let user = db::users::find_by_id(&mut conn, token.user_id).await?.filter(|u| u.active);
+        let user = db::users::find_by_id(&mut conn, token.user_id)
+            .await?
+            .filter(|u| u.active);
         (token, user.ok_or(AppError::InvalidOrExpiredToken)?)
     };
     let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
     let mut problems = Problems::default();
     problems.check(
         Field::NewPassword,
-        passwords::check_new_password(&state.settings.password_policy(), new.expose(), Some(&email.local_part())),
+        passwords::check_new_password(
+            &state.settings.password_policy(),
+            new.expose(),
+            Some(&email.local_part()),
+        ),
     );
-    problems.check(Field::ConfirmPassword, check_confirmation(new.expose(), confirm.expose()));
+    problems.check(
+        Field::ConfirmPassword,
+        check_confirmation(new.expose(), confirm.expose()),
+    );
     problems.into_result()?;
 
     let hash = state.hasher.hash(new).await?;
@@ -114,9 +191,22 @@ pub async fn reset_password(state: &AppState, raw: &str, new: &Secret, confirm: 
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     let ended = db::sessions::delete_for_user(&mut tx, user.id).await?;
     queue_password_changed(&mut tx, state, &user.email, now).await?;
-    let event = if token.purpose == Purpose::Invite.as_str() { Event::InvitationAccepted } else { Event::ResetCompleted };
+    let event = if token.purpose == Purpose::Invite.as_str() {
+        Event::InvitationAccepted
+    } else {
+        Event::ResetCompleted
+    };
     let detail = format!("{ended} sessions ended");
-    audit::record(&mut tx, now, event, Who::user(user.id, &user.email), Who::user(user.id, &user.email), meta, Some(&detail)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        event,
+        Who::user(user.id, &user.email),
+        Who::user(user.id, &user.email),
+        meta,
+        Some(&detail),
+    )
+    .await?;
     tx.commit().await?;
     state.mail_notify.notify_one();
     // The owner proved control of the mailbox: lift any login throttle.
@@ -126,29 +216,63 @@ pub async fn reset_password(state: &AppState, raw: &str, new: &Secret, confirm: 
 
 /// "Send me a new link" from an expired or used link: a fresh link goes to
 /// the account's own address, never to one given in the request.
-pub async fn resend_link(state: &AppState, raw: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
-    rate_limit::hit(state, &rate_limit::key("reset:ip", meta.ip_or_unknown()), Limits::reset_ip(state)).await?;
+pub async fn resend_link(
+    state: &AppState,
+    raw: &str,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    rate_limit::hit(
+        state,
+        &rate_limit::key("reset:ip", meta.ip_or_unknown()),
+        Limits::reset_ip(state),
+    )
+    .await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let token = match tokens::inspect(&mut tx, raw, now).await? {
         TokenState::Valid(t) | TokenState::Spent(t) => t,
         TokenState::Unknown => return Err(AppError::InvalidOrExpiredToken.into()),
     };
-    let Some(user) = db::users::find_by_id(&mut tx, token.user_id).await?.filter(|u| u.active) else {
+    let Some(user) = db::users::find_by_id(&mut tx, token.user_id)
+        .await?
+        .filter(|u| u.active)
+    else {
         return Err(AppError::InvalidOrExpiredToken.into());
     };
     drop(tx);
-    rate_limit::hit(state, &rate_limit::key("reset:acct", &user.email.to_lowercase()), Limits::reset_account(state)).await?;
+    rate_limit::hit(
+        state,
+        &rate_limit::key("reset:acct", &user.email.to_lowercase()),
+        Limits::reset_account(state),
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     if user.password_hash.is_none() {
         queue_invitation(&mut tx, state, user.id, &user.email, now).await?;
-        audit::record(&mut tx, now, Event::InvitationSent, Who::default(), Who::user(user.id, &user.email), meta, Some("new link requested")).await?;
+        audit::record(
+            &mut tx,
+            now,
+            Event::InvitationSent,
+            Who::default(),
+            Who::user(user.id, &user.email),
+            meta,
+            Some("new link requested"),
+        )
+        .await?;
     } else {
         queue_reset(&mut tx, state, user.id, &user.email, now).await?;
-        audit::record(&mut tx, now, Event::ResetRequested, Who::default(), Who::user(user.id, &user.email), meta, Some("new link from an old one")).await?;
+        audit::record(
+            &mut tx,
+            now,
+            Event::ResetRequested,
+            Who::default(),
+            Who::user(user.id, &user.email),
+            meta,
+            Some("new link from an old one"),
+        )
+        .await?;
     }
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(())
 }
-

@@ -27,7 +27,11 @@ pub fn is_common(password: &str) -> bool {
 }
 
 /// Every rule for a new password: the shared policy, then the common list.
-pub fn check_new_password(policy: &PasswordPolicy, password: &str, email_local: Option<&str>) -> Result<(), Problem> {
+pub fn check_new_password(
+    policy: &PasswordPolicy,
+    password: &str,
+    email_local: Option<&str>,
+) -> Result<(), Problem> {
     policy.check(password, email_local)?;
     if is_common(password) {
         return Err(Problem::CommonPassword);
@@ -61,11 +65,18 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(auth: &AuthConfig) -> Result<Self, String> {
-        let params = Params::new(auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism, None)
-            .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+        let params = Params::new(
+            auth.argon2_memory_kib,
+            auth.argon2_iterations,
+            auth.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let slots = if auth.hash_concurrency == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
         } else {
             auth.hash_concurrency
         };
@@ -85,7 +96,10 @@ impl Hasher {
 
     /// Runs `work` on the blocking pool once a slot is free; gives up with
     /// `Busy` after the queue timeout instead of piling up requests.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(Argon2<'static>) -> T + Send + 'static) -> Result<T, HashError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let permit = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| HashError::Busy)?
@@ -114,16 +128,26 @@ impl Hasher {
 
     /// Checks `password` against `stored`, or against a dummy hash when
     /// there is no stored hash, taking the same time either way.
-    pub async fn verify(&self, password: &Secret, stored: Option<&str>) -> Result<Verification, HashError> {
+    pub async fn verify(
+        &self,
+        password: &Secret,
+        stored: Option<&str>,
+    ) -> Result<Verification, HashError> {
         let real = stored.is_some();
         let phc = stored.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.clone();
         let current = self.params.clone();
         self.run(move |argon| {
             let Ok(parsed) = PasswordHash::new(&phc) else {
-                return Verification { ok: false, needs_rehash: false };
+                return Verification {
+                    ok: false,
+                    needs_rehash: false,
+                };
             };
-            let ok = argon.verify_password(password.expose().as_bytes(), &parsed).is_ok() && real;
+            let ok = argon
+                .verify_password(password.expose().as_bytes(), &parsed)
+                .is_ok()
+                && real;
             let needs_rehash = ok && !same_parameters(&parsed, &current);
             Verification { ok, needs_rehash }
         })
@@ -136,7 +160,11 @@ fn same_parameters(hash: &PasswordHash<'_>, current: &Params) -> bool {
         return false;
     }
     match Params::try_from(hash) {
-        Ok(p) => p.m_cost() == current.m_cost() && p.t_cost() == current.t_cost() && p.p_cost() == current.p_cost(),
+        Ok(p) => {
+            p.m_cost() == current.m_cost()
+                && p.t_cost() == current.t_cost()
+                && p.p_cost() == current.p_cost()
+        }
         Err(_) => false,
     }
 }
@@ -146,7 +174,11 @@ mod tests {
     use super::*;
 
     fn cheap() -> AuthConfig {
-        AuthConfig { argon2_memory_kib: 1024, argon2_iterations: 1, ..AuthConfig::default() }
+        AuthConfig {
+            argon2_memory_kib: 1024,
+            argon2_iterations: 1,
+            ..AuthConfig::default()
+        }
     }
 
     #[test]
@@ -159,42 +191,81 @@ mod tests {
 
     #[test]
     fn new_passwords_are_checked_against_policy_and_list() {
-        let policy = PasswordPolicy { min_length: 8, site_name: "Gatehouse".into() };
-        assert_eq!(check_new_password(&policy, "password1234", None), Err(Problem::CommonPassword));
-        assert_eq!(check_new_password(&policy, "abc", None), Err(Problem::TooShort { min: 8 }));
-        assert_eq!(check_new_password(&policy, "tangerine lighthouse", None), Ok(()));
+        let policy = PasswordPolicy {
+            min_length: 8,
+            site_name: "Gatehouse".into(),
+        };
+        assert_eq!(
+            check_new_password(&policy, "password1234", None),
+            Err(Problem::CommonPassword)
+        );
+        assert_eq!(
+            check_new_password(&policy, "abc", None),
+            Err(Problem::TooShort { min: 8 })
+        );
+        assert_eq!(
+            check_new_password(&policy, "tangerine lighthouse", None),
+            Ok(())
+        );
     }
 
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {
         let hasher = Hasher::new(&cheap()).unwrap();
-        let hash = hasher.hash(&Secret::new("tangerine lighthouse")).await.unwrap();
+        let hash = hasher
+            .hash(&Secret::new("tangerine lighthouse"))
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
-        let good = hasher.verify(&Secret::new("tangerine lighthouse"), Some(&hash)).await.unwrap();
+        let good = hasher
+            .verify(&Secret::new("tangerine lighthouse"), Some(&hash))
+            .await
+            .unwrap();
         assert!(good.ok && !good.needs_rehash);
-        let bad = hasher.verify(&Secret::new("tangerine lighthousE"), Some(&hash)).await.unwrap();
+        let bad = hasher
+            .verify(&Secret::new("tangerine lighthousE"), Some(&hash))
+            .await
+            .unwrap();
         assert!(!bad.ok);
     }
 
     #[tokio::test]
     async fn a_missing_hash_never_verifies() {
         let hasher = Hasher::new(&cheap()).unwrap();
-        let v = hasher.verify(&Secret::new("gatehouse dummy password"), None).await.unwrap();
+        let v = hasher
+            .verify(&Secret::new("gatehouse dummy password"), None)
+            .await
+            .unwrap();
         assert!(!v.ok);
     }
 
     #[tokio::test]
     async fn hashes_with_old_parameters_ask_for_a_rehash() {
         let old = Hasher::new(&cheap()).unwrap();
-        let hash = old.hash(&Secret::new("tangerine lighthouse")).await.unwrap();
-        let new = Hasher::new(&AuthConfig { argon2_memory_kib: 2048, ..cheap() }).unwrap();
-        let v = new.verify(&Secret::new("tangerine lighthouse"), Some(&hash)).await.unwrap();
+        let hash = old
+            .hash(&Secret::new("tangerine lighthouse"))
+            .await
+            .unwrap();
+        let new = Hasher::new(&AuthConfig {
+            argon2_memory_kib: 2048,
+            ..cheap()
+        })
+        .unwrap();
+        let v = new
+            .verify(&Secret::new("tangerine lighthouse"), Some(&hash))
+            .await
+            .unwrap();
         assert!(v.ok && v.needs_rehash);
     }
 
     #[tokio::test]
     async fn a_full_queue_answers_busy_instead_of_waiting_forever() {
-        let hasher = Hasher::new(&AuthConfig { hash_concurrency: 1, hash_queue_timeout_ms: 50, ..cheap() }).unwrap();
+        let hasher = Hasher::new(&AuthConfig {
+            hash_concurrency: 1,
+            hash_queue_timeout_ms: 50,
+            ..cheap()
+        })
+        .unwrap();
         let _held = hasher.slots.clone().acquire_owned().await.unwrap();
         let result = hasher.hash(&Secret::new("tangerine lighthouse")).await;
         assert!(matches!(result, Err(HashError::Busy)));

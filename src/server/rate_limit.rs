@@ -5,10 +5,7 @@
 //! time is no more than `burst` intervals ahead of now. Allowance comes
 //! back steadily, so a throttled owner is slowed, never locked out.
 
-use crate::server::{
-    db,
-    tokens, AppState,
-};
+use crate::server::{db, tokens, AppState};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -36,7 +33,9 @@ pub fn decide(tat_ms: i64, now_ms: i64, limit: Limit) -> Result<i64, Throttled> 
     let allow_at = new_tat - interval * i64::from(limit.burst.max(1));
     if now_ms < allow_at {
         let wait_ms = allow_at - now_ms;
-        Err(Throttled { retry_after_secs: (wait_ms as u64).div_ceil(1000) })
+        Err(Throttled {
+            retry_after_secs: (wait_ms as u64).div_ceil(1000),
+        })
     } else {
         Ok(new_tat)
     }
@@ -95,28 +94,42 @@ pub struct Limits;
 impl Limits {
     pub fn login_ip(state: &AppState) -> Limit {
         let l = &state.settings.limits;
-        Limit { per_hour: l.login_per_ip_per_hour, burst: l.login_per_ip_burst }
+        Limit {
+            per_hour: l.login_per_ip_per_hour,
+            burst: l.login_per_ip_burst,
+        }
     }
     pub fn login_account(state: &AppState) -> Limit {
         let l = &state.settings.limits;
-        Limit { per_hour: l.login_per_account_per_hour, burst: l.login_per_account_burst }
+        Limit {
+            per_hour: l.login_per_account_per_hour,
+            burst: l.login_per_account_burst,
+        }
     }
     pub fn reset_ip(state: &AppState) -> Limit {
         let l = &state.settings.limits;
-        Limit { per_hour: l.reset_per_ip_per_hour, burst: l.reset_per_ip_burst }
+        Limit {
+            per_hour: l.reset_per_ip_per_hour,
+            burst: l.reset_per_ip_burst,
+        }
     }
     pub fn reset_account(state: &AppState) -> Limit {
         let l = &state.settings.limits;
-        Limit { per_hour: l.reset_per_account_per_hour, burst: l.reset_per_account_burst }
+        Limit {
+            per_hour: l.reset_per_account_per_hour,
+            burst: l.reset_per_account_burst,
+        }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMIT: Limit = Limit { per_hour: 60, burst: 3 };
+    const LIMIT: Limit = Limit {
+        per_hour: 60,
+        burst: 3,
+    };
 
     #[test]
     fn a_burst_is_allowed_then_throttled() {

@@ -39,7 +39,10 @@ pub fn meta() -> RequestMeta {
         return RequestMeta::default();
     };
     RequestMeta {
-        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)
@@ -68,6 +71,49 @@ pub async fn require_user(state: &AppState) -> Result<CurrentUser, AppError> {
     current_user(state).await?.ok_or(AppError::Unauthorized)
 }
 
+/// The caller, if they are an active site admin; otherwise 401 or 403.
+pub async fn require_admin(state: &AppState) -> Result<CurrentUser, AppError> {
+    let user = require_user(state).await?;
+    if user.is_admin() {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Sends a plain form post back to the page it came from (same origin
+/// only), with `done=<what>` so the page can say what happened.
+pub fn redirect_back_with(done: &str, fallback: &str) {
+    let from = parts()
+        .and_then(|p| {
+            p.headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .and_then(|r| url::Url::parse(&r).ok());
+    let expected = use_context::<AppState>().map(|s| s.settings.public_origin());
+    let mut target = match from {
+        Some(url) if Some(url.origin().ascii_serialization()) == expected => url,
+        _ => url::Url::parse(&format!("http://x{fallback}")).expect("a local path"),
+    };
+    let kept: Vec<(String, String)> = target
+        .query_pairs()
+        .filter(|(k, _)| !matches!(k.as_ref(), "done" | "__err" | "__path"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    target.set_query(None);
+    target
+        .query_pairs_mut()
+        .extend_pairs(kept)
+        .append_pair("done", done);
+    let path = match target.query() {
+        Some(q) => format!("{}?{q}", target.path()),
+        None => target.path().to_owned(),
+    };
+    leptos_axum::redirect(&path);
+}
+
 pub fn set_cookie(value: String) {
     if let Ok(v) = HeaderValue::from_str(&value) {
         expect_context::<leptos_axum::ResponseOptions>().append_header(header::SET_COOKIE, v);
@@ -77,7 +123,12 @@ pub fn set_cookie(value: String) {
 /// A local path to continue to after login; anything else becomes `/account`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next.map(str::trim) {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control) => {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
             p.to_owned()
         }
         _ => "/account".to_owned(),
@@ -91,7 +142,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_login() {
         assert_eq!(safe_next(Some("/admin/users?q=a")), "/admin/users?q=a");
-        for evil in ["https://evil.test", "//evil.test", "/\\evil.test", "javascript:alert(1)", ""] {
+        for evil in [
+            "https://evil.test",
+            "//evil.test",
+            "/\\evil.test",
+            "javascript:alert(1)",
+            "",
+        ] {
             assert_eq!(safe_next(Some(evil)), "/account", "{evil}");
         }
         assert_eq!(safe_next(None), "/account");

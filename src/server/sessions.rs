@@ -18,13 +18,27 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
 
 pub fn set_cookie(settings: &Settings, id: &str) -> String {
     let max_age = i64::from(settings.auth.session_absolute_hours) * 3600;
-    let secure = if settings.cookie_secure() { "; Secure" } else { "" };
-    format!("{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(settings))
+    let secure = if settings.cookie_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        cookie_name(settings)
+    )
 }
 
 pub fn clear_cookie(settings: &Settings) -> String {
-    let secure = if settings.cookie_secure() { "; Secure" } else { "" };
-    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(settings))
+    let secure = if settings.cookie_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        cookie_name(settings)
+    )
 }
 
 /// The session id from the Cookie header, if it has the right shape.
@@ -42,7 +56,13 @@ pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
 }
 
 /// Starts a session and returns the id for the cookie.
-pub async fn start(conn: &mut db::Conn, state: &AppState, user_id: i64, ip: Option<&str>, user_agent: Option<&str>) -> sqlx::Result<String> {
+pub async fn start(
+    conn: &mut db::Conn,
+    state: &AppState,
+    user_id: i64,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> sqlx::Result<String> {
     let now = state.clock.now();
     let id = tokens::generate();
     let expires_at = now + i64::from(state.settings.auth.session_absolute_hours) * 3600;
@@ -76,7 +96,12 @@ pub async fn resolve(state: &AppState, id: &str) -> sqlx::Result<Option<CurrentU
         db::sessions::touch(&mut conn, &hash, now).await?;
     }
     let role = Role::parse(&row.role).unwrap_or(Role::User);
-    Ok(Some(CurrentUser { id: row.user_id, email: row.email, name: row.name, role }))
+    Ok(Some(CurrentUser {
+        id: row.user_id,
+        email: row.email,
+        name: row.name,
+        role,
+    }))
 }
 
 pub async fn end(state: &AppState, id: &str) -> sqlx::Result<()> {
@@ -99,7 +124,11 @@ mod tests {
     fn the_cookie_is_httponly_lax_and_secure_on_https() {
         let plain = set_cookie(&settings("http://127.0.0.1:3000"), "abc");
         assert!(plain.starts_with("gatehouse_session=abc;"));
-        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax") && !plain.contains("Secure"));
+        assert!(
+            plain.contains("HttpOnly")
+                && plain.contains("SameSite=Lax")
+                && !plain.contains("Secure")
+        );
         let secure = set_cookie(&settings("https://id.example.com"), "abc");
         assert!(secure.starts_with("__Host-gatehouse_session=abc;") && secure.contains("; Secure"));
     }
@@ -109,9 +138,15 @@ mod tests {
         let s = settings("http://127.0.0.1:3000");
         let id = tokens::generate();
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::COOKIE, format!("other=1; gatehouse_session={id}").parse().unwrap());
+        headers.insert(
+            http::header::COOKIE,
+            format!("other=1; gatehouse_session={id}").parse().unwrap(),
+        );
         assert_eq!(read_cookie(&s, &headers), Some(id));
-        headers.insert(http::header::COOKIE, "gatehouse_session=../../etc".parse().unwrap());
+        headers.insert(
+            http::header::COOKIE,
+            "gatehouse_session=../../etc".parse().unwrap(),
+        );
         assert_eq!(read_cookie(&s, &headers), None);
     }
 }

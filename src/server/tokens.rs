@@ -25,7 +25,10 @@ pub fn hash(raw: &str) -> String {
 
 /// Whether `raw` looks like a token we could have made.
 pub fn well_formed(raw: &str) -> bool {
-    raw.len() == TOKEN_LEN && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    raw.len() == TOKEN_LEN
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +55,24 @@ pub enum TokenState {
     Unknown,
 }
 
-pub async fn issue(conn: &mut Conn, user_id: i64, purpose: Purpose, now: i64, hours: u32) -> sqlx::Result<(String, i64)> {
+pub async fn issue(
+    conn: &mut Conn,
+    user_id: i64,
+    purpose: Purpose,
+    now: i64,
+    hours: u32,
+) -> sqlx::Result<(String, i64)> {
     let raw = generate();
     let expires_at = now + i64::from(hours) * 3600;
-    db::tokens::insert(conn, user_id, &hash(&raw), purpose.as_str(), now, expires_at).await?;
+    db::tokens::insert(
+        conn,
+        user_id,
+        &hash(&raw),
+        purpose.as_str(),
+        now,
+        expires_at,
+    )
+    .await?;
     Ok((raw, expires_at))
 }
 

@@ -30,14 +30,20 @@ async fn posts_from_another_origin_are_refused(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), StatusCode::OK, "same origin works");
+    assert_eq!(
+        app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::OK,
+        "same origin works"
+    );
     app.stop().await;
 }
 
 async fn huge_bodies_are_refused_before_they_are_read(engine: Engine) {
     let app = spawn_app(engine).await;
     let huge = "a".repeat(1024 * 1024);
-    let res = app.call("login", &[("email", "a@b.test"), ("password", &huge)]).await;
+    let res = app
+        .call("login", &[("email", "a@b.test"), ("password", &huge)])
+        .await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     app.stop().await;
 }
@@ -47,9 +53,17 @@ async fn malformed_input_gets_a_4xx_never_a_5xx(engine: Engine) {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("login", b"".to_vec()),
         ("login", b"email=only".to_vec()),
-        ("login", vec![b'e', b'm', b'a', b'i', b'l', b'=', 0xff, 0xfe, b'&', b'p', b'=', 0xc3]),
+        (
+            "login",
+            vec![
+                b'e', b'm', b'a', b'i', b'l', b'=', 0xff, 0xfe, b'&', b'p', b'=', 0xc3,
+            ],
+        ),
         ("request_password_reset", b"email=%ZZ".to_vec()),
-        ("reset_password", b"token=&new_password=&confirm_password=".to_vec()),
+        (
+            "reset_password",
+            b"token=&new_password=&confirm_password=".to_vec(),
+        ),
         ("setup", b"email[]=x&name[a]=b".to_vec()),
     ];
     for (endpoint, body) in cases {
@@ -61,18 +75,33 @@ async fn malformed_input_gets_a_4xx_never_a_5xx(engine: Engine) {
             .send()
             .await
             .unwrap();
-        assert!(res.status().is_client_error(), "{endpoint} {:?} gave {}", String::from_utf8_lossy(&body), res.status());
+        assert!(
+            res.status().is_client_error(),
+            "{endpoint} {:?} gave {}",
+            String::from_utf8_lossy(&body),
+            res.status()
+        );
     }
     let res = app.log_in(&"x".repeat(300), "password").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app.log_in("a@b.test", &"p".repeat(300)).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "over-long passwords are never hashed");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "over-long passwords are never hashed"
+    );
     app.stop().await;
 }
 
 async fn markup_typed_by_users_is_escaped(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user("mallory@acme.test", "<script>alert(1)</script>", USER_PASSWORD, "user").await;
+    app.create_user(
+        "mallory@acme.test",
+        "<script>alert(1)</script>",
+        USER_PASSWORD,
+        "user",
+    )
+    .await;
     app.log_in("mallory@acme.test", USER_PASSWORD).await;
     let html = app.get("/account").await.text().await.unwrap();
     assert!(!html.contains("<script>alert(1)</script>"));
@@ -85,7 +114,13 @@ async fn responses_carry_protective_headers(engine: Engine) {
     let res = app.get("/login").await;
     assert_eq!(res.headers().get("x-frame-options").unwrap(), "DENY");
     assert_eq!(res.headers().get("referrer-policy").unwrap(), "same-origin");
-    assert!(res.headers().get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(res
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     let missing = app.get("/no-such-page").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     app.stop().await;

@@ -43,7 +43,13 @@ macro_rules! both_engines {
 /// could end up on the runtime of another that has already shut down.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap())
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
 }
 
 /// PostgreSQL tests need TEST_DATABASE_URL. Under CI they must run, so a
@@ -79,8 +85,13 @@ async fn fresh_database_url(engine: Engine, dir: &std::path::Path) -> String {
         Engine::Postgres => {
             use sqlx::Connection;
             let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-            let name = format!("gh_test_{}", &gatehouse::server::tokens::hash(&gatehouse::server::tokens::generate())[..16]);
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to TEST_DATABASE_URL");
+            let name = format!(
+                "gh_test_{}",
+                &gatehouse::server::tokens::hash(&gatehouse::server::tokens::generate())[..16]
+            );
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
@@ -113,12 +124,29 @@ pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config))
     let settings = Settings::from_config(config).expect("valid test settings");
 
     let clock = Arc::new(ShiftedClock::default());
-    let mut state = app::build_state(settings, clock.clone()).await.expect("app state");
+    let mut state = app::build_state(settings, clock.clone())
+        .await
+        .expect("app state");
     state.mail_retry_base_secs = 1;
     state.mail_poll_ms = 50;
-    let running = app::start(state.clone(), listener).await.expect("server starts");
-    let client = Client::builder().cookie_store(true).redirect(Policy::none()).timeout(std::time::Duration::from_secs(8)).build().unwrap();
-    TestApp { base, client, state, clock, sink, running: Some(running), _dir: dir }
+    let running = app::start(state.clone(), listener)
+        .await
+        .expect("server starts");
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(8))
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        client,
+        state,
+        clock,
+        sink,
+        running: Some(running),
+        _dir: dir,
+    }
 }
 
 pub const ADMIN_EMAIL: &str = "Admin@Acme.test";
@@ -133,11 +161,21 @@ impl TestApp {
 
     /// A client with its own cookie jar: another browser.
     pub fn new_client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(Policy::none()).timeout(std::time::Duration::from_secs(8)).build().unwrap()
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .timeout(std::time::Duration::from_secs(8))
+            .build()
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).header(header::ACCEPT, "text/html").send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A server function called like the hydrated page does (JSON answers).
@@ -146,7 +184,12 @@ impl TestApp {
     }
 
     /// A plain HTML form post, as a browser without JavaScript sends it.
-    pub async fn form_post(&self, endpoint: &str, referer: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn form_post(
+        &self,
+        endpoint: &str,
+        referer: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
         form_post_with(&self.client, &self.base, endpoint, referer, form).await
     }
 
@@ -162,21 +205,29 @@ impl TestApp {
             email,
             name,
             role,
-            password: InitialPassword::Typed { password: Secret::new(password), confirm: Secret::new(password) },
+            password: InitialPassword::Typed {
+                password: Secret::new(password),
+                confirm: Secret::new(password),
+            },
         };
-        create_account(&self.state, None, account, false, &RequestMeta::default()).await.expect("user created")
+        create_account(&self.state, None, account, false, &RequestMeta::default())
+            .await
+            .expect("user created")
     }
 
     pub async fn create_admin(&self) -> i64 {
-        self.create_user(ADMIN_EMAIL, "Site Admin", ADMIN_PASSWORD, "site_admin").await
+        self.create_user(ADMIN_EMAIL, "Site Admin", ADMIN_PASSWORD, "site_admin")
+            .await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Response {
-        self.call("login", &[("email", email), ("password", password)]).await
+        self.call("login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn request_reset(&self, email: &str) -> Response {
-        self.call("request_password_reset", &[("email", email)]).await
+        self.call("request_password_reset", &[("email", email)])
+            .await
     }
 
     /// The reset link of the newest mail to `to`, waiting for it to arrive.
@@ -196,7 +247,12 @@ impl TestApp {
     }
 }
 
-pub async fn call_with(client: &Client, base: &str, endpoint: &str, form: &[(&str, &str)]) -> Response {
+pub async fn call_with(
+    client: &Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> Response {
     client
         .post(format!("{base}/api/{endpoint}"))
         .header(header::ORIGIN, base)
@@ -206,7 +262,13 @@ pub async fn call_with(client: &Client, base: &str, endpoint: &str, form: &[(&st
         .unwrap()
 }
 
-pub async fn form_post_with(client: &Client, base: &str, endpoint: &str, referer: &str, form: &[(&str, &str)]) -> Response {
+pub async fn form_post_with(
+    client: &Client,
+    base: &str,
+    endpoint: &str,
+    referer: &str,
+    form: &[(&str, &str)],
+) -> Response {
     client
         .post(format!("{base}/api/{endpoint}"))
         .header(header::ORIGIN, base)
@@ -219,6 +281,8 @@ pub async fn form_post_with(client: &Client, base: &str, endpoint: &str, referer
 }
 
 pub fn location(res: &Response) -> String {
-    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    res.headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }
-

@@ -4,6 +4,7 @@
 mod helpers;
 mod smtp_sink;
 
+mod admin;
 mod hardening;
 mod login;
 mod outbox;

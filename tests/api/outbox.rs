@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 async fn the_forgot_password_answer_never_waits_for_the_mail_server(engine: Engine) {
     let mut app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     app.sink.stop();
     let known = app.request_reset(USER_EMAIL).await;
     let (ks, kb) = (known.status(), known.text().await.unwrap());
@@ -21,15 +22,21 @@ async fn the_forgot_password_answer_never_waits_for_the_mail_server(engine: Engi
 
 async fn mail_queued_while_the_server_is_down_is_delivered_once_it_is_back(engine: Engine) {
     let mut app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
-    app.create_user("sam@example.test", "Sam", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    app.create_user("sam@example.test", "Sam", USER_PASSWORD, "user")
+        .await;
     app.sink.stop();
     app.request_reset(USER_EMAIL).await;
     app.request_reset("sam@example.test").await;
     // Let the worker fail at least once against the closed port.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL").fetch_one(&app.state.db.pool).await.unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
         if n >= 1 || Instant::now() > deadline {
             assert!(n >= 1, "the worker should have tried and failed");
             break;
@@ -42,13 +49,22 @@ async fn mail_queued_while_the_server_is_down_is_delivered_once_it_is_back(engin
     app.sink.wait_for("sam@example.test", 1).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.sink.mails_to(USER_EMAIL).len(), 1, "exactly once");
-    assert_eq!(app.sink.mails_to("sam@example.test").len(), 1, "exactly once");
-    let (pending, body): (i64, String) = sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(body_text), '') FROM outbox WHERE sent_at IS NULL")
+    assert_eq!(
+        app.sink.mails_to("sam@example.test").len(),
+        1,
+        "exactly once"
+    );
+    let (pending, body): (i64, String) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(MAX(body_text), '') FROM outbox WHERE sent_at IS NULL",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((pending, body.as_str()), (0, ""));
+    let (bodies,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE body_text <> ''")
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    assert_eq!((pending, body.as_str()), (0, ""));
-    let (bodies,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE body_text <> ''").fetch_one(&app.state.db.pool).await.unwrap();
     assert_eq!(bodies, 0, "sent mail no longer holds its link at rest");
     app.stop().await;
 }
@@ -61,7 +77,9 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
         let mut tx = app.state.db.begin().await.unwrap();
         for i in 0..total {
             let mail = templates::test_email("Acme");
-            outbox::enqueue(&mut tx, &format!("user{i}@example.test"), &mail, now).await.unwrap();
+            outbox::enqueue(&mut tx, &format!("user{i}@example.test"), &mail, now)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
     }

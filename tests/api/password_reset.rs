@@ -3,19 +3,31 @@ use reqwest::{header, StatusCode};
 
 async fn known_and_unknown_addresses_get_the_same_answer(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let mut answers = Vec::new();
     for email in ["jane.doe@EXAMPLE.test", "nobody@example.test"] {
         let res = app.request_reset(email).await;
         answers.push((res.status(), res.text().await.unwrap()));
-        let res = app.form_post("request_password_reset", "/forgot-password", &[("email", email)]).await;
+        let res = app
+            .form_post(
+                "request_password_reset",
+                "/forgot-password",
+                &[("email", email)],
+            )
+            .await;
         answers.push((res.status(), location(&res).into()));
     }
     assert_eq!(answers[0], answers[2]);
     assert_eq!(answers[1], answers[3]);
     assert_eq!(answers[0].0, StatusCode::OK);
     assert_eq!(answers[1].1, "/forgot-password?sent=1");
-    let page = app.get("/forgot-password?sent=1").await.text().await.unwrap();
+    let page = app
+        .get("/forgot-password?sent=1")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("If an account exists for that address, we have sent a link"));
     app.sink.wait_for(USER_EMAIL, 2).await;
     assert!(app.sink.mails_to("nobody@example.test").is_empty());
@@ -24,14 +36,21 @@ async fn known_and_unknown_addresses_get_the_same_answer(engine: Engine) {
 
 async fn the_reset_mail_has_the_fixed_wording_sender_and_parts(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     app.request_reset(USER_EMAIL).await;
     let mail = app.sink.wait_for(USER_EMAIL, 1).await.remove(0);
     assert_eq!(mail.from, "site-admin@acme.test");
     assert_eq!(mail.subject(), "Password reset request");
-    assert!(mail.header("Content-Type").unwrap().starts_with("multipart/alternative"));
+    assert!(mail
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("multipart/alternative"));
     let link = mail.link().unwrap();
-    assert!(link.starts_with(&format!("{}/reset-password/", app.base)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/reset-password/", app.base)),
+        "{link}"
+    );
 
     let text = mail.text_part();
     let expected_start = format!(
@@ -41,7 +60,10 @@ async fn the_reset_mail_has_the_fixed_wording_sender_and_parts(engine: Engine) {
          This password reset request will expire in 24 hours on "
     );
     assert!(text.starts_with(&expected_start), "{text}");
-    assert!(text.trim_end().ends_with(" UTC."), "the expiry names its zone: {text}");
+    assert!(
+        text.trim_end().ends_with(" UTC."),
+        "the expiry names its zone: {text}"
+    );
     let html = mail.html_part();
     assert!(html.contains(&format!("<a href=\"{link}\">")), "{html}");
     app.stop().await;
@@ -49,7 +71,8 @@ async fn the_reset_mail_has_the_fixed_wording_sender_and_parts(engine: Engine) {
 
 async fn the_host_header_cannot_change_the_link(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let res = app
         .client
         .post(app.url("/api/request_password_reset"))
@@ -61,15 +84,26 @@ async fn the_host_header_cannot_change_the_link(engine: Engine) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let link = app.last_email_link(USER_EMAIL, 1).await;
-    assert!(link.starts_with(&app.base) && !link.contains("evil"), "{link}");
+    assert!(
+        link.starts_with(&app.base) && !link.contains("evil"),
+        "{link}"
+    );
     app.stop().await;
 }
 
 async fn opening_the_link_twice_does_not_use_it_up_and_submitting_does(engine: Engine) {
     let app = spawn_app(engine).await;
-    let id = app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    let id = app
+        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let victim_session = app.new_client();
-    call_with(&victim_session, &app.base, "login", &[("email", USER_EMAIL), ("password", USER_PASSWORD)]).await;
+    call_with(
+        &victim_session,
+        &app.base,
+        "login",
+        &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
+    )
+    .await;
 
     app.request_reset(USER_EMAIL).await;
     let link = app.last_email_link(USER_EMAIL, 1).await;
@@ -81,80 +115,184 @@ async fn opening_the_link_twice_does_not_use_it_up_and_submitting_does(engine: E
     }
     let token = TestApp::token_of(&link);
     let new = "lighthouse tangerine quartz";
-    let res = app.form_post("reset_password", &path, &[("token", &token), ("new_password", new), ("confirm_password", new)]).await;
+    let res = app
+        .form_post(
+            "reset_password",
+            &path,
+            &[
+                ("token", &token),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(location(&res), "/login?reset=done");
 
     // Used up: a second submit and a second look both say so.
-    let again = app.call("reset_password", &[("token", &token), ("new_password", "another fine passphrase"), ("confirm_password", "another fine passphrase")]).await;
+    let again = app
+        .call(
+            "reset_password",
+            &[
+                ("token", &token),
+                ("new_password", "another fine passphrase"),
+                ("confirm_password", "another fine passphrase"),
+            ],
+        )
+        .await;
     assert_eq!(again.status(), StatusCode::GONE);
-    assert!(app.get(&path).await.text().await.unwrap().contains("This link has expired or was already used"));
+    assert!(app
+        .get(&path)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("This link has expired or was already used"));
 
     // Every session of the user ended; the notice went out; the new password works.
-    let res = victim_session.get(app.url("/account")).header(header::ACCEPT, "text/html").send().await.unwrap();
+    let res = victim_session
+        .get(app.url("/account"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     let mails = app.sink.wait_for(USER_EMAIL, 2).await;
     assert_eq!(mails[1].subject(), "Your password was changed");
-    assert_eq!(app.log_in(USER_EMAIL, USER_PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.log_in(USER_EMAIL, USER_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.log_in(USER_EMAIL, new).await.status(), StatusCode::OK);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM password_tokens WHERE user_id = $1 AND used_at IS NULL")
-        .bind(id)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM password_tokens WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
     assert_eq!(n, 0);
     app.stop().await;
 }
 
 async fn a_new_password_voids_every_outstanding_link(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     app.request_reset(USER_EMAIL).await;
     app.request_reset(USER_EMAIL).await;
     let mails = app.sink.wait_for(USER_EMAIL, 2).await;
     let first = TestApp::token_of(&mails[0].link().unwrap());
     let second = TestApp::token_of(&mails[1].link().unwrap());
     let new = "copper willow thistle";
-    assert_eq!(app.call("reset_password", &[("token", &second), ("new_password", new), ("confirm_password", new)]).await.status(), StatusCode::OK);
-    let res = app.call("reset_password", &[("token", &first), ("new_password", "yet another passphrase"), ("confirm_password", "yet another passphrase")]).await;
+    assert_eq!(
+        app.call(
+            "reset_password",
+            &[
+                ("token", &second),
+                ("new_password", new),
+                ("confirm_password", new)
+            ]
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let res = app
+        .call(
+            "reset_password",
+            &[
+                ("token", &first),
+                ("new_password", "yet another passphrase"),
+                ("confirm_password", "yet another passphrase"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::GONE);
     app.stop().await;
 }
 
 async fn links_expire_after_the_configured_hours(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     app.request_reset(USER_EMAIL).await;
     let link = app.last_email_link(USER_EMAIL, 1).await;
     let path = link.replace(&app.base, "");
     app.clock.advance_secs(24 * 3600 - 60);
-    assert!(app.get(&path).await.text().await.unwrap().contains("Choose a new password"));
+    assert!(app
+        .get(&path)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose a new password"));
     app.clock.advance_secs(120);
     let page = app.get(&path).await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("This link has expired or was already used"));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("This link has expired or was already used"));
     let token = TestApp::token_of(&link);
-    let res = app.call("reset_password", &[("token", &token), ("new_password", "late but strong passphrase"), ("confirm_password", "late but strong passphrase")]).await;
+    let res = app
+        .call(
+            "reset_password",
+            &[
+                ("token", &token),
+                ("new_password", "late but strong passphrase"),
+                ("confirm_password", "late but strong passphrase"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::GONE);
 
     // One click sends a fresh link to the account's own address.
-    let res = app.form_post("resend_reset_link", &path, &[("token", &token)]).await;
+    let res = app
+        .form_post("resend_reset_link", &path, &[("token", &token)])
+        .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     let fresh = app.last_email_link(USER_EMAIL, 2).await;
     assert_ne!(fresh, link);
-    assert!(app.get(&fresh.replace(&app.base, "")).await.text().await.unwrap().contains("Choose a new password"));
+    assert!(app
+        .get(&fresh.replace(&app.base, ""))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose a new password"));
     app.stop().await;
 }
 
 async fn garbage_tokens_get_a_clear_page_never_an_error(engine: Engine) {
     let app = spawn_app(engine).await;
     let long = "A".repeat(5000);
-    for token in ["x", "%00", "..%2F..%2Fetc", "%F0%9F%94%A5", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", long.as_str()] {
+    for token in [
+        "x",
+        "%00",
+        "..%2F..%2Fetc",
+        "%F0%9F%94%A5",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        long.as_str(),
+    ] {
         let res = app.get(&format!("/reset-password/{token}")).await;
         assert_eq!(res.status(), StatusCode::OK, "{token}");
         let html = res.text().await.unwrap();
-        assert!(html.contains("This link is not valid") && html.contains("/forgot-password"), "{token}");
-        let post = app.call("reset_password", &[("token", token), ("new_password", "whatever passphrase here"), ("confirm_password", "whatever passphrase here")]).await;
+        assert!(
+            html.contains("This link is not valid") && html.contains("/forgot-password"),
+            "{token}"
+        );
+        let post = app
+            .call(
+                "reset_password",
+                &[
+                    ("token", token),
+                    ("new_password", "whatever passphrase here"),
+                    ("confirm_password", "whatever passphrase here"),
+                ],
+            )
+            .await;
         assert_eq!(post.status(), StatusCode::GONE, "{token}");
     }
     app.stop().await;
@@ -162,22 +300,53 @@ async fn garbage_tokens_get_a_clear_page_never_an_error(engine: Engine) {
 
 async fn weak_and_mismatched_passwords_are_refused_and_the_link_stays_usable(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     app.request_reset(USER_EMAIL).await;
     let token = TestApp::token_of(&app.last_email_link(USER_EMAIL, 1).await);
     let cases = [
         ("short", "short", "too_short"),
         ("password1234", "password1234", "common_password"),
-        ("my name is jane.doe ok", "my name is jane.doe ok", "contains_email"),
-        ("acme consultations rock", "acme consultations rock", "contains_site_name"),
-        ("a perfectly fine passphrase", "a different passphrase", "mismatch"),
+        (
+            "my name is jane.doe ok",
+            "my name is jane.doe ok",
+            "contains_email",
+        ),
+        (
+            "acme consultations rock",
+            "acme consultations rock",
+            "contains_site_name",
+        ),
+        (
+            "a perfectly fine passphrase",
+            "a different passphrase",
+            "mismatch",
+        ),
     ];
     for (new, confirm, problem) in cases {
-        let res = app.call("reset_password", &[("token", &token), ("new_password", new), ("confirm_password", confirm)]).await;
+        let res = app
+            .call(
+                "reset_password",
+                &[
+                    ("token", &token),
+                    ("new_password", new),
+                    ("confirm_password", confirm),
+                ],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{new}");
         assert!(res.text().await.unwrap().contains(problem), "{problem}");
     }
-    let ok = app.call("reset_password", &[("token", &token), ("new_password", "a perfectly fine passphrase"), ("confirm_password", "a perfectly fine passphrase")]).await;
+    let ok = app
+        .call(
+            "reset_password",
+            &[
+                ("token", &token),
+                ("new_password", "a perfectly fine passphrase"),
+                ("confirm_password", "a perfectly fine passphrase"),
+            ],
+        )
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     app.stop().await;
 }

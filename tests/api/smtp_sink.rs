@@ -44,7 +44,10 @@ impl ReceivedMail {
         self.data
             .split_whitespace()
             .find(|w| w.starts_with("http") && w.contains("/reset-password/"))
-            .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).to_owned())
+            .map(|w| {
+                w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+                    .to_owned()
+            })
     }
 }
 
@@ -69,7 +72,9 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind smtp sink");
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let task = Some(tokio::spawn(accept_loop(listener, mails.clone())));
@@ -88,7 +93,9 @@ impl SmtpSink {
     }
 
     pub async fn resume(&mut self) {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("rebind smtp sink");
+        let listener = TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("rebind smtp sink");
         self.task = Some(tokio::spawn(accept_loop(listener, self.mails.clone())));
     }
 
@@ -97,7 +104,10 @@ impl SmtpSink {
     }
 
     pub fn mails_to(&self, to: &str) -> Vec<ReceivedMail> {
-        self.mails().into_iter().filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to))).collect()
+        self.mails()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .collect()
     }
 
     /// Waits up to ten seconds for at least `n` mails to `to`.
@@ -109,7 +119,13 @@ impl SmtpSink {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("expected {n} mails to {to}, got {:?}", self.mails_to(to).iter().map(|m| m.subject()).collect::<Vec<_>>());
+        panic!(
+            "expected {n} mails to {to}, got {:?}",
+            self.mails_to(to)
+                .iter()
+                .map(|m| m.subject())
+                .collect::<Vec<_>>()
+        );
     }
 }
 
@@ -121,7 +137,9 @@ impl Drop for SmtpSink {
 
 async fn accept_loop(listener: TcpListener, mails: Arc<Mutex<Vec<ReceivedMail>>>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let mails = mails.clone();
         tokio::spawn(async move {
             let _ = converse(stream, mails).await;
@@ -143,7 +161,9 @@ async fn converse(stream: TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> st
         let command = line.trim_end().to_owned();
         let upper = command.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
-            write.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n").await?;
+            write
+                .write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
         } else if upper.starts_with("HELO") {
             write.write_all(b"250 sink.test\r\n").await?;
         } else if upper.starts_with("MAIL FROM:") {
@@ -154,7 +174,9 @@ async fn converse(stream: TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> st
             to.push(address(&command[8..]));
             write.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
-            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             loop {
                 line.clear();
@@ -167,7 +189,11 @@ async fn converse(stream: TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> st
                 let unstuffed = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(unstuffed);
             }
-            mails.lock().unwrap().push(ReceivedMail { from: from.clone(), to: to.clone(), data });
+            mails.lock().unwrap().push(ReceivedMail {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+            });
             write.write_all(b"250 OK: queued\r\n").await?;
         } else if upper == "QUIT" {
             write.write_all(b"221 Bye\r\n").await?;

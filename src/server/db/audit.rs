@@ -42,14 +42,22 @@ pub async fn insert(conn: &mut Conn, e: NewEntry<'_>, now: i64) -> sqlx::Result<
     Ok(())
 }
 
-/// Newest first, `limit` rows older than `before_id`, optionally for one event.
-pub async fn list(conn: &mut Conn, event: Option<&str>, before_id: Option<i64>, limit: i64) -> sqlx::Result<Vec<EntryRow>> {
+/// Newest first, `limit` rows older than `before_id`, optionally for one
+/// event and one user (as actor or target).
+pub async fn list(
+    conn: &mut Conn,
+    event: Option<&str>,
+    user_id: Option<i64>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<EntryRow>> {
     let rows = sqlx::query(
         "SELECT id, at, event, actor_email, target_email, ip, detail FROM audit_log
-         WHERE ($1 = '' OR event = $1) AND id < $2
-         ORDER BY id DESC LIMIT $3",
+         WHERE ($1 = '' OR event = $1) AND ($2 = 0 OR actor_id = $2 OR target_id = $2) AND id < $3
+         ORDER BY id DESC LIMIT $4",
     )
     .bind(event.unwrap_or(""))
+    .bind(user_id.unwrap_or(0))
     .bind(before_id.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(conn)

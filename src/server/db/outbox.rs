@@ -41,7 +41,12 @@ pub async fn enqueue(conn: &mut Conn, mail: NewMail<'_>, now: i64) -> sqlx::Resu
 
 /// Takes the next due message and leases it until `lease_until`, so that
 /// no other worker (in this or another instance) sends it meanwhile.
-pub async fn claim_next(conn: &mut Conn, engine: Engine, now: i64, lease_until: i64) -> sqlx::Result<Option<MailRow>> {
+pub async fn claim_next(
+    conn: &mut Conn,
+    engine: Engine,
+    now: i64,
+    lease_until: i64,
+) -> sqlx::Result<Option<MailRow>> {
     let sql = match engine {
         Engine::Postgres => {
             "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
@@ -64,7 +69,11 @@ pub async fn claim_next(conn: &mut Conn, engine: Engine, now: i64, lease_until: 
              RETURNING id, kind, to_addr, subject, body_text, body_html, attempts"
         }
     };
-    let row = sqlx::query(sql).bind(lease_until).bind(now).fetch_optional(conn).await?;
+    let row = sqlx::query(sql)
+        .bind(lease_until)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| {
         Ok(MailRow {
             id: r.try_get("id")?,
@@ -92,7 +101,12 @@ pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: i64) -> sqlx::Result<()> {
+pub async fn mark_retry(
+    conn: &mut Conn,
+    id: i64,
+    error: &str,
+    next_attempt_at: i64,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE outbox SET locked_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3")
         .bind(error)
         .bind(next_attempt_at)
@@ -130,7 +144,11 @@ pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
     )
     .fetch_one(conn)
     .await?;
-    Ok(OutboxCounts { pending: r.try_get("pending")?, sent: r.try_get("sent")?, failed: r.try_get("failed")? })
+    Ok(OutboxCounts {
+        pending: r.try_get("pending")?,
+        sent: r.try_get("sent")?,
+        failed: r.try_get("failed")?,
+    })
 }
 
 /// Delivered rows are kept a while for the record, then dropped.

@@ -6,17 +6,28 @@ use sqlx::Row;
 /// Reads a key's arrival time, locking the row on PostgreSQL so that two
 /// instances cannot both spend the same allowance. Creates the row first
 /// when missing so there is something to lock.
-pub async fn load_for_update(conn: &mut Conn, engine: Engine, key: &str, now_ms: i64) -> sqlx::Result<i64> {
-    sqlx::query("INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?;
+pub async fn load_for_update(
+    conn: &mut Conn,
+    engine: Engine,
+    key: &str,
+    now_ms: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query(
+        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
     let sql = match engine {
         Engine::Postgres => "SELECT tat_ms FROM rate_limits WHERE key = $1 FOR UPDATE",
         Engine::Sqlite => "SELECT tat_ms FROM rate_limits WHERE key = $1",
     };
-    sqlx::query(sql).bind(key).fetch_one(conn).await?.try_get("tat_ms")
+    sqlx::query(sql)
+        .bind(key)
+        .fetch_one(conn)
+        .await?
+        .try_get("tat_ms")
 }
 
 pub async fn store(conn: &mut Conn, key: &str, tat_ms: i64) -> sqlx::Result<()> {
@@ -29,7 +40,10 @@ pub async fn store(conn: &mut Conn, key: &str, tat_ms: i64) -> sqlx::Result<()> 
 }
 
 pub async fn clear(conn: &mut Conn, key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(key).execute(conn).await?;
+    sqlx::query("DELETE FROM rate_limits WHERE key = $1")
+        .bind(key)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

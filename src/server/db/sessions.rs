@@ -39,7 +39,12 @@ pub struct SessionRow {
 
 /// The session with this hash, if it has neither idled out nor passed its
 /// absolute expiry, and its user is active.
-pub async fn find_live(conn: &mut Conn, id_hash: &str, now: i64, idle_secs: i64) -> sqlx::Result<Option<SessionRow>> {
+pub async fn find_live(
+    conn: &mut Conn,
+    id_hash: &str,
+    now: i64,
+    idle_secs: i64,
+) -> sqlx::Result<Option<SessionRow>> {
     let row = sqlx::query(
         "SELECT s.user_id, s.last_seen_at, u.email, u.name, u.role
          FROM sessions s JOIN users u ON u.id = s.user_id
@@ -96,20 +101,28 @@ pub async fn count_for_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<i64> 
 }
 
 pub async fn delete_expired(conn: &mut Conn, now: i64, idle_secs: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-        .bind(now)
-        .bind(now - idle_secs)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(now)
+            .bind(now - idle_secs)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Ends every session of the user but the one with `keep_hash`.
-pub async fn delete_for_user_except(conn: &mut Conn, user_id: i64, keep_hash: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(user_id)
-        .bind(keep_hash)
-        .execute(conn)
-        .await?
-        .rows_affected())
+pub async fn delete_for_user_except(
+    conn: &mut Conn,
+    user_id: i64,
+    keep_hash: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep_hash)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -13,7 +13,14 @@ pub struct TokenRow {
     pub used_at: Option<i64>,
 }
 
-pub async fn insert(conn: &mut Conn, user_id: i64, token_hash: &str, purpose: &str, now: i64, expires_at: i64) -> sqlx::Result<()> {
+pub async fn insert(
+    conn: &mut Conn,
+    user_id: i64,
+    token_hash: &str,
+    purpose: &str,
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -49,29 +56,35 @@ pub async fn find_by_hash(conn: &mut Conn, token_hash: &str) -> sqlx::Result<Opt
 
 /// Uses up every outstanding token of the user; returns how many there were.
 pub async fn use_up_all(conn: &mut Conn, user_id: i64, now: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query("UPDATE password_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "UPDATE password_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// Marks one token used; false if somebody else used it first.
 pub async fn use_up(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query("UPDATE password_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query("UPDATE password_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 pub async fn delete_stale(conn: &mut Conn, before: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM password_tokens WHERE expires_at < $1")
-        .bind(before)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM password_tokens WHERE expires_at < $1")
+            .bind(before)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -55,7 +55,10 @@ pub async fn count(conn: &mut Conn) -> sqlx::Result<i64> {
 }
 
 pub async fn any_exists(conn: &mut Conn) -> sqlx::Result<bool> {
-    Ok(sqlx::query("SELECT id FROM users LIMIT 1").fetch_optional(conn).await?.is_some())
+    Ok(sqlx::query("SELECT id FROM users LIMIT 1")
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }
 
 pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
@@ -76,22 +79,33 @@ pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     .try_get("id")
 }
 
-pub async fn find_by_email(conn: &mut Conn, email_normalized: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE email_normalized = $1"))
-        .bind(email_normalized)
-        .fetch_optional(conn)
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+pub async fn find_by_email(
+    conn: &mut Conn,
+    email_normalized: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE email_normalized = $1"
+    ))
+    .bind(email_normalized)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| from_row(&r))
+    .transpose()
 }
 
 pub async fn find_by_id(conn: &mut Conn, id: i64) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+    sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| from_row(&r))
+    .transpose()
 }
 
 pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str, now: i64) -> sqlx::Result<()> {
@@ -105,7 +119,12 @@ pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str, now: i64) -
 }
 
 /// Replaces a hash made with old parameters, unless the password changed meanwhile.
-pub async fn upgrade_password_hash(conn: &mut Conn, id: i64, old: &str, new: &str) -> sqlx::Result<()> {
+pub async fn upgrade_password_hash(
+    conn: &mut Conn,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
         .bind(new)
         .bind(id)
@@ -137,7 +156,13 @@ pub enum Page {
 /// One page of users, newest first, optionally only those whose email or
 /// name contains `term` (already lower case). Keyset paging on the primary
 /// key; the search uses the trigram indexes of each engine.
-pub async fn list(conn: &mut Conn, engine: super::Engine, term: Option<&str>, page: Page, limit: i64) -> sqlx::Result<Vec<UserRow>> {
+pub async fn list(
+    conn: &mut Conn,
+    engine: super::Engine,
+    term: Option<&str>,
+    page: Page,
+    limit: i64,
+) -> sqlx::Result<Vec<UserRow>> {
     use super::Engine;
     let (before, after) = match page {
         Page::First => (i64::MAX, 0),
@@ -148,17 +173,30 @@ pub async fn list(conn: &mut Conn, engine: super::Engine, term: Option<&str>, pa
     let term = term.map(str::trim).filter(|t| !t.is_empty());
     macro_rules! ordered {
         ($head:expr, $tail_desc:expr, $tail_asc:expr) => {
-            if ascending { concat!($head, $tail_asc) } else { concat!($head, $tail_desc) }
+            if ascending {
+                concat!($head, $tail_asc)
+            } else {
+                concat!($head, $tail_desc)
+            }
         };
     }
     let rows = match (term, engine) {
         (None, _) => {
             let sql = ordered!(
-                concat!("SELECT ", user_columns!(), " FROM users WHERE id < $1 AND id > $2"),
+                concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE id < $1 AND id > $2"
+                ),
                 " ORDER BY id DESC LIMIT $3",
                 " ORDER BY id ASC LIMIT $3"
             );
-            sqlx::query(sql).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+            sqlx::query(sql)
+                .bind(before)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
         }
         (Some(t), Engine::Sqlite) if t.chars().count() >= 3 => {
             let sql = ordered!(
@@ -170,7 +208,13 @@ pub async fn list(conn: &mut Conn, engine: super::Engine, term: Option<&str>, pa
                 " ORDER BY rowid ASC LIMIT $4) ORDER BY id ASC"
             );
             let phrase = format!("\"{}\"", t.replace('"', "\"\""));
-            sqlx::query(sql).bind(phrase).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+            sqlx::query(sql)
+                .bind(phrase)
+                .bind(before)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
         }
         (Some(t), Engine::Sqlite) => {
             // Trigrams need three characters; shorter terms walk the
@@ -183,7 +227,13 @@ pub async fn list(conn: &mut Conn, engine: super::Engine, term: Option<&str>, pa
                 " ORDER BY id DESC LIMIT $4",
                 " ORDER BY id ASC LIMIT $4"
             );
-            sqlx::query(sql).bind(t).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+            sqlx::query(sql)
+                .bind(t)
+                .bind(before)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
         }
         (Some(t), Engine::Postgres) => {
             let sql = ordered!(
@@ -195,10 +245,19 @@ pub async fn list(conn: &mut Conn, engine: super::Engine, term: Option<&str>, pa
                 " ORDER BY id ASC LIMIT $4"
             );
             let pattern = format!("%{}%", escape_like(t));
-            sqlx::query(sql).bind(pattern).bind(before).bind(after).bind(limit).fetch_all(conn).await?
+            sqlx::query(sql)
+                .bind(pattern)
+                .bind(before)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
         }
     };
-    let mut users = rows.iter().map(from_row).collect::<sqlx::Result<Vec<_>>>()?;
+    let mut users = rows
+        .iter()
+        .map(from_row)
+        .collect::<sqlx::Result<Vec<_>>>()?;
     if ascending {
         users.reverse();
     }
@@ -216,7 +275,15 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-pub async fn update_profile(conn: &mut Conn, id: i64, email: &str, email_normalized: &str, name: &str, role: &str, now: i64) -> sqlx::Result<()> {
+pub async fn update_profile(
+    conn: &mut Conn,
+    id: i64,
+    email: &str,
+    email_normalized: &str,
+    name: &str,
+    role: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE users SET email = $1, email_normalized = $2, name = $3, name_normalized = $4, role = $5, updated_at = $6 WHERE id = $7",
     )
@@ -243,15 +310,20 @@ pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: i64) -> sql
 }
 
 pub async fn delete(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(conn).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Active site admins other than `except`.
 pub async fn count_other_active_admins(conn: &mut Conn, except: i64) -> sqlx::Result<i64> {
-    sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'site_admin' AND active = 1 AND id <> $1")
-        .bind(except)
-        .fetch_one(conn)
-        .await?
-        .try_get("n")
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE role = 'site_admin' AND active = 1 AND id <> $1",
+    )
+    .bind(except)
+    .fetch_one(conn)
+    .await?
+    .try_get("n")
 }

@@ -1,7 +1,10 @@
 //! The outbox: mail is queued in the caller's transaction and delivered by a
 //! background worker with retries, at most one instance per message.
 
-use super::{templates::Rendered, transport::{build_message, Transport}};
+use super::{
+    templates::Rendered,
+    transport::{build_message, Transport},
+};
 use crate::server::{db, AppState};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -11,10 +14,21 @@ const LEASE_SECS: i64 = 300;
 const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// Queues a message inside the caller's transaction.
-pub async fn enqueue(conn: &mut db::Conn, to: &str, mail: &Rendered, now: i64) -> sqlx::Result<i64> {
+pub async fn enqueue(
+    conn: &mut db::Conn,
+    to: &str,
+    mail: &Rendered,
+    now: i64,
+) -> sqlx::Result<i64> {
     db::outbox::enqueue(
         conn,
-        db::outbox::NewMail { kind: mail.kind, to, subject: &mail.subject, text: &mail.text, html: &mail.html },
+        db::outbox::NewMail {
+            kind: mail.kind,
+            to,
+            subject: &mail.subject,
+            text: &mail.text,
+            html: &mail.html,
+        },
         now,
     )
     .await
@@ -23,7 +37,9 @@ pub async fn enqueue(conn: &mut db::Conn, to: &str, mail: &Rendered, now: i64) -
 /// Delay before attempt `attempts + 1`: doubling from `base`, capped.
 pub fn backoff_secs(base: i64, attempts: i64) -> i64 {
     let exp = (attempts - 1).clamp(0, 20) as u32;
-    base.max(1).saturating_mul(1i64 << exp).min(MAX_BACKOFF_SECS)
+    base.max(1)
+        .saturating_mul(1i64 << exp)
+        .min(MAX_BACKOFF_SECS)
 }
 
 pub enum Delivery {
@@ -44,7 +60,14 @@ pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Deli
         return Ok(Delivery::Idle);
     };
     let settings = &state.settings;
-    let result = match build_message(&settings.admin_email, &settings.site_name, &mail.to, &mail.subject, &mail.text, &mail.html) {
+    let result = match build_message(
+        &settings.admin_email,
+        &settings.site_name,
+        &mail.to,
+        &mail.subject,
+        &mail.text,
+        &mail.html,
+    ) {
         Ok(message) => transport.send(message).await,
         Err(e) => Err(e),
     };
@@ -77,19 +100,27 @@ pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Deli
 }
 
 fn first_link(text: &str) -> Option<&str> {
-    text.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))
+    text.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
 }
 
 /// Delivers mail until `shutdown` turns true; a message being sent when
 /// that happens is finished first.
-pub async fn run_worker(state: AppState, transport: Transport, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_worker(
+    state: AppState,
+    transport: Transport,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut housekeeping_due = 0i64;
     loop {
         if *shutdown.borrow() {
             break;
         }
         let outcome = deliver_one(&state, &transport).await;
-        let busy = matches!(outcome, Ok(Delivery::Sent | Delivery::Retry(_) | Delivery::GaveUp(_)));
+        let busy = matches!(
+            outcome,
+            Ok(Delivery::Sent | Delivery::Retry(_) | Delivery::GaveUp(_))
+        );
         if let Err(e) = &outcome {
             tracing::error!(error = %e, "outbox worker could not reach the database");
         }
@@ -123,6 +154,9 @@ mod tests {
 
     #[test]
     fn the_first_link_of_a_mail_is_found_for_the_log() {
-        assert_eq!(first_link("visit:\n\nhttp://x.test/r/abc\n\nbye"), Some("http://x.test/r/abc"));
+        assert_eq!(
+            first_link("visit:\n\nhttp://x.test/r/abc\n\nbye"),
+            Some("http://x.test/r/abc")
+        );
     }
 }

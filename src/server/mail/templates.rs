@@ -14,7 +14,10 @@ pub struct Rendered {
 /// `Feb 26, 2014 05:37 PM UTC`: in the site's zone, always naming it.
 pub fn format_time(unix_secs: i64, tz: Tz) -> String {
     match Utc.timestamp_opt(unix_secs, 0).single() {
-        Some(t) => t.with_timezone(&tz).format("%b %d, %Y %I:%M %p %Z").to_string(),
+        Some(t) => t
+            .with_timezone(&tz)
+            .format("%b %d, %Y %I:%M %p %Z")
+            .to_string(),
         None => String::from("(unknown time)"),
     }
 }
@@ -76,7 +79,12 @@ pub fn reset_email(site_name: &str, link: &str, hours: u32, expires: &str) -> Re
         link_html(link),
         format!("This password reset request will expire in {} on {}.", hours_phrase(hours), escape_html(expires)),
     ]);
-    Rendered { kind: "reset", subject: "Password reset request".into(), text, html }
+    Rendered {
+        kind: "reset",
+        subject: "Password reset request".into(),
+        text,
+        html,
+    }
 }
 
 /// The invitation sent when an admin adds a user without a password.
@@ -93,13 +101,27 @@ pub fn invite_email(site_name: &str, link: &str, hours: u32, expires: &str) -> R
         format!("An account has been created for you at '{site}'."),
         "To choose your password and log in, please visit this address:".into(),
         link_html(link),
-        format!("This link will expire in {} on {}.", hours_phrase(hours), escape_html(expires)),
+        format!(
+            "This link will expire in {} on {}.",
+            hours_phrase(hours),
+            escape_html(expires)
+        ),
     ]);
-    Rendered { kind: "invite", subject: "Set your password".into(), text, html }
+    Rendered {
+        kind: "invite",
+        subject: "Set your password".into(),
+        text,
+        html,
+    }
 }
 
 /// Sent after every password change, so the owner learns of one they did not make.
-pub fn password_changed_email(site_name: &str, when: &str, forgot_link: &str, admin_email: &str) -> Rendered {
+pub fn password_changed_email(
+    site_name: &str,
+    when: &str,
+    forgot_link: &str,
+    admin_email: &str,
+) -> Rendered {
     let text = format!(
         "The password to your account at '{site_name}' was changed on {when}.\n\n\
          If you made this change, you need not do anything.\n\n\
@@ -108,19 +130,39 @@ pub fn password_changed_email(site_name: &str, when: &str, forgot_link: &str, ad
          and tell the site administrator at {admin_email}.\n"
     );
     let html = html_page(&[
-        format!("The password to your account at '{}' was changed on {}.", escape_html(site_name), escape_html(when)),
+        format!(
+            "The password to your account at '{}' was changed on {}.",
+            escape_html(site_name),
+            escape_html(when)
+        ),
         "If you made this change, you need not do anything.".into(),
         "If you did not, please reset your password at once at:".into(),
         link_html(forgot_link),
-        format!("and tell the site administrator at {}.", escape_html(admin_email)),
+        format!(
+            "and tell the site administrator at {}.",
+            escape_html(admin_email)
+        ),
     ]);
-    Rendered { kind: "password_changed", subject: "Your password was changed".into(), text, html }
+    Rendered {
+        kind: "password_changed",
+        subject: "Your password was changed".into(),
+        text,
+        html,
+    }
 }
 
 pub fn test_email(site_name: &str) -> Rendered {
     let text = format!("This is a test message from '{site_name}'. Mail delivery works.\n");
-    let html = html_page(&[format!("This is a test message from '{}'. Mail delivery works.", escape_html(site_name))]);
-    Rendered { kind: "test", subject: format!("Test message from {site_name}"), text, html }
+    let html = html_page(&[format!(
+        "This is a test message from '{}'. Mail delivery works.",
+        escape_html(site_name)
+    )]);
+    Rendered {
+        kind: "test",
+        subject: format!("Test message from {site_name}"),
+        text,
+        html,
+    }
 }
 
 #[cfg(test)]
@@ -130,13 +172,24 @@ mod tests {
     #[test]
     fn times_read_like_the_article_and_name_the_zone() {
         // 2014-02-26 17:37:00 UTC
-        assert_eq!(format_time(1_393_436_220, chrono_tz::UTC), "Feb 26, 2014 05:37 PM UTC");
-        assert_eq!(format_time(1_393_436_220, chrono_tz::America::New_York), "Feb 26, 2014 12:37 PM EST");
+        assert_eq!(
+            format_time(1_393_436_220, chrono_tz::UTC),
+            "Feb 26, 2014 05:37 PM UTC"
+        );
+        assert_eq!(
+            format_time(1_393_436_220, chrono_tz::America::New_York),
+            "Feb 26, 2014 12:37 PM EST"
+        );
     }
 
     #[test]
     fn the_reset_mail_has_the_fixed_wording() {
-        let m = reset_email("Acme", "https://acme.test/reset-password/abc", 24, "Feb 26, 2014 05:37 PM UTC");
+        let m = reset_email(
+            "Acme",
+            "https://acme.test/reset-password/abc",
+            24,
+            "Feb 26, 2014 05:37 PM UTC",
+        );
         assert_eq!(m.subject, "Password reset request");
         assert_eq!(
             m.text,

@@ -2,7 +2,9 @@
 
 use crate::server::config::{MailTransport, Settings};
 use lettre::{
-    message::{header::ContentTransferEncoding, header::ContentType, Body, Mailbox, MultiPart, SinglePart},
+    message::{
+        header::ContentTransferEncoding, header::ContentType, Body, Mailbox, MultiPart, SinglePart,
+    },
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use std::{path::PathBuf, time::Duration};
@@ -10,13 +12,17 @@ use std::{path::PathBuf, time::Duration};
 /// Checks an SMTP URL without connecting, for start-up errors with a key name.
 pub fn check_smtp_url(url: &str) -> Result<(), String> {
     if url.is_empty() {
-        return Err("is empty; set GATEHOUSE_SMTP_URL=smtp://user:pass@host:587?tls=required".into());
+        return Err(
+            "is empty; set GATEHOUSE_SMTP_URL=smtp://user:pass@host:587?tls=required".into(),
+        );
     }
     smtp_builder(url).map(|_| ())
 }
 
 fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    Ok(smtp_builder(url)?.timeout(Some(Duration::from_secs(20))).build())
+    Ok(smtp_builder(url)?
+        .timeout(Some(Duration::from_secs(20)))
+        .build())
 }
 
 /// Parses the URL into a transport builder; nothing connects yet.
@@ -24,7 +30,10 @@ fn smtp_builder(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransport
     // lettre reads "no tls parameter" as plain SMTP; accept the explicit form too.
     let mut parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "smtp" | "smtps") {
-        return Err(format!("`{}` must start with smtp:// or smtps://", parsed.scheme()));
+        return Err(format!(
+            "`{}` must start with smtp:// or smtps://",
+            parsed.scheme()
+        ));
     }
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
@@ -39,7 +48,10 @@ fn smtp_builder(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransport
 }
 
 pub enum Transport {
-    File { dir: PathBuf, inner: AsyncFileTransport<Tokio1Executor> },
+    File {
+        dir: PathBuf,
+        inner: AsyncFileTransport<Tokio1Executor>,
+    },
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
@@ -47,8 +59,12 @@ impl Transport {
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         match &settings.mail {
             MailTransport::File { dir } => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;
-                Ok(Self::File { dir: dir.clone(), inner: AsyncFileTransport::new(dir) })
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;
+                Ok(Self::File {
+                    dir: dir.clone(),
+                    inner: AsyncFileTransport::new(dir),
+                })
             }
             MailTransport::Smtp { url } => Ok(Self::Smtp(smtp_transport(url)?)),
         }
@@ -63,20 +79,41 @@ impl Transport {
 
     pub async fn send(&self, message: Message) -> Result<(), String> {
         match self {
-            Self::File { inner, .. } => inner.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Self::Smtp(inner) => inner.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Self::File { inner, .. } => inner
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Self::Smtp(inner) => inner
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
         }
     }
 }
 
 /// A multipart message (plain text and HTML). Parts are sent as 8bit so
 /// that the link stays on one unbroken line of the raw message.
-pub fn build_message(from: &str, from_name: &str, to: &str, subject: &str, text: &str, html: &str) -> Result<Message, String> {
+pub fn build_message(
+    from: &str,
+    from_name: &str,
+    to: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+) -> Result<Message, String> {
     let from: Mailbox = format!("{} <{from}>", quote_name(from_name))
         .parse()
         .map_err(|e| format!("bad sender address: {e}"))?;
-    let to: Mailbox = to.parse().map_err(|e| format!("bad recipient address `{to}`: {e}"))?;
-    let part = |content_type: ContentType, body: &str| SinglePart::builder().header(content_type).body(eight_bit(body));
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| format!("bad recipient address `{to}`: {e}"))?;
+    let part = |content_type: ContentType, body: &str| {
+        SinglePart::builder()
+            .header(content_type)
+            .body(eight_bit(body))
+    };
     Message::builder()
         .from(from)
         .to(to)
@@ -101,7 +138,10 @@ fn eight_bit(text: &str) -> Body {
 }
 
 fn quote_name(name: &str) -> String {
-    let cleaned: String = name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+    let cleaned: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .collect();
     format!("\"{cleaned}\"")
 }
 
@@ -121,11 +161,25 @@ mod tests {
 
     #[test]
     fn messages_keep_long_links_on_one_line() {
-        let link = format!("https://accounts.example.com/reset-password/{}", "x".repeat(43));
-        let msg = build_message("admin@example.com", "Acme \"Portal\"", "jane@example.com", "Password reset request", &format!("Visit:\n\n{link}\n"), "<p>x</p>").unwrap();
+        let link = format!(
+            "https://accounts.example.com/reset-password/{}",
+            "x".repeat(43)
+        );
+        let msg = build_message(
+            "admin@example.com",
+            "Acme \"Portal\"",
+            "jane@example.com",
+            "Password reset request",
+            &format!("Visit:\n\n{link}\n"),
+            "<p>x</p>",
+        )
+        .unwrap();
         let raw = String::from_utf8(msg.formatted()).unwrap();
         assert!(raw.contains(&link), "{raw}");
         assert!(raw.contains("multipart/alternative"));
-        assert!(raw.contains("Acme Portal") && raw.contains("<admin@example.com>"), "{raw}");
+        assert!(
+            raw.contains("Acme Portal") && raw.contains("<admin@example.com>"),
+            "{raw}"
+        );
     }
 }

@@ -1,0 +1,142 @@
+//! The admin panel's user actions. Each checks on the server that the
+//! caller is an active site admin. No parameter anywhere sets a password
+//! for someone else: posted password fields are simply not read, except the
+//! new user's own, typed by them when they are present in person.
+
+use crate::{
+    domain::{password::Secret, AuditPage, UserPage},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "admin/list_users")]
+pub async fn list_users(
+    q: Option<String>,
+    before: Option<i64>,
+    after: Option<i64>,
+) -> Result<UserPage, AppError> {
+    use crate::server::{admin, db::users::Page, request};
+    let state = request::state()?;
+    request::require_admin(&state).await?;
+    let page = match (before, after) {
+        (Some(b), _) => Page::Before(b),
+        (None, Some(a)) => Page::After(a),
+        (None, None) => Page::First,
+    };
+    Ok(admin::list_users(&state, q.as_deref(), page).await?)
+}
+
+/// `setup` is `invite` (a "set your password" mail, the default) or `here`
+/// (the new user types their password on the spot).
+#[server(prefix = "/api", endpoint = "admin/add_user")]
+pub async fn add_user(
+    email: String,
+    name: String,
+    role: String,
+    setup: String,
+    password: Option<Secret>,
+    confirm_password: Option<Secret>,
+) -> Result<(), AppError> {
+    use crate::server::{admin, auth::InitialPassword, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    let typed = InitialPassword::Typed {
+        password: password.unwrap_or_default(),
+        confirm: confirm_password.unwrap_or_default(),
+    };
+    admin::add_user(
+        &state,
+        &admin_user,
+        &email,
+        &name,
+        &role,
+        &setup,
+        typed,
+        &request::meta(),
+    )
+    .await?;
+    let done = if setup == "invite" {
+        "invited"
+    } else {
+        "added"
+    };
+    request::redirect_back_with(done, "/admin/users");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/update_user")]
+pub async fn update_user(
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+) -> Result<(), AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    admin::update_user(
+        &state,
+        &admin_user,
+        id,
+        &email,
+        &name,
+        &role,
+        &request::meta(),
+    )
+    .await?;
+    request::redirect_back_with("saved", "/admin/users");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/disable_user")]
+pub async fn disable_user(id: i64) -> Result<(), AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    admin::set_active(&state, &admin_user, id, false, &request::meta()).await?;
+    request::redirect_back_with("disabled", "/admin/users");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/enable_user")]
+pub async fn enable_user(id: i64) -> Result<(), AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    admin::set_active(&state, &admin_user, id, true, &request::meta()).await?;
+    request::redirect_back_with("enabled", "/admin/users");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/delete_user")]
+pub async fn delete_user(id: i64, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    let confirmed = confirm.as_deref() == Some("yes");
+    admin::delete_user(&state, &admin_user, id, confirmed, &request::meta()).await?;
+    request::redirect_back_with("deleted", "/admin/users");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/send_reset_email")]
+pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    admin::send_reset(&state, &admin_user, id, &request::meta()).await?;
+    request::redirect_back_with("reset_sent", "/admin/users");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/list_audit")]
+pub async fn list_audit(
+    event: Option<String>,
+    user: Option<String>,
+    before: Option<i64>,
+) -> Result<AuditPage, AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    request::require_admin(&state).await?;
+    Ok(admin::list_audit(&state, event.as_deref(), user.as_deref(), before).await?)
+}

@@ -1,0 +1,120 @@
+//! `/admin/audit`: who did what, to whom, when and from where.
+
+use super::{admin_only, encode_query};
+use crate::api::admin_users::list_audit;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+const EVENTS: &[(&str, &str)] = &[
+    ("login", "Logged in"),
+    ("login_failed", "Failed login"),
+    ("login_throttled", "Login throttled"),
+    ("logout", "Logged out"),
+    ("logout_everywhere", "Logged out everywhere"),
+    ("reset_requested", "Reset requested"),
+    ("reset_throttled", "Reset throttled"),
+    ("reset_completed", "Reset completed"),
+    ("invitation_sent", "Invitation sent"),
+    ("invitation_accepted", "Invitation accepted"),
+    ("password_changed", "Password changed"),
+    ("user_created", "User created"),
+    ("user_edited", "User edited"),
+    ("user_disabled", "User disabled"),
+    ("user_enabled", "User enabled"),
+    ("user_deleted", "User deleted"),
+    ("reset_sent_by_admin", "Reset email sent by an admin"),
+];
+
+fn label(event: &str) -> String {
+    EVENTS
+        .iter()
+        .find(|(e, _)| *e == event)
+        .map(|(_, l)| (*l).to_owned())
+        .unwrap_or_else(|| event.to_owned())
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    view! {
+        <Title text="Audit log"/>
+        {admin_only("%2Fadmin%2Faudit", |_| view! { <AuditLog/> })}
+    }
+}
+
+#[component]
+fn AuditLog() -> impl IntoView {
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let entries = Resource::new(
+        move || {
+            (
+                get("event"),
+                get("user"),
+                get("before").and_then(|b| b.parse::<i64>().ok()),
+            )
+        },
+        |(event, user, before)| list_audit(event, user, before),
+    );
+    view! {
+        <h1>"Audit log"</h1>
+        <form method="get" action="/admin/audit" class="toolbar" role="search">
+            <div class="field">
+                <label for="audit-event">"Event"</label>
+                <select id="audit-event" name="event">
+                    <option value="" selected=move || get("event").is_none()>"All events"</option>
+                    {EVENTS.iter().map(|(value, text)| view! {
+                        <option value=*value selected=move || get("event").as_deref() == Some(*value)>{*text}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-user">"User's email"</label>
+                <input id="audit-user" name="user" type="search" value=move || get("user").unwrap_or_default()/>
+            </div>
+            <button type="submit" class="button secondary">"Filter"</button>
+        </form>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match entries.await {
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
+                    Ok(page) if page.entries.is_empty() => view! { <p class="muted">"No entries match."</p> }.into_any(),
+                    Ok(page) => {
+                        let older = page.older.map(|id| {
+                            let mut href = format!("/admin/audit?before={id}");
+                            if let Some(e) = get("event") { href.push_str(&format!("&event={}", encode_query(&e))); }
+                            if let Some(u) = get("user") { href.push_str(&format!("&user={}", encode_query(&u))); }
+                            href
+                        });
+                        view! {
+                            <div class="table-wrap">
+                                <table class="data-table">
+                                    <caption class="visually-hidden">"Audit log entries, newest first"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Who"</th>
+                                        <th scope="col">"Whom"</th><th scope="col">"From"</th><th scope="col">"Details"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.entries.into_iter().map(|e| view! {
+                                            <tr>
+                                                <td>{e.at}</td>
+                                                <td>{label(&e.event)}</td>
+                                                <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
+                                                <td>{e.target.unwrap_or_else(|| "—".into())}</td>
+                                                <td>{e.ip.unwrap_or_else(|| "—".into())}</td>
+                                                <td>{e.detail.unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pager" aria-label="Pages">
+                                {older.map(|href| view! { <a href=href>"Older entries"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,67 @@
+//! The admin panel: users and the audit log. Site admins only.
+
+pub mod audit;
+pub mod users;
+
+use crate::{app::Auth, domain::CurrentUser};
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// Renders `page` for site admins; others get a "not allowed" page (403),
+/// visitors the login page.
+pub fn admin_only<V: IntoView + 'static>(
+    back: &'static str,
+    page: impl Fn(CurrentUser) -> V + Send + Sync + Clone + 'static,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match auth.user.await {
+                        Ok(Some(user)) if user.is_admin() => page(user).into_any(),
+                        Ok(Some(_)) => view! { <NotAllowed/> }.into_any(),
+                        _ => view! { <Redirect path=format!("/login?next={back}")/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NotAllowed() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::FORBIDDEN);
+        }
+    }
+    view! {
+        <h1>"Not allowed"</h1>
+        <p>"This page is for site admins only. " <a href="/account">"Back to your account"</a> "."</p>
+    }
+}
+
+/// Percent-encodes a query value (the browser side has no URL crate here).
+pub fn encode_query(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(super::encode_query("a b&c=ä"), "a%20b%26c%3D%C3%A4");
+    }
+}

@@ -1,0 +1,372 @@
+//! `/admin/users`: find, add, invite, edit, disable, enable and delete
+//! users, and send them the standard reset email. Nothing here can set or
+//! show another person's password.
+
+use super::{admin_only, encode_query};
+use crate::{
+    api::admin_users::{
+        list_users, AddUser, DeleteUser, DisableUser, EnableUser, SendResetEmail, UpdateUser,
+    },
+    components::{FormField, FormMessage, PasswordField, SubmitButton},
+    domain::{CurrentUser, Role, UserSummary},
+    error::{AppError, Field},
+    pages::{action_error, field_error, form_error},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    hooks::{use_navigate, use_query_map},
+    NavigateOptions,
+};
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    view! {
+        <Title text="Users"/>
+        {admin_only("%2Fadmin%2Fusers", |me| view! { <UsersAdmin me/> })}
+    }
+}
+
+fn done_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invited" => "User added. They have been sent a link to set their password.",
+        "added" => "User added with the password they typed.",
+        "saved" => "Changes saved.",
+        "disabled" => "User disabled. Their sessions have ended.",
+        "enabled" => "User enabled. They can log in again.",
+        "deleted" => "User deleted.",
+        "reset_sent" => "Password reset email sent.",
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy)]
+struct RowActions {
+    update: ServerAction<UpdateUser>,
+    disable: ServerAction<DisableUser>,
+    enable: ServerAction<EnableUser>,
+    delete: ServerAction<DeleteUser>,
+    reset: ServerAction<SendResetEmail>,
+    /// The row whose edit form was submitted last, for its field errors.
+    editing: RwSignal<Option<i64>>,
+}
+
+#[component]
+fn UsersAdmin(me: CurrentUser) -> impl IntoView {
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let add = ServerAction::<AddUser>::new();
+    let actions = RowActions {
+        update: ServerAction::new(),
+        disable: ServerAction::new(),
+        enable: ServerAction::new(),
+        delete: ServerAction::new(),
+        reset: ServerAction::new(),
+        editing: RwSignal::new(None),
+    };
+    Effect::new(move |_| {
+        if let Some(input) = actions.update.input().get() {
+            actions.editing.set(Some(input.id));
+        }
+    });
+    let users = Resource::new(
+        move || {
+            (
+                get("q"),
+                get("before").and_then(|v| v.parse::<i64>().ok()),
+                get("after").and_then(|v| v.parse::<i64>().ok()),
+                get("done"),
+                (
+                    add.version().get(),
+                    actions.update.version().get(),
+                    actions.disable.version().get(),
+                ),
+                (
+                    actions.enable.version().get(),
+                    actions.delete.version().get(),
+                    actions.reset.version().get(),
+                ),
+            )
+        },
+        |(q, before, after, ..)| list_users(q, before, after),
+    );
+
+    let add_error = action_error(add);
+    let row_error = Signal::derive(move || {
+        let errors: [Option<AppError>; 5] = [
+            actions
+                .update
+                .value()
+                .get()
+                .and_then(Result::err)
+                .filter(|e| !matches!(e, AppError::Validation(_))),
+            actions.disable.value().get().and_then(Result::err),
+            actions.enable.value().get().and_then(Result::err),
+            actions.delete.value().get().and_then(Result::err),
+            actions.reset.value().get().and_then(Result::err),
+        ];
+        errors.into_iter().flatten().next().map(|e| e.message())
+    });
+    let done = Signal::derive(move || {
+        get("done")
+            .and_then(|d| done_message(&d))
+            .map(str::to_owned)
+    });
+
+    // Search as the admin types (debounced); the form also works as a GET without JS.
+    let navigate = use_navigate();
+    let pending_search = StoredValue::new(None::<TimeoutHandle>);
+    let on_search = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        let navigate = navigate.clone();
+        let url = if value.trim().is_empty() {
+            "/admin/users".to_owned()
+        } else {
+            format!("/admin/users?q={}", encode_query(value.trim()))
+        };
+        let handle = set_timeout_with_handle(
+            move || {
+                navigate(
+                    &url,
+                    NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                )
+            },
+            std::time::Duration::from_millis(300),
+        )
+        .ok();
+        pending_search.set_value(handle);
+    };
+
+    view! {
+        <h1>"Users"</h1>
+        <FormMessage error=row_error success=done/>
+        <form method="get" action="/admin/users" class="toolbar" role="search">
+            <label for="user-search" class="visually-hidden">"Search users by email or name"</label>
+            <input
+                id="user-search"
+                name="q"
+                type="search"
+                placeholder="Search by email or name"
+                value=move || get("q").unwrap_or_default()
+                on:input=on_search
+            />
+            <button type="submit" class="button secondary">"Search"</button>
+        </form>
+        <AddUserForm add error=add_error/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let me = me.clone();
+                Suspend::new(async move {
+                    match users.await {
+                        Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
+                        Ok(page) => {
+                            let q = get("q").map(|q| format!("&q={}", encode_query(&q))).unwrap_or_default();
+                            let newer = page.newer.map(|id| format!("/admin/users?after={id}{q}"));
+                            let older = page.older.map(|id| format!("/admin/users?before={id}{q}"));
+                            let empty = page.users.is_empty();
+                            view! {
+                                {empty.then(|| view! { <p class="muted">"No users match."</p> })}
+                                <div class="table-wrap">
+                                    <table class="data-table" id="users-table">
+                                        <caption class="visually-hidden">"Users, newest first"</caption>
+                                        <thead><tr>
+                                            <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
+                                            <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>
+                                            <th scope="col">"Actions"</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {page.users.into_iter().map(|u| {
+                                                let is_me = u.id == me.id;
+                                                view! { <UserRow user=u is_me actions/> }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <nav class="pager" aria-label="Pages">
+                                    {newer.map(|href| view! { <a href=href rel="prev">"Newer users"</a> })}
+                                    {older.map(|href| view! { <a href=href rel="next">"Older users"</a> })}
+                                </nav>
+                            }.into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AddUserForm(add: ServerAction<AddUser>, error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <details class="card add-user" open=move || error.get().is_some()>
+            <summary>"Add a user"</summary>
+            <FormMessage error=form_error(error)/>
+            <ActionForm action=add attr:class="form stack" attr:novalidate=true>
+                <FormField id="add-email" name="email" label="Email" input_type="email"
+                    autocomplete="off" error=field_error(error, Field::Email)/>
+                <FormField id="add-name" name="name" label="Name" autocomplete="off"
+                    error=field_error(error, Field::Name)/>
+                <div class="field">
+                    <label for="add-role">"Role"</label>
+                    <select id="add-role" name="role">
+                        <option value="user" selected>"User"</option>
+                        <option value="site_admin">"Site admin"</option>
+                    </select>
+                </div>
+                <fieldset class="choice">
+                    <legend>"How will they get their password?"</legend>
+                    <div>
+                        <input type="radio" id="setup-invite" name="setup" value="invite" checked/>
+                        <label for="setup-invite">"Send them a link to set their password (recommended)"</label>
+                        <p class="help">"They choose their own password from an email. Nobody else ever knows it."</p>
+                    </div>
+                    <div>
+                        <input type="radio" id="setup-here" name="setup" value="here"/>
+                        <label for="setup-here">"They are here with me and will type it now"</label>
+                        <p class="help">"Hand them the keyboard: only they should see what they type."</p>
+                    </div>
+                    <p class="field-error" aria-live="polite">
+                        {move || error.get().and_then(|e| e.field_message(Field::Setup)).unwrap_or_default()}
+                    </p>
+                </fieldset>
+                <div class="here-only stack">
+                    <PasswordField id="add-password" name="password" label="Their password"
+                        error=field_error(error, Field::Password)/>
+                    <FormField id="add-confirm" name="confirm_password" label="Confirm their password"
+                        input_type="password" autocomplete="new-password"
+                        error=field_error(error, Field::ConfirmPassword)/>
+                </div>
+                <SubmitButton label="Add user" pending=add.pending()/>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView {
+    let id = user.id;
+    let RowActions {
+        update,
+        disable,
+        enable,
+        delete,
+        reset,
+        editing,
+    } = actions;
+    let edit_error = Signal::derive(move || {
+        if editing.get() == Some(id) {
+            update
+                .value()
+                .get()
+                .and_then(Result::err)
+                .filter(|e| matches!(e, AppError::Validation(_)))
+        } else {
+            None
+        }
+    });
+    let busy = move |pending: bool, input: Option<i64>| pending && input == Some(id);
+    let disabling =
+        Signal::derive(move || busy(disable.pending().get(), disable.input().get().map(|i| i.id)));
+    let enabling =
+        Signal::derive(move || busy(enable.pending().get(), enable.input().get().map(|i| i.id)));
+    let deleting =
+        Signal::derive(move || busy(delete.pending().get(), delete.input().get().map(|i| i.id)));
+    let resetting =
+        Signal::derive(move || busy(reset.pending().get(), reset.input().get().map(|i| i.id)));
+    let saving =
+        Signal::derive(move || busy(update.pending().get(), update.input().get().map(|i| i.id)));
+    let (role_class, role_label) = match user.role {
+        Role::SiteAdmin => ("badge admin", "Site admin"),
+        Role::User => ("badge", "User"),
+    };
+    let status = match (user.active, user.has_password) {
+        (false, _) => ("badge disabled", "Disabled"),
+        (true, false) => ("badge", "Invited"),
+        (true, true) => ("badge active", "Active"),
+    };
+    let email = user.email.clone();
+    let delete_label = format!("Yes, delete {} for good", user.email);
+    let name = user.name.clone();
+    let is_admin = user.role == Role::SiteAdmin;
+    view! {
+        <tr id=format!("user-{id}")>
+            <td>{user.name.clone()}</td>
+            <td>{user.email.clone()}</td>
+            <td><span class=role_class>{role_label}</span></td>
+            <td><span class=status.0>{status.1}</span></td>
+            <td>{user.last_login.clone().unwrap_or_else(|| "Never".into())}</td>
+            <td>{user.created.clone()}</td>
+            <td class="row-actions">
+                <details open=move || edit_error.get().is_some()>
+                    <summary>"Edit"</summary>
+                    <ActionForm action=update attr:class="form stack" attr:novalidate=true>
+                        <input type="hidden" name="id" value=id/>
+                        <div class="field">
+                            <label for=format!("edit-email-{id}")>"Email"</label>
+                            <input id=format!("edit-email-{id}") name="email" type="email" value=email/>
+                            <p class="field-error" aria-live="polite">
+                                {move || edit_error.get().and_then(|e| e.field_message(Field::Email)).unwrap_or_default()}
+                            </p>
+                        </div>
+                        <div class="field">
+                            <label for=format!("edit-name-{id}")>"Name"</label>
+                            <input id=format!("edit-name-{id}") name="name" type="text" value=name/>
+                            <p class="field-error" aria-live="polite">
+                                {move || edit_error.get().and_then(|e| e.field_message(Field::Name)).unwrap_or_default()}
+                            </p>
+                        </div>
+                        <div class="field">
+                            <label for=format!("edit-role-{id}")>"Role"</label>
+                            <select id=format!("edit-role-{id}") name="role">
+                                <option value="user" selected=!is_admin>"User"</option>
+                                <option value="site_admin" selected=is_admin>"Site admin"</option>
+                            </select>
+                        </div>
+                        <SubmitButton label="Save" pending=saving/>
+                    </ActionForm>
+                </details>
+                {(!is_me).then(|| if user.active {
+                    view! {
+                        <ActionForm action=disable attr:class="inline-form">
+                            <input type="hidden" name="id" value=id/>
+                            <SubmitButton label="Disable" pending=disabling class="button secondary"/>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! {
+                        <ActionForm action=enable attr:class="inline-form">
+                            <input type="hidden" name="id" value=id/>
+                            <SubmitButton label="Enable" pending=enabling class="button secondary"/>
+                        </ActionForm>
+                    }.into_any()
+                })}
+                {user.active.then(|| view! {
+                    <ActionForm action=reset attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <SubmitButton label="Send password reset email" pending=resetting class="button secondary"/>
+                    </ActionForm>
+                })}
+                {(!is_me).then(move || view! {
+                    <details>
+                        <summary>"Delete"</summary>
+                        <ActionForm action=delete attr:class="form stack">
+                            <input type="hidden" name="id" value=id/>
+                            <div>
+                                <input type="checkbox" id=format!("confirm-delete-{id}") name="confirm" value="yes" required/>
+                                <label for=format!("confirm-delete-{id}")>{delete_label}</label>
+                            </div>
+                            <SubmitButton label="Delete user" pending=deleting class="button danger"/>
+                        </ActionForm>
+                    </details>
+                })}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,362 @@
+//! What site admins do to other accounts. Every function here expects an
+//! already checked admin (`request::require_admin`). None of them can set
+//! or see a password: the only way is the owner's own reset link.
+
+use crate::{
+    domain::{AuditEntry, AuditPage, CurrentUser, Email, Name, Role, UserPage, UserSummary},
+    error::{AppError, Field, Problem, Problems},
+    server::{
+        audit::{self, Event, Who},
+        auth::{self, queue_invitation, InitialPassword, NewAccount},
+        db::{self, users::Page},
+        mail::templates::format_time,
+        password_reset::queue_reset,
+        request::RequestMeta,
+        AppState, ServiceError,
+    },
+};
+
+pub const PAGE_SIZE: i64 = 50;
+
+fn summary(state: &AppState, u: db::users::UserRow) -> UserSummary {
+    let tz = state.settings.time_zone;
+    UserSummary {
+        id: u.id,
+        role: Role::parse(&u.role).unwrap_or(Role::User),
+        active: u.active,
+        has_password: u.password_hash.is_some(),
+        created: format_time(u.created_at, tz),
+        last_login: u.last_login_at.map(|t| format_time(t, tz)),
+        email: u.email,
+        name: u.name,
+    }
+}
+
+pub async fn list_users(
+    state: &AppState,
+    query: Option<&str>,
+    page: Page,
+) -> Result<UserPage, ServiceError> {
+    let term = query
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    if term.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(AppError::field(Field::Email, Problem::TooLong { max: 100 }).into());
+    }
+    let mut conn = state.db.conn().await?;
+    let mut rows = db::users::list(
+        &mut conn,
+        state.db.engine,
+        term.as_deref(),
+        page,
+        PAGE_SIZE + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    if more {
+        match page {
+            // Newest first: the extra row is the oldest, at the end...
+            Page::First | Page::Before(_) => {
+                rows.pop();
+            }
+            // ...but when walking back, it is the newest, at the start.
+            Page::After(_) => {
+                rows.remove(0);
+            }
+        }
+    }
+    let first = rows.first().map(|u| u.id);
+    let last = rows.last().map(|u| u.id);
+    let (newer, older) = match page {
+        Page::First => (None, if more { last } else { None }),
+        Page::Before(_) => (first, if more { last } else { None }),
+        Page::After(_) => (if more { first } else { None }, last),
+    };
+    Ok(UserPage {
+        users: rows.into_iter().map(|u| summary(state, u)).collect(),
+        newer,
+        older,
+    })
+}
+
+pub async fn add_user(
+    state: &AppState,
+    actor: &CurrentUser,
+    email: &str,
+    name: &str,
+    role: &str,
+    setup: &str,
+    password: InitialPassword,
+    meta: &RequestMeta,
+) -> Result<i64, ServiceError> {
+    let password = match setup {
+        "invite" => InitialPassword::Invite,
+        "here" => password,
+        _ => return Err(AppError::field(Field::Setup, Problem::InvalidChoice).into()),
+    };
+    auth::create_account(
+        state,
+        Some(actor),
+        NewAccount {
+            email,
+            name,
+            role,
+            password,
+        },
+        false,
+        meta,
+    )
+    .await
+}
+
+async fn load(conn: &mut db::Conn, id: i64) -> Result<db::users::UserRow, ServiceError> {
+    Ok(db::users::find_by_id(conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?)
+}
+
+/// Refuses to leave the site without an active site admin.
+async fn keep_an_admin(
+    conn: &mut db::Conn,
+    target: &db::users::UserRow,
+) -> Result<(), ServiceError> {
+    if target.role == Role::SiteAdmin.as_str()
+        && target.active
+        && db::users::count_other_active_admins(conn, target.id).await? == 0
+    {
+        return Err(AppError::LastAdmin.into());
+    }
+    Ok(())
+}
+
+pub async fn update_user(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: i64,
+    email: &str,
+    name: &str,
+    role: &str,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let mut problems = Problems::default();
+    let email = problems.check(Field::Email, Email::parse(email));
+    let name = problems.check(Field::Name, Name::parse(name));
+    let role = problems.check(Field::Role, Role::parse(role));
+    problems.into_result()?;
+    let (email, name, role) = (
+        email.expect("checked"),
+        name.expect("checked"),
+        role.expect("checked"),
+    );
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let target = load(&mut tx, id).await?;
+    let demoted = target.role == Role::SiteAdmin.as_str() && role != Role::SiteAdmin;
+    if demoted {
+        if target.id == actor.id {
+            return Err(AppError::OwnAccount.into());
+        }
+        keep_an_admin(&mut tx, &target).await?;
+    }
+    let mut changed = Vec::new();
+    if target.email != email.as_str() {
+        changed.push("email");
+    }
+    if target.name != name.as_str() {
+        changed.push("name");
+    }
+    if target.role != role.as_str() {
+        changed.push("role");
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let updated = db::users::update_profile(
+        &mut tx,
+        id,
+        email.as_str(),
+        &email.normalized(),
+        name.as_str(),
+        role.as_str(),
+        now,
+    )
+    .await;
+    match updated {
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(AppError::field(Field::Email, Problem::AlreadyTaken).into())
+        }
+        other => other?,
+    }
+    if target.email.to_lowercase() != email.normalized() {
+        // Links already mailed to the old address must not outlive the change.
+        db::tokens::use_up_all(&mut tx, id, now).await?;
+    }
+    let detail = format!("changed {}", changed.join(", "));
+    audit::record(
+        &mut tx,
+        now,
+        Event::UserEdited,
+        Who::user(actor.id, &actor.email),
+        Who::user(id, email.as_str()),
+        meta,
+        Some(&detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Disables (ending every session at once) or enables an account.
+pub async fn set_active(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: i64,
+    active: bool,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let target = load(&mut tx, id).await?;
+    if !active {
+        if target.id == actor.id {
+            return Err(AppError::OwnAccount.into());
+        }
+        keep_an_admin(&mut tx, &target).await?;
+    }
+    if target.active == active {
+        return Ok(());
+    }
+    db::users::set_active(&mut tx, id, active, now).await?;
+    let event = if active {
+        Event::UserEnabled
+    } else {
+        db::sessions::delete_for_user(&mut tx, id).await?;
+        db::tokens::use_up_all(&mut tx, id, now).await?;
+        Event::UserDisabled
+    };
+    audit::record(
+        &mut tx,
+        now,
+        event,
+        Who::user(actor.id, &actor.email),
+        Who::user(id, &target.email),
+        meta,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an account with its sessions and tokens; the audit log keeps
+/// the address as text.
+pub async fn delete_user(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: i64,
+    confirmed: bool,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    if !confirmed {
+        return Err(AppError::field(Field::Confirm, Problem::NotConfirmed).into());
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let target = load(&mut tx, id).await?;
+    if target.id == actor.id {
+        return Err(AppError::OwnAccount.into());
+    }
+    keep_an_admin(&mut tx, &target).await?;
+    let detail = format!("{} <{}>, role {}", target.name, target.email, target.role);
+    audit::record(
+        &mut tx,
+        now,
+        Event::UserDeleted,
+        Who::user(actor.id, &actor.email),
+        Who::user(id, &target.email),
+        meta,
+        Some(&detail),
+    )
+    .await?;
+    db::users::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends the standard reset mail (or, to someone who never set a password,
+/// a fresh invitation). The admin learns nothing of the link.
+pub async fn send_reset(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: i64,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let target = load(&mut tx, id).await?;
+    if !target.active {
+        return Err(AppError::AccountDisabled.into());
+    }
+    if target.password_hash.is_some() {
+        queue_reset(&mut tx, state, id, &target.email, now).await?;
+    } else {
+        queue_invitation(&mut tx, state, id, &target.email, now).await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::ResetSentByAdmin,
+        Who::user(actor.id, &actor.email),
+        Who::user(id, &target.email),
+        meta,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_notify.notify_one();
+    Ok(())
+}
+
+pub async fn list_audit(
+    state: &AppState,
+    event: Option<&str>,
+    user_email: Option<&str>,
+    before: Option<i64>,
+) -> Result<AuditPage, ServiceError> {
+    let event = event.map(str::trim).filter(|e| !e.is_empty());
+    if let Some(e) = event {
+        if Event::parse(e).is_none() {
+            return Err(AppError::BadRequest.into());
+        }
+    }
+    let mut conn = state.db.conn().await?;
+    let user_id = match user_email.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => match db::users::find_by_email(&mut conn, &e.to_lowercase()).await? {
+            Some(u) => Some(u.id),
+            None => return Ok(AuditPage::default()),
+        },
+        None => None,
+    };
+    let mut rows = db::audit::list(&mut conn, event, user_id, before, PAGE_SIZE + 1).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let older = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    let tz = state.settings.time_zone;
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: format_time(r.at, tz),
+            event: r.event,
+            actor: r.actor_email,
+            target: r.target_email,
+            ip: r.ip,
+            detail: r.detail,
+        })
+        .collect();
+    Ok(AuditPage { entries, older })
+}
