@@ -79,6 +79,7 @@ pub async fn list_users(
     })
 }
 
+#[allow(clippy::too_many_arguments)] // one per form field
 pub async fn add_user(
     state: &AppState,
     actor: &CurrentUser,

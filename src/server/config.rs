@@ -10,7 +10,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use url::Url;
 
 /// The file as written: every key optional, defaults below.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     pub site: SiteConfig,
@@ -73,18 +73,6 @@ pub struct MailConfig {
     pub transport: String,
     pub smtp_url: String,
     pub max_attempts: u32,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            site: SiteConfig::default(),
-            database: DatabaseConfig::default(),
-            auth: AuthConfig::default(),
-            limits: LimitsConfig::default(),
-            mail: MailConfig::default(),
-        }
-    }
 }
 
 impl Default for SiteConfig {

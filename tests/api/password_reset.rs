@@ -16,7 +16,7 @@ async fn known_and_unknown_addresses_get_the_same_answer(engine: Engine) {
                 &[("email", email)],
             )
             .await;
-        answers.push((res.status(), location(&res).into()));
+        answers.push((res.status(), location(&res)));
     }
     assert_eq!(answers[0], answers[2]);
     assert_eq!(answers[1], answers[3]);
