@@ -1,7 +1,7 @@
 //! Logging in and out, changing one's password, and creating accounts.
 
 use crate::{
-    domain::{password::check_confirmation, password::Secret, CurrentUser, Email, Name, Role},
+    domain::{password::Secret, CurrentUser, Email, Name, Role},
     error::{AppError, Field, Problem, Problems},
     server::{
         audit::{self, Event, Who},
@@ -213,17 +213,13 @@ pub async fn change_password(
     if current.expose().is_empty() {
         problems.add(Field::CurrentPassword, Problem::Required);
     }
-    problems.check(
+    passwords::check_new_password_pair(
+        &mut problems,
+        &state.settings.password_policy(),
         Field::NewPassword,
-        passwords::check_new_password(
-            &state.settings.password_policy(),
-            new.expose(),
-            Some(&email.local_part()),
-        ),
-    );
-    problems.check(
-        Field::ConfirmPassword,
-        check_confirmation(new.expose(), confirm.expose()),
+        new.expose(),
+        confirm.expose(),
+        Some(&email.local_part()),
     );
     problems.into_result()?;
 
@@ -326,17 +322,13 @@ pub async fn create_account(
     let role = problems.check(Field::Role, Role::parse(account.role));
     if let InitialPassword::Typed { password, confirm } = &account.password {
         let local = email.as_ref().map(Email::local_part);
-        problems.check(
+        passwords::check_new_password_pair(
+            &mut problems,
+            &state.settings.password_policy(),
             Field::Password,
-            passwords::check_new_password(
-                &state.settings.password_policy(),
-                password.expose(),
-                local.as_deref(),
-            ),
-        );
-        problems.check(
-            Field::ConfirmPassword,
-            check_confirmation(password.expose(), confirm.expose()),
+            password.expose(),
+            confirm.expose(),
+            local.as_deref(),
         );
     }
     problems.into_result()?;

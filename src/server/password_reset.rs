@@ -2,7 +2,7 @@
 //! password with it. Invitations use the same links.
 
 use crate::{
-    domain::{password::check_confirmation, password::Secret, Email},
+    domain::{password::Secret, Email},
     error::{AppError, Field, Problems},
     server::{
         audit::{self, Event, Who},
@@ -166,17 +166,13 @@ pub async fn reset_password(
     };
     let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
     let mut problems = Problems::default();
-    problems.check(
+    passwords::check_new_password_pair(
+        &mut problems,
+        &state.settings.password_policy(),
         Field::NewPassword,
-        passwords::check_new_password(
-            &state.settings.password_policy(),
-            new.expose(),
-            Some(&email.local_part()),
-        ),
-    );
-    problems.check(
-        Field::ConfirmPassword,
-        check_confirmation(new.expose(), confirm.expose()),
+        new.expose(),
+        confirm.expose(),
+        Some(&email.local_part()),
     );
     problems.into_result()?;
 

@@ -39,6 +39,23 @@ pub fn check_new_password(
     Ok(())
 }
 
+/// A new password and its confirmation, checked together: problems are
+/// recorded under `field` and `confirm_password`.
+pub fn check_new_password_pair(
+    problems: &mut crate::error::Problems,
+    policy: &PasswordPolicy,
+    field: crate::error::Field,
+    password: &str,
+    confirm: &str,
+    email_local: Option<&str>,
+) {
+    problems.check(field, check_new_password(policy, password, email_local));
+    problems.check(
+        crate::error::Field::ConfirmPassword,
+        crate::domain::password::check_confirmation(password, confirm),
+    );
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("all hashing slots are busy")]
