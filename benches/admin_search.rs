@@ -4,6 +4,8 @@
 //! uses; reports median and p95 per query shape.
 //!
 //! cargo bench --no-default-features --features ssr --bench admin_search
+//!
+//! BENCH_SKIP_SQLITE=1 measures PostgreSQL alone.
 
 use gatehouse::server::db::{
     users::{list, Page},
@@ -104,6 +106,13 @@ async fn run(url: &str) {
         Page::First,
     )
     .await;
+    measure(
+        &db,
+        "search, 0.1% term `surname777` (about 1,000 matches)",
+        Some("surname777"),
+        Page::First,
+    )
+    .await;
     measure(&db, "search, no match `zzzq`", Some("zzzq"), Page::First).await;
     measure(&db, "search, 2 characters `77`", Some("77"), Page::First).await;
     measure(
@@ -118,11 +127,13 @@ async fn run(url: &str) {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    run(&format!(
-        "sqlite://{}/bench.db?mode=rwc",
-        dir.path().display()
-    ))
-    .await;
+    if std::env::var_os("BENCH_SKIP_SQLITE").is_none() {
+        run(&format!(
+            "sqlite://{}/bench.db?mode=rwc",
+            dir.path().display()
+        ))
+        .await;
+    }
     match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) if !url.is_empty() => run(&url).await,
         _ => println!(

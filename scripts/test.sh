@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
+# One pass over everything: incremental caches would only fill the disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # --- Browser and database packages from Debian, when missing -------------
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
@@ -48,8 +51,11 @@ log "unit and integration tests"
 cargo test --no-default-features --features ssr
 
 # --- Browser journeys -------------------------------------------------------
-log "building the site for the browser tests"
-cargo leptos build
+# The server is the binary `cargo test` just built (same features, no
+# second build of the server's dependencies); cargo-leptos adds the WASM
+# bundle, the stylesheet and the public assets under target/site.
+log "building the browser bundle for the browser tests"
+cargo leptos build --frontend-only
 (cd end2end && npm ci --no-audit --no-fund)
 
 e2e_dir=$(mktemp -d)

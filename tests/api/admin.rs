@@ -489,6 +489,27 @@ async fn search_finds_any_part_of_email_or_name_and_pages_by_key(engine: Engine)
     let short = page(vec![("q", "r1".into())]).await;
     assert!(short.users.len() >= 20, "short terms work too");
 
+    // A term on all 120 users: full pages come from the newest rows, the
+    // short last page from the trigram index; paging back returns the same.
+    let searched = |cursor: Option<(&'static str, i64)>| {
+        let mut form = vec![("q", "MEMBER".to_string())];
+        form.extend(cursor.map(|(k, id)| (k, id.to_string())));
+        page(form)
+    };
+    let one = searched(None).await;
+    let two = searched(Some(("before", one.older.unwrap()))).await;
+    let three = searched(Some(("before", two.older.unwrap()))).await;
+    assert_eq!(
+        (one.users.len(), two.users.len(), three.users.len()),
+        (50, 50, 20)
+    );
+    assert!(three.older.is_none());
+    assert!(three.users.iter().all(|u| u.email.starts_with("member")));
+    assert_eq!(
+        searched(Some(("after", three.newer.unwrap()))).await.users,
+        two.users
+    );
+
     let first = page(vec![]).await;
     assert_eq!(first.users.len(), 50);
     assert!(first.newer.is_none());

@@ -153,6 +153,11 @@ pub enum Page {
     After(i64),
 }
 
+/// How many of the newest rows PostgreSQL scans for a search term before it
+/// turns to the trigram indexes: a term on at least one row in a hundred
+/// fills a page of 50 there.
+const SEARCH_WINDOW: i64 = 5_000;
+
 /// One page of users, newest first, optionally only those whose email or
 /// name contains `term` (already lower case). Keyset paging on the primary
 /// key; the search uses the trigram indexes of each engine.
@@ -236,22 +241,61 @@ pub async fn list(
                 .await?
         }
         (Some(t), Engine::Postgres) => {
-            let sql = ordered!(
-                concat!(
-                    "SELECT ", user_columns!(), " FROM users ",
-                    "WHERE (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\') AND id < $2 AND id > $3"
-                ),
-                " ORDER BY id DESC LIMIT $4",
-                " ORDER BY id ASC LIMIT $4"
-            );
+            // Two plans, because PostgreSQL's planner cannot tell a common
+            // term from a rare one. First the newest rows, a bounded window
+            // walked along the primary key: a common term fills the page
+            // there at once. When it does not, the term is rare and the
+            // trigram indexes find every match; `id + 0` keeps the planner
+            // from walking the whole primary key in search of them.
             let pattern = format!("%{}%", escape_like(t));
-            sqlx::query(sql)
-                .bind(pattern)
+            let window = ordered!(
+                concat!(
+                    "SELECT ", user_columns!(), " FROM (",
+                    "SELECT ", user_columns!(), ", email_normalized, name_normalized FROM users ",
+                    "WHERE id < $2 AND id > $3"
+                ),
+                concat!(
+                    " ORDER BY id DESC LIMIT $5) recent ",
+                    "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
+                    "ORDER BY id DESC LIMIT $4"
+                ),
+                concat!(
+                    " ORDER BY id ASC LIMIT $5) recent ",
+                    "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
+                    "ORDER BY id ASC LIMIT $4"
+                )
+            );
+            let found = sqlx::query(window)
+                .bind(&pattern)
                 .bind(before)
                 .bind(after)
                 .bind(limit)
-                .fetch_all(conn)
-                .await?
+                .bind(SEARCH_WINDOW)
+                .fetch_all(&mut *conn)
+                .await?;
+            if found.len() as i64 >= limit {
+                found
+            } else {
+                let indexed = ordered!(
+                    concat!(
+                        "SELECT ", user_columns!(), " FROM users ",
+                        "WHERE (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\') AND id < $2 AND id > $3"
+                    ),
+                    " ORDER BY id + 0 DESC LIMIT $4",
+                    " ORDER BY id + 0 ASC LIMIT $4"
+                );
+                // Planned afresh with the term itself: a cached generic
+                // plan cannot see that the term is rare, nor use the
+                // trigram index for `LIKE $1 ESCAPE …`.
+                sqlx::query(indexed)
+                    .persistent(false)
+                    .bind(&pattern)
+                    .bind(before)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?
+            }
         }
     };
     let mut users = rows
