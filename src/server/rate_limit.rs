@@ -59,7 +59,7 @@ pub async fn peek(state: &AppState, key: &str, limit: Limit) -> Result<(), RateE
 async fn check(state: &AppState, key: &str, limit: Limit, consume: bool) -> Result<(), RateError> {
     let now_ms = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
-    let tat = db::rate_limits::load_for_update(&mut tx, state.db.engine, key, now_ms).await?;
+    let tat = db::rate_limits::load_for_update(&mut tx, key, now_ms).await?;
     match decide(tat, now_ms, limit) {
         Ok(new_tat) => {
             if consume {

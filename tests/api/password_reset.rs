@@ -253,6 +253,7 @@ async fn links_expire_after_the_configured_hours(engine: Engine) {
         .form_post("resend_reset_link", &path, &[("token", &token)])
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(location(&res), format!("{path}?resent=1"));
     let fresh = app.last_email_link(USER_EMAIL, 2).await;
     assert_ne!(fresh, link);
     assert!(app

@@ -1,33 +1,24 @@
 //! The `rate_limits` table: one "theoretical arrival time" per key (GCRA).
 
-use super::{Conn, Engine};
+use super::Conn;
 use sqlx::Row;
 
-/// Reads a key's arrival time, locking the row on PostgreSQL so that two
-/// instances cannot both spend the same allowance. Creates the row first
-/// when missing so there is something to lock.
-pub async fn load_for_update(
-    conn: &mut Conn,
-    engine: Engine,
-    key: &str,
-    now_ms: i64,
-) -> sqlx::Result<i64> {
+/// Reads a key's arrival time, creating the row when missing, in one
+/// statement: the upsert locks the row for the rest of the transaction on
+/// PostgreSQL, so two instances cannot both spend the same allowance, and
+/// housekeeping deleting the key meanwhile cannot make it vanish between a
+/// check and a read.
+pub async fn load_for_update(conn: &mut Conn, key: &str, now_ms: i64) -> sqlx::Result<i64> {
     sqlx::query(
-        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET tat_ms = rate_limits.tat_ms
+         RETURNING tat_ms",
     )
     .bind(key)
     .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    let sql = match engine {
-        Engine::Postgres => "SELECT tat_ms FROM rate_limits WHERE key = $1 FOR UPDATE",
-        Engine::Sqlite => "SELECT tat_ms FROM rate_limits WHERE key = $1",
-    };
-    sqlx::query(sql)
-        .bind(key)
-        .fetch_one(conn)
-        .await?
-        .try_get("tat_ms")
+    .fetch_one(conn)
+    .await?
+    .try_get("tat_ms")
 }
 
 pub async fn store(conn: &mut Conn, key: &str, tat_ms: i64) -> sqlx::Result<()> {
