@@ -7,6 +7,10 @@ source scripts/setup.sh
 
 # One pass over everything: incremental caches would only fill the disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# Leptos reads this at compile time to name the WASM file in its hydration
+# script; cargo-leptos sets it for its own builds, and the browser tests
+# serve the server binary built by `cargo test`, so every build here sees it.
+export LEPTOS_OUTPUT_NAME=gatehouse
 
 # --- Browser and database packages from Debian, when missing -------------
 need_apt=()
@@ -60,7 +64,7 @@ cargo leptos build --frontend-only
 
 e2e_dir=$(mktemp -d)
 port=${E2E_PORT:-3917}
-export LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_PKG_DIR=pkg
+export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
 export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port"
 export GATEHOUSE_DATA_DIR="$e2e_dir"
