@@ -7,10 +7,13 @@ source scripts/setup.sh
 
 # One pass over everything: incremental caches would only fill the disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-# Leptos reads this at compile time to name the WASM file in its hydration
-# script; cargo-leptos sets it for its own builds, and the browser tests
-# serve the server binary built by `cargo test`, so every build here sees it.
+# The browser tests serve the server binary that `cargo test` builds, so
+# every build here sees what cargo-leptos would give its own. Leptos reads
+# the output name at compile time to name the WASM file it loads.
 export LEPTOS_OUTPUT_NAME=gatehouse
+# cargo-leptos builds with `--cfg erase_components` (Cargo.toml), which changes
+# the hydration markers in the HTML: server and client must agree on it.
+export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
 
 # --- Browser and database packages from Debian, when missing -------------
 need_apt=()
