@@ -6,12 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-# cargo-leptos runs wasm-opt on release builds (configured in Cargo.toml).
-if ! command -v wasm-opt >/dev/null; then
-  log "installing binaryen (wasm-opt) from Debian"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen
+# cargo-leptos runs wasm-opt on release builds (arguments in Cargo.toml).
+# Binaryen from npm, pinned: Debian's binaryen 108 writes a module that
+# browsers refuse ("WebAssembly.Table.set(): Argument 1 is invalid").
+binaryen=target/tools/node_modules/.bin
+if ! "$binaryen/wasm-opt" --version 2>/dev/null | grep -q "version 132"; then
+  log "installing binaryen 132 (wasm-opt) from npm"
+  mkdir -p target/tools
+  (cd target/tools && npm install --no-save --no-audit --no-fund binaryen@132.0.0 >/dev/null)
 fi
+export PATH="$PWD/$binaryen:$PATH"
 
 log "building the release server and browser bundle"
 cargo leptos build --release --precompress "$@"

@@ -59,35 +59,51 @@ cargo test --no-default-features --features ssr
 
 # --- Browser journeys -------------------------------------------------------
 # The server is the binary `cargo test` just built (same features, no
-# second build of the server's dependencies); cargo-leptos adds the WASM
-# bundle, the stylesheet and the public assets under target/site.
-log "building the browser bundle for the browser tests"
-cargo leptos build --frontend-only
+# second build of the server's dependencies); cargo-leptos puts the WASM
+# bundle, the stylesheet and the public assets under target/site, which the
+# server reads on each request.
 (cd end2end && npm ci --no-audit --no-fund)
-
-e2e_dir=$(mktemp -d)
 port=${E2E_PORT:-3917}
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
 export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port"
-export GATEHOUSE_DATA_DIR="$e2e_dir"
-export GATEHOUSE_DATABASE_URL="sqlite://$e2e_dir/e2e.db?mode=rwc"
 export GATEHOUSE_SITE_NAME="Gatehouse E2E"
 export GATEHOUSE_ADMIN_EMAIL="admin@gatehouse.test"
-export E2E_BASE_URL="http://127.0.0.1:$port" E2E_DATA_DIR="$e2e_dir" E2E_BIN="$PWD/target/debug/gatehouse"
-target/debug/gatehouse serve > "$e2e_dir/server.log" 2>&1 &
-server_pid=$!
+export E2E_BASE_URL="http://127.0.0.1:$port" E2E_BIN="$PWD/target/debug/gatehouse"
+server_pid=
 trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "$E2E_BASE_URL/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "$E2E_BASE_URL/healthz" >/dev/null || { cat "$e2e_dir/server.log"; exit 1; }
 
-log "browser journeys (Chromium)"
-if ! (cd end2end && npx playwright test); then
-  echo "--- server log ---" >&2
-  tail -n 80 "$e2e_dir/server.log" >&2
-  exit 1
-fi
+# Every journey, against a fresh server and database.
+journeys() {
+  local dir
+  dir=$(mktemp -d)
+  export GATEHOUSE_DATA_DIR="$dir" E2E_DATA_DIR="$dir"
+  export GATEHOUSE_DATABASE_URL="sqlite://$dir/e2e.db?mode=rwc"
+  target/debug/gatehouse serve > "$dir/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "$E2E_BASE_URL/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  curl -fsS "$E2E_BASE_URL/healthz" >/dev/null || { cat "$dir/server.log"; exit 1; }
+  if ! (cd end2end && npx playwright test); then
+    echo "--- server log ---" >&2
+    tail -n 80 "$dir/server.log" >&2
+    exit 1
+  fi
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+}
+
+log "building the browser bundle (debug)"
+cargo leptos build --frontend-only
+log "browser journeys in Chromium, debug bundle"
+journeys
+
+# The bundle that scripts/build-release.sh makes for production: size
+# profile, LTO, wasm-opt, precompressed copies (served as they are).
+log "building the browser bundle (release)"
+bash scripts/build-release.sh --frontend-only
+log "browser journeys in Chromium, release bundle"
+journeys
 log "all test layers passed"
