@@ -7,11 +7,12 @@ use crate::{
     error::{AppError, Field, Problem, Problems},
     server::{
         audit::{self, Event, Who},
-        auth::{self, queue_invitation, InitialPassword, NewAccount},
+        auth::{self, InitialPassword, NewAccount},
         db::{self, users::Page},
         mail::templates::format_time,
-        password_reset::queue_reset,
+        password_reset::queue_link,
         request::RequestMeta,
+        tokens::Purpose,
         AppState, ServiceError,
     },
 };
@@ -298,11 +299,8 @@ pub async fn send_reset(
     if !target.active {
         return Err(AppError::AccountDisabled.into());
     }
-    if target.password_hash.is_some() {
-        queue_reset(&mut tx, state, id, &target.email, now).await?;
-    } else {
-        queue_invitation(&mut tx, state, id, &target.email, now).await?;
-    }
+    let purpose = Purpose::for_account(target.password_hash.is_some());
+    queue_link(&mut tx, state, purpose, id, &target.email, now).await?;
     audit::record(
         &mut tx,
         now,

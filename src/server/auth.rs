@@ -7,6 +7,7 @@ use crate::{
         audit::{self, Event, Who},
         db,
         mail::{outbox, templates},
+        password_reset::queue_link,
         passwords,
         rate_limit::{self, Limits},
         request::RequestMeta,
@@ -387,7 +388,7 @@ pub async fn create_account(
     )
     .await?;
     if let InitialPassword::Invite = account.password {
-        queue_invitation(&mut tx, state, id, email.as_str(), now).await?;
+        queue_link(&mut tx, state, Purpose::Invite, id, email.as_str(), now).await?;
         audit::record(
             &mut tx,
             now,
@@ -402,25 +403,6 @@ pub async fn create_account(
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(id)
-}
-
-pub async fn queue_invitation(
-    conn: &mut db::Conn,
-    state: &AppState,
-    user_id: i64,
-    to: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    let s = &state.settings;
-    let hours = s.auth.invite_hours;
-    let (raw, expires_at) = tokens::issue(conn, user_id, Purpose::Invite, now, hours).await?;
-    let mail = templates::invite_email(
-        &s.site_name,
-        &s.link(&format!("/reset-password/{raw}")),
-        hours,
-        &templates::format_time(expires_at, s.time_zone),
-    );
-    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
 }
 
 pub async fn needs_setup(state: &AppState) -> Result<bool, ServiceError> {

@@ -6,7 +6,7 @@ use crate::{
     error::{AppError, Field, Problems},
     server::{
         audit::{self, Event, Who},
-        auth::{queue_invitation, queue_password_changed},
+        auth::queue_password_changed,
         db,
         mail::{outbox, templates},
         passwords,
@@ -65,7 +65,7 @@ pub async fn request_reset(
         .filter(|u| u.active);
     match &user {
         Some(user) => {
-            queue_reset(&mut tx, state, user.id, &user.email, now).await?;
+            queue_link(&mut tx, state, Purpose::Reset, user.id, &user.email, now).await?;
             audit::record(
                 &mut tx,
                 now,
@@ -97,23 +97,28 @@ pub async fn request_reset(
     Ok(())
 }
 
-/// Issues a reset token and queues the fixed reset mail for it.
-pub async fn queue_reset(
+/// Issues a single-use link and queues its mail: a reset link, or an
+/// invitation for an account that has no password yet.
+pub async fn queue_link(
     conn: &mut db::Conn,
     state: &AppState,
+    purpose: Purpose,
     user_id: i64,
     to: &str,
     now: i64,
 ) -> sqlx::Result<()> {
     let s = &state.settings;
-    let hours = s.auth.reset_hours;
-    let (raw, expires_at) = tokens::issue(conn, user_id, Purpose::Reset, now, hours).await?;
-    let mail = templates::reset_email(
-        &s.site_name,
-        &s.link(&format!("/reset-password/{raw}")),
-        hours,
-        &templates::format_time(expires_at, s.time_zone),
-    );
+    let hours = match purpose {
+        Purpose::Reset => s.auth.reset_hours,
+        Purpose::Invite => s.auth.invite_hours,
+    };
+    let (raw, expires_at) = tokens::issue(conn, user_id, purpose, now, hours).await?;
+    let link = s.link(&format!("/reset-password/{raw}"));
+    let expires = templates::format_time(expires_at, s.time_zone);
+    let mail = match purpose {
+        Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
+        Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
+    };
     outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
 }
 
@@ -243,31 +248,22 @@ pub async fn resend_link(
     )
     .await?;
     let mut tx = state.db.begin().await?;
-    if user.password_hash.is_none() {
-        queue_invitation(&mut tx, state, user.id, &user.email, now).await?;
-        audit::record(
-            &mut tx,
-            now,
-            Event::InvitationSent,
-            Who::default(),
-            Who::user(user.id, &user.email),
-            meta,
-            Some("new link requested"),
-        )
-        .await?;
-    } else {
-        queue_reset(&mut tx, state, user.id, &user.email, now).await?;
-        audit::record(
-            &mut tx,
-            now,
-            Event::ResetRequested,
-            Who::default(),
-            Who::user(user.id, &user.email),
-            meta,
-            Some("new link from an old one"),
-        )
-        .await?;
-    }
+    let purpose = Purpose::for_account(user.password_hash.is_some());
+    queue_link(&mut tx, state, purpose, user.id, &user.email, now).await?;
+    let (event, detail) = match purpose {
+        Purpose::Invite => (Event::InvitationSent, "new link requested"),
+        Purpose::Reset => (Event::ResetRequested, "new link from an old one"),
+    };
+    audit::record(
+        &mut tx,
+        now,
+        event,
+        Who::default(),
+        Who::user(user.id, &user.email),
+        meta,
+        Some(detail),
+    )
+    .await?;
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(())

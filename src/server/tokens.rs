@@ -38,6 +38,16 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The link an account gets: a reset once it has a password, an
+    /// invitation until then.
+    pub fn for_account(has_password: bool) -> Self {
+        if has_password {
+            Self::Reset
+        } else {
+            Self::Invite
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reset => "reset",
