@@ -2,6 +2,7 @@
 
 use crate::{
     api::auth::{get_current_user, get_password_policy, LogOut, LogOutEverywhere},
+    components::FormAction,
     domain::CurrentUser,
     error::AppError,
     pages::{
@@ -47,21 +48,21 @@ pub struct Auth {
     pub user: Resource<Result<Option<CurrentUser>, AppError>>,
     /// Bumped by pages whose actions change who is logged in.
     pub refresh: RwSignal<u64>,
-    pub log_out: ServerAction<LogOut>,
-    pub log_out_everywhere: ServerAction<LogOutEverywhere>,
+    pub log_out: FormAction,
+    pub log_out_everywhere: FormAction,
 }
 
 impl Auth {
     fn new() -> Self {
         let refresh = RwSignal::new(0u64);
-        let log_out = ServerAction::<LogOut>::new();
-        let log_out_everywhere = ServerAction::<LogOutEverywhere>::new();
+        let log_out = FormAction::new::<LogOut>();
+        let log_out_everywhere = FormAction::new::<LogOutEverywhere>();
         let user = Resource::new(
             move || {
                 (
                     refresh.get(),
-                    log_out.version().get(),
-                    log_out_everywhere.version().get(),
+                    log_out.version(),
+                    log_out_everywhere.version(),
                 )
             },
             |_| get_current_user(),

@@ -2,6 +2,8 @@
 
 pub mod form_field;
 pub mod password_hint;
+pub mod post_form;
 
 pub use form_field::{FormField, FormMessage, SubmitButton};
 pub use password_hint::PasswordField;
+pub use post_form::{FormAction, PostForm};

@@ -3,10 +3,10 @@
 use crate::{
     api::auth::ChangePassword,
     app::Auth,
-    components::{FormField, FormMessage, PasswordField, SubmitButton},
+    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
     domain::CurrentUser,
     error::Field,
-    pages::{action_error, field_error, form_error},
+    pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,12 +36,11 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn AccountView(user: CurrentUser) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let change = ServerAction::<ChangePassword>::new();
-    let error = action_error(change);
+    let change = FormAction::new::<ChangePassword>();
+    let error = change.error();
     let query = use_query_map();
     let changed = move || {
-        let done =
-            query.read().get("changed").is_some() || matches!(change.value().get(), Some(Ok(())));
+        let done = query.read().get("changed").is_some() || change.succeeded();
         done.then(|| "Your password has been changed.".to_owned())
     };
     let local = user.email.rsplit_once('@').map(|(l, _)| l.to_lowercase());
@@ -53,7 +52,7 @@ fn AccountView(user: CurrentUser) -> impl IntoView {
         <section class="card stack" aria-labelledby="change-password-heading">
             <h2 id="change-password-heading">"Change your password"</h2>
             <FormMessage error=form_error(error) success=Signal::derive(changed)/>
-            <ActionForm action=change attr:class="form stack" attr:novalidate=true>
+            <PostForm action=change attr:class="form stack" attr:novalidate=true>
                 <FormField id="account-current" name="current_password" label="Current password"
                     input_type="password" autocomplete="current-password"
                     error=field_error(error, Field::CurrentPassword)/>
@@ -63,18 +62,18 @@ fn AccountView(user: CurrentUser) -> impl IntoView {
                     input_type="password" autocomplete="new-password"
                     error=field_error(error, Field::ConfirmPassword)/>
                 <SubmitButton label="Change password" pending=change.pending()/>
-            </ActionForm>
+            </PostForm>
         </section>
         <section class="card stack" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Log out"</h2>
             <p class="muted">"“Log out everywhere” also ends your sessions on every other device."</p>
             <div class="actions">
-                <ActionForm action=auth.log_out attr:class="inline-form">
+                <PostForm action=auth.log_out attr:class="inline-form">
                     <SubmitButton label="Log out" pending=auth.log_out.pending() class="button secondary"/>
-                </ActionForm>
-                <ActionForm action=auth.log_out_everywhere attr:class="inline-form">
+                </PostForm>
+                <PostForm action=auth.log_out_everywhere attr:class="inline-form">
                     <SubmitButton label="Log out everywhere" pending=auth.log_out_everywhere.pending() class="button danger"/>
-                </ActionForm>
+                </PostForm>
             </div>
         </section>
     }

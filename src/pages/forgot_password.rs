@@ -2,9 +2,9 @@
 
 use crate::{
     api::password_reset::RequestPasswordReset,
-    components::{FormField, FormMessage, SubmitButton},
+    components::{FormAction, FormField, FormMessage, PostForm, SubmitButton},
     error::Field,
-    pages::{action_error, field_error, form_error},
+    pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,12 +16,11 @@ pub const SENT_MESSAGE: &str =
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let action = ServerAction::<RequestPasswordReset>::new();
-    let error = action_error(action);
+    let action = FormAction::new::<RequestPasswordReset>();
+    let error = action.error();
     let query = use_query_map();
     let sent = move || {
-        let done =
-            query.read().get("sent").is_some() || matches!(action.value().get(), Some(Ok(())));
+        let done = query.read().get("sent").is_some() || action.succeeded();
         done.then(|| SENT_MESSAGE.to_owned())
     };
     view! {
@@ -29,11 +28,11 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         <h1>"Forgotten your password?"</h1>
         <p>"Enter the email address of your account. We will send you a link to choose a new password."</p>
         <FormMessage error=form_error(error) success=Signal::derive(sent)/>
-        <ActionForm action=action attr:class="form stack" attr:novalidate=true>
+        <PostForm action=action attr:class="form stack" attr:novalidate=true>
             <FormField id="forgot-email" name="email" label="Email" input_type="email"
                 autocomplete="username" error=field_error(error, Field::Email)/>
             <SubmitButton label="Send reset link" pending=action.pending()/>
-        </ActionForm>
+        </PostForm>
         <p><a href="/login">"Back to log in"</a></p>
     }
 }

@@ -3,9 +3,9 @@
 use crate::{
     api::auth::{needs_setup, LogIn},
     app::Auth,
-    components::{FormField, FormMessage, SubmitButton},
+    components::{FormAction, FormField, FormMessage, PostForm, SubmitButton},
     error::Field,
-    pages::{action_error, field_error, form_error},
+    pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,9 +16,9 @@ pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     // Created here, under the routes, so that an error passed back in the
     // URL by a form post without JavaScript reaches it.
-    let action = ServerAction::<LogIn>::new();
+    let action = FormAction::new::<LogIn>();
     Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
+        if action.succeeded() {
             auth.refresh.update(|n| *n += 1);
         }
     });
@@ -35,7 +35,7 @@ pub fn LoginPage() -> impl IntoView {
         }
     };
     let setup_open = OnceResource::new(needs_setup());
-    let error = action_error(action);
+    let error = action.error();
     view! {
         <Title text="Log in"/>
         <h1>"Log in"</h1>
@@ -51,7 +51,7 @@ pub fn LoginPage() -> impl IntoView {
             })}
         </Suspense>
         <FormMessage error=form_error(error) success=Signal::derive(notice)/>
-        <ActionForm action=action attr:class="form stack" attr:novalidate=true>
+        <PostForm action=action attr:class="form stack" attr:novalidate=true>
             <input type="hidden" name="next" value=next/>
             <FormField
                 id="login-email"
@@ -70,7 +70,7 @@ pub fn LoginPage() -> impl IntoView {
                 error=field_error(error, Field::Password)
             />
             <SubmitButton label="Log in" pending=action.pending()/>
-        </ActionForm>
+        </PostForm>
         <p>
             <a href="/forgot-password">"Forgotten your password?"</a>
         </p>

@@ -12,15 +12,6 @@ pub mod setup;
 use crate::error::{AppError, Field};
 use leptos::prelude::*;
 
-/// The error of an action, if its last run failed.
-pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
-where
-    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
-    O: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || action.value().get().and_then(Result::err))
-}
-
 /// The message for one field from an action's error.
 pub fn field_error(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<String>> {
     Signal::derive(move || error.get().and_then(|e| e.field_message(field)))

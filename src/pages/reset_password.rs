@@ -2,9 +2,9 @@
 
 use crate::{
     api::password_reset::{reset_link_status, LinkStatus, ResendResetLink, ResetPassword},
-    components::{FormField, FormMessage, PasswordField, SubmitButton},
+    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
     error::Field,
-    pages::{action_error, field_error, form_error},
+    pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,8 +30,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[component]
 fn ChooseForm(token: String, invite: bool) -> impl IntoView {
-    let action = ServerAction::<ResetPassword>::new();
-    let error = action_error(action);
+    let action = FormAction::new::<ResetPassword>();
+    let error = action.error();
     let title = if invite {
         "Choose your password"
     } else {
@@ -41,7 +41,7 @@ fn ChooseForm(token: String, invite: bool) -> impl IntoView {
         <Title text=title/>
         <h1>{title}</h1>
         <FormMessage error=form_error(error)/>
-        <ActionForm action=action attr:class="form stack" attr:novalidate=true>
+        <PostForm action=action attr:class="form stack" attr:novalidate=true>
             <input type="hidden" name="token" value=token/>
             <PasswordField id="reset-new" name="new_password" label="New password"
                 error=field_error(error, Field::NewPassword)/>
@@ -49,18 +49,17 @@ fn ChooseForm(token: String, invite: bool) -> impl IntoView {
                 input_type="password" autocomplete="new-password"
                 error=field_error(error, Field::ConfirmPassword)/>
             <SubmitButton label="Set new password" pending=action.pending()/>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn SpentLink(token: String) -> impl IntoView {
-    let action = ServerAction::<ResendResetLink>::new();
-    let error = action_error(action);
+    let action = FormAction::new::<ResendResetLink>();
+    let error = action.error();
     let query = use_query_map();
     let resent = move || {
-        let done =
-            query.read().get("resent").is_some() || matches!(action.value().get(), Some(Ok(())));
+        let done = query.read().get("resent").is_some() || action.succeeded();
         done.then(|| "We have sent a new link to the email address of the account.".to_owned())
     };
     view! {
@@ -68,10 +67,10 @@ fn SpentLink(token: String) -> impl IntoView {
         <h1>"This link has expired or was already used"</h1>
         <p>"Each link works once and only for a limited time. We can send a new one to the account's email address."</p>
         <FormMessage error=form_error(error) success=Signal::derive(resent)/>
-        <ActionForm action=action attr:class="form stack">
+        <PostForm action=action attr:class="form stack">
             <input type="hidden" name="token" value=token/>
             <SubmitButton label="Send me a new link" pending=action.pending()/>
-        </ActionForm>
+        </PostForm>
     }
 }
 

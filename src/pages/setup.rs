@@ -2,9 +2,9 @@
 
 use crate::{
     api::auth::{needs_setup, CreateFirstAdmin},
-    components::{FormField, FormMessage, PasswordField, SubmitButton},
+    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
     error::Field,
-    pages::{action_error, field_error, form_error},
+    pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,8 +12,8 @@ use leptos_meta::Title;
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let open = OnceResource::new(needs_setup());
-    let action = ServerAction::<CreateFirstAdmin>::new();
-    let error = action_error(action);
+    let action = FormAction::new::<CreateFirstAdmin>();
+    let error = action.error();
     view! {
         <Title text="Set up Gatehouse"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -26,7 +26,7 @@ pub fn SetupPage() -> impl IntoView {
                             "This page closes once it exists."
                         </p>
                         <FormMessage error=form_error(error)/>
-                        <ActionForm action=action attr:class="form stack" attr:novalidate=true>
+                        <PostForm action=action attr:class="form stack" attr:novalidate=true>
                             <FormField id="setup-email" name="email" label="Email" input_type="email"
                                 autocomplete="username" error=field_error(error, Field::Email)/>
                             <FormField id="setup-name" name="name" label="Name" autocomplete="name"
@@ -37,7 +37,7 @@ pub fn SetupPage() -> impl IntoView {
                                 input_type="password" autocomplete="new-password"
                                 error=field_error(error, Field::ConfirmPassword)/>
                             <SubmitButton label="Create site admin" pending=action.pending()/>
-                        </ActionForm>
+                        </PostForm>
                     }
                     .into_any()
                 } else {

@@ -7,10 +7,10 @@ use crate::{
     api::admin_users::{
         list_users, AddUser, DeleteUser, DisableUser, EnableUser, SendResetEmail, UpdateUser,
     },
-    components::{FormField, FormMessage, PasswordField, SubmitButton},
+    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
     domain::{CurrentUser, Role, UserSummary},
     error::{AppError, Field},
-    pages::{action_error, field_error, form_error},
+    pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,11 +42,11 @@ fn done_message(code: &str) -> Option<&'static str> {
 
 #[derive(Clone, Copy)]
 struct RowActions {
-    update: ServerAction<UpdateUser>,
-    disable: ServerAction<DisableUser>,
-    enable: ServerAction<EnableUser>,
-    delete: ServerAction<DeleteUser>,
-    reset: ServerAction<SendResetEmail>,
+    update: FormAction,
+    disable: FormAction,
+    enable: FormAction,
+    delete: FormAction,
+    reset: FormAction,
     /// The row whose edit form was submitted last, for its field errors.
     editing: RwSignal<Option<i64>>,
 }
@@ -55,18 +55,18 @@ struct RowActions {
 fn UsersAdmin(me: CurrentUser) -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
-    let add = ServerAction::<AddUser>::new();
+    let add = FormAction::new::<AddUser>();
     let actions = RowActions {
-        update: ServerAction::new(),
-        disable: ServerAction::new(),
-        enable: ServerAction::new(),
-        delete: ServerAction::new(),
-        reset: ServerAction::new(),
+        update: FormAction::new::<UpdateUser>(),
+        disable: FormAction::new::<DisableUser>(),
+        enable: FormAction::new::<EnableUser>(),
+        delete: FormAction::new::<DeleteUser>(),
+        reset: FormAction::new::<SendResetEmail>(),
         editing: RwSignal::new(None),
     };
     Effect::new(move |_| {
-        if let Some(input) = actions.update.input().get() {
-            actions.editing.set(Some(input.id));
+        if let Some(id) = actions.update.submitted_id() {
+            actions.editing.set(Some(id));
         }
     });
     let users = Resource::new(
@@ -77,33 +77,32 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                 get("after").and_then(|v| v.parse::<i64>().ok()),
                 get("done"),
                 (
-                    add.version().get(),
-                    actions.update.version().get(),
-                    actions.disable.version().get(),
+                    add.version(),
+                    actions.update.version(),
+                    actions.disable.version(),
                 ),
                 (
-                    actions.enable.version().get(),
-                    actions.delete.version().get(),
-                    actions.reset.version().get(),
+                    actions.enable.version(),
+                    actions.delete.version(),
+                    actions.reset.version(),
                 ),
             )
         },
         |(q, before, after, ..)| list_users(q, before, after),
     );
 
-    let add_error = action_error(add);
+    let add_error = add.error();
     let row_error = Signal::derive(move || {
         let errors: [Option<AppError>; 5] = [
             actions
                 .update
-                .value()
+                .error()
                 .get()
-                .and_then(Result::err)
                 .filter(|e| !matches!(e, AppError::Validation(_))),
-            actions.disable.value().get().and_then(Result::err),
-            actions.enable.value().get().and_then(Result::err),
-            actions.delete.value().get().and_then(Result::err),
-            actions.reset.value().get().and_then(Result::err),
+            actions.disable.error().get(),
+            actions.enable.error().get(),
+            actions.delete.error().get(),
+            actions.reset.error().get(),
         ];
         errors.into_iter().flatten().next().map(|e| e.message())
     });
@@ -203,12 +202,12 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
 }
 
 #[component]
-fn AddUserForm(add: ServerAction<AddUser>, error: Signal<Option<AppError>>) -> impl IntoView {
+fn AddUserForm(add: FormAction, error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <details class="card add-user" open=move || error.get().is_some()>
             <summary>"Add a user"</summary>
             <FormMessage error=form_error(error)/>
-            <ActionForm action=add attr:class="form stack" attr:novalidate=true>
+            <PostForm action=add attr:class="form stack" attr:novalidate=true>
                 <FormField id="add-email" name="email" label="Email" input_type="email"
                     autocomplete="off" error=field_error(error, Field::Email)/>
                 <FormField id="add-name" name="name" label="Name" autocomplete="off"
@@ -244,7 +243,7 @@ fn AddUserForm(add: ServerAction<AddUser>, error: Signal<Option<AppError>>) -> i
                         error=field_error(error, Field::ConfirmPassword)/>
                 </div>
                 <SubmitButton label="Add user" pending=add.pending()/>
-            </ActionForm>
+            </PostForm>
         </details>
     }
 }
@@ -263,25 +262,19 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
     let edit_error = Signal::derive(move || {
         if editing.get() == Some(id) {
             update
-                .value()
+                .error()
                 .get()
-                .and_then(Result::err)
                 .filter(|e| matches!(e, AppError::Validation(_)))
         } else {
             None
         }
     });
-    let busy = move |pending: bool, input: Option<i64>| pending && input == Some(id);
-    let disabling =
-        Signal::derive(move || busy(disable.pending().get(), disable.input().get().map(|i| i.id)));
-    let enabling =
-        Signal::derive(move || busy(enable.pending().get(), enable.input().get().map(|i| i.id)));
-    let deleting =
-        Signal::derive(move || busy(delete.pending().get(), delete.input().get().map(|i| i.id)));
-    let resetting =
-        Signal::derive(move || busy(reset.pending().get(), reset.input().get().map(|i| i.id)));
-    let saving =
-        Signal::derive(move || busy(update.pending().get(), update.input().get().map(|i| i.id)));
+    let (disabling, enabling, deleting) = (
+        disable.busy_with(id),
+        enable.busy_with(id),
+        delete.busy_with(id),
+    );
+    let (resetting, saving) = (reset.busy_with(id), update.busy_with(id));
     let (role_class, role_label) = match user.role {
         Role::SiteAdmin => ("badge admin", "Site admin"),
         Role::User => ("badge", "User"),
@@ -306,7 +299,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
             <td class="row-actions">
                 <details open=move || edit_error.get().is_some()>
                     <summary>"Edit"</summary>
-                    <ActionForm action=update attr:class="form stack" attr:novalidate=true>
+                    <PostForm action=update attr:class="form stack" attr:novalidate=true>
                         <input type="hidden" name="id" value=id/>
                         <div class="field">
                             <label for=format!("edit-email-{id}")>"Email"</label>
@@ -330,40 +323,40 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                             </select>
                         </div>
                         <SubmitButton label="Save" pending=saving/>
-                    </ActionForm>
+                    </PostForm>
                 </details>
                 {(!is_me).then(|| if user.active {
                     view! {
-                        <ActionForm action=disable attr:class="inline-form">
+                        <PostForm action=disable attr:class="inline-form">
                             <input type="hidden" name="id" value=id/>
                             <SubmitButton label="Disable" pending=disabling class="button secondary"/>
-                        </ActionForm>
+                        </PostForm>
                     }.into_any()
                 } else {
                     view! {
-                        <ActionForm action=enable attr:class="inline-form">
+                        <PostForm action=enable attr:class="inline-form">
                             <input type="hidden" name="id" value=id/>
                             <SubmitButton label="Enable" pending=enabling class="button secondary"/>
-                        </ActionForm>
+                        </PostForm>
                     }.into_any()
                 })}
                 {user.active.then(|| view! {
-                    <ActionForm action=reset attr:class="inline-form">
+                    <PostForm action=reset attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <SubmitButton label="Send password reset email" pending=resetting class="button secondary"/>
-                    </ActionForm>
+                    </PostForm>
                 })}
                 {(!is_me).then(move || view! {
                     <details>
                         <summary>"Delete"</summary>
-                        <ActionForm action=delete attr:class="form stack">
+                        <PostForm action=delete attr:class="form stack">
                             <input type="hidden" name="id" value=id/>
                             <div>
                                 <input type="checkbox" id=format!("confirm-delete-{id}") name="confirm" value="yes" required/>
                                 <label for=format!("confirm-delete-{id}")>{delete_label}</label>
                             </div>
                             <SubmitButton label="Delete user" pending=deleting class="button danger"/>
-                        </ActionForm>
+                        </PostForm>
                     </details>
                 })}
             </td>
