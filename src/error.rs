@@ -3,10 +3,7 @@
 //! Errors carry codes, never free text, so a crafted `?__err=` URL cannot
 //! make a page display words of an attacker's choosing.
 
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 /// A form field, named as in the HTML forms.
@@ -168,7 +165,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::api::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

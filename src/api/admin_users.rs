@@ -9,7 +9,7 @@ use crate::{
 };
 use leptos::prelude::*;
 
-#[server(prefix = "/api", endpoint = "admin/list_users")]
+#[server(prefix = "/api", endpoint = "admin/list_users", output = crate::api::Answer)]
 pub async fn list_users(
     q: Option<String>,
     before: Option<i64>,
@@ -28,7 +28,7 @@ pub async fn list_users(
 
 /// `setup` is `invite` (a "set your password" mail, the default) or `here`
 /// (the new user types their password on the spot).
-#[server(prefix = "/api", endpoint = "admin/add_user")]
+#[server(prefix = "/api", endpoint = "admin/add_user", output = crate::api::Answer)]
 pub async fn add_user(
     email: String,
     name: String,
@@ -64,7 +64,7 @@ pub async fn add_user(
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "admin/update_user")]
+#[server(prefix = "/api", endpoint = "admin/update_user", output = crate::api::Answer)]
 pub async fn update_user(
     id: i64,
     email: String,
@@ -88,7 +88,7 @@ pub async fn update_user(
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "admin/disable_user")]
+#[server(prefix = "/api", endpoint = "admin/disable_user", output = crate::api::Answer)]
 pub async fn disable_user(id: i64) -> Result<(), AppError> {
     use crate::server::{admin, request};
     let state = request::state()?;
@@ -98,7 +98,7 @@ pub async fn disable_user(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "admin/enable_user")]
+#[server(prefix = "/api", endpoint = "admin/enable_user", output = crate::api::Answer)]
 pub async fn enable_user(id: i64) -> Result<(), AppError> {
     use crate::server::{admin, request};
     let state = request::state()?;
@@ -108,7 +108,7 @@ pub async fn enable_user(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "admin/delete_user")]
+#[server(prefix = "/api", endpoint = "admin/delete_user", output = crate::api::Answer)]
 pub async fn delete_user(id: i64, confirm: Option<String>) -> Result<(), AppError> {
     use crate::server::{admin, request};
     let state = request::state()?;
@@ -119,7 +119,7 @@ pub async fn delete_user(id: i64, confirm: Option<String>) -> Result<(), AppErro
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "admin/send_reset_email")]
+#[server(prefix = "/api", endpoint = "admin/send_reset_email", output = crate::api::Answer)]
 pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
     use crate::server::{admin, request};
     let state = request::state()?;
@@ -129,7 +129,7 @@ pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "admin/list_audit")]
+#[server(prefix = "/api", endpoint = "admin/list_audit", output = crate::api::Answer)]
 pub async fn list_audit(
     event: Option<String>,
     user: Option<String>,

@@ -7,14 +7,14 @@ use crate::{
 use leptos::prelude::*;
 
 /// The logged-in user, or `None` for visitors.
-#[server(prefix = "/api", endpoint = "current_user")]
+#[server(prefix = "/api", endpoint = "current_user", output = crate::api::Answer)]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     use crate::server::request;
     let state = request::state()?;
     request::current_user(&state).await
 }
 
-#[server(prefix = "/api", endpoint = "login")]
+#[server(prefix = "/api", endpoint = "login", output = crate::api::Answer)]
 pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{auth, request, sessions};
     let state = request::state()?;
@@ -28,7 +28,7 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "logout")]
+#[server(prefix = "/api", endpoint = "logout", output = crate::api::Answer)]
 pub async fn log_out() -> Result<(), AppError> {
     use crate::server::{auth, request, sessions};
     let state = request::state()?;
@@ -45,7 +45,7 @@ pub async fn log_out() -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "logout_everywhere")]
+#[server(prefix = "/api", endpoint = "logout_everywhere", output = crate::api::Answer)]
 pub async fn log_out_everywhere() -> Result<(), AppError> {
     use crate::server::{auth, request, sessions};
     let state = request::state()?;
@@ -56,7 +56,7 @@ pub async fn log_out_everywhere() -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "change_password")]
+#[server(prefix = "/api", endpoint = "change_password", output = crate::api::Answer)]
 pub async fn change_password(
     current_password: Secret,
     new_password: Secret,
@@ -81,14 +81,14 @@ pub async fn change_password(
 }
 
 /// True while no account exists and `/setup` is open.
-#[server(prefix = "/api", endpoint = "needs_setup")]
+#[server(prefix = "/api", endpoint = "needs_setup", output = crate::api::Answer)]
 pub async fn needs_setup() -> Result<bool, AppError> {
     use crate::server::{auth, request};
     let state = request::state()?;
     Ok(auth::needs_setup(&state).await?)
 }
 
-#[server(prefix = "/api", endpoint = "setup")]
+#[server(prefix = "/api", endpoint = "setup", output = crate::api::Answer)]
 pub async fn create_first_admin(
     email: String,
     name: String,
@@ -115,7 +115,7 @@ pub async fn create_first_admin(
 }
 
 /// The password rules the browser can check while the user types.
-#[server(prefix = "/api", endpoint = "password_policy")]
+#[server(prefix = "/api", endpoint = "password_policy", output = crate::api::Answer)]
 pub async fn get_password_policy() -> Result<PasswordPolicy, AppError> {
     let state = crate::server::request::state()?;
     Ok(state.settings.password_policy())

@@ -12,7 +12,7 @@ pub enum LinkStatus {
     Unknown,
 }
 
-#[server(prefix = "/api", endpoint = "request_password_reset")]
+#[server(prefix = "/api", endpoint = "request_password_reset", output = crate::api::Answer)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::server::{password_reset, request};
     let state = request::state()?;
@@ -22,7 +22,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 }
 
 /// Looks at a link without using it up (safe for mail scanners).
-#[server(prefix = "/api", endpoint = "reset_link_status")]
+#[server(prefix = "/api", endpoint = "reset_link_status", output = crate::api::Answer)]
 pub async fn reset_link_status(token: String) -> Result<LinkStatus, AppError> {
     use crate::server::{
         password_reset::{self, LinkState},
@@ -36,7 +36,7 @@ pub async fn reset_link_status(token: String) -> Result<LinkStatus, AppError> {
     })
 }
 
-#[server(prefix = "/api", endpoint = "reset_password")]
+#[server(prefix = "/api", endpoint = "reset_password", output = crate::api::Answer)]
 pub async fn reset_password(
     token: String,
     new_password: Secret,
@@ -57,7 +57,7 @@ pub async fn reset_password(
 }
 
 /// Sends a fresh link to the owner of an expired or used one.
-#[server(prefix = "/api", endpoint = "resend_reset_link")]
+#[server(prefix = "/api", endpoint = "resend_reset_link", output = crate::api::Answer)]
 pub async fn resend_reset_link(token: String) -> Result<(), AppError> {
     use crate::server::{password_reset, request};
     let state = request::state()?;
