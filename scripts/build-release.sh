@@ -18,4 +18,5 @@ fi
 export PATH="$PWD/$binaryen:$PATH"
 
 log "building the release server and browser bundle"
-cargo leptos build --release --precompress "$@"
+# --split: the admin pages are separate WASM chunks (src/pages/admin).
+cargo leptos build --release --split --precompress "$@"

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 log "building (server and browser bundle)"
-cargo leptos build
+# --split: the admin pages are separate WASM chunks (src/pages/admin).
+cargo leptos build --split
 
 export LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_PKG_DIR=pkg
 log "starting Gatehouse on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops it)"

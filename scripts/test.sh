@@ -96,7 +96,9 @@ journeys() {
 }
 
 log "building the browser bundle (debug)"
-cargo leptos build --frontend-only
+# --split, as scripts/run.sh and build-release.sh build it: the admin
+# pages are separate WASM chunks (src/pages/admin).
+cargo leptos build --frontend-only --split
 log "browser journeys in Chromium, debug bundle"
 journeys
 

@@ -15,5 +15,7 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy: the admin pages' code is a separate chunk (src/pages/admin), which
+    // hydration of those pages waits for.
+    leptos::mount::hydrate_lazy(app::App);
 }

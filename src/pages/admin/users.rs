@@ -16,11 +16,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     hooks::{use_navigate, use_query_map},
-    NavigateOptions,
+    lazy_route, LazyRoute, NavigateOptions,
 };
 
+/// The route. Its code is a separate WASM chunk, which the browser fetches
+/// only when a site admin opens an admin page: nobody else downloads it.
+pub struct AdminUsersRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminUsersRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AdminUsersPage/> }.into_any()
+    }
+}
+
 #[component]
-pub fn AdminUsersPage() -> impl IntoView {
+fn AdminUsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         {admin_only("%2Fadmin%2Fusers", |me| view! { <UsersAdmin me/> })}
