@@ -14,6 +14,7 @@ import {
   submitLogin,
   test,
   uniqueEmail,
+  waitForHydration,
 } from './helpers';
 
 type Account = { email: string; name: string; password: string };
@@ -210,9 +211,19 @@ test('Search updates as the admin types', async ({ page }) => {
   const unique = tag();
   const wanted = newPlainUser('searched', `Sanna Searchtest ${unique}`);
   const other = newPlainUser('not-searched', `Otto Othertest ${tag()}`);
+  // The admin pages' code is a separate WASM chunk, fetched only when an
+  // admin page opens: logging in and the account page never download it.
+  const chunks: string[] = [];
+  page.on('request', (request) => {
+    const file = new URL(request.url()).pathname.split('/').pop() ?? '';
+    if (file.startsWith('split___admin')) chunks.push(file);
+  });
 
   await logIn(page, admin.email, admin.password, admin.name);
+  await waitForHydration(page);
+  expect(chunks, 'admin chunks fetched before an admin page was opened').toEqual([]);
   await gotoHydrated(page, '/admin/users');
+  expect(chunks.filter((file) => file.startsWith('split___admin_users_'))).toHaveLength(1);
   await expect(rowOf(page, other.email)).toHaveCount(1);
   await setMarker(page, 'search');
 
