@@ -4,7 +4,7 @@ use super::{admin_only, encode_query};
 use crate::api::admin_users::list_audit;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{hooks::use_query_map, lazy_route, LazyRoute};
+use leptos_router::hooks::use_query_map;
 
 const EVENTS: &[(&str, &str)] = &[
     ("login", "Logged in"),
@@ -34,20 +34,7 @@ fn label(event: &str) -> String {
         .unwrap_or_else(|| event.to_owned())
 }
 
-/// The route. Its code is a separate WASM chunk, which the browser fetches
-/// only when a site admin opens an admin page: nobody else downloads it.
-pub struct AdminAuditRoute;
-
-#[lazy_route]
-impl LazyRoute for AdminAuditRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AdminAuditPage/> }.into_any()
-    }
-}
+lazy_page!(AdminAuditRoute, AdminAuditPage);
 
 #[component]
 fn AdminAuditPage() -> impl IntoView {

@@ -16,23 +16,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     hooks::{use_navigate, use_query_map},
-    lazy_route, LazyRoute, NavigateOptions,
+    NavigateOptions,
 };
 
-/// The route. Its code is a separate WASM chunk, which the browser fetches
-/// only when a site admin opens an admin page: nobody else downloads it.
-pub struct AdminUsersRoute;
-
-#[lazy_route]
-impl LazyRoute for AdminUsersRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AdminUsersPage/> }.into_any()
-    }
-}
+lazy_page!(AdminUsersRoute, AdminUsersPage);
 
 #[component]
 fn AdminUsersPage() -> impl IntoView {
