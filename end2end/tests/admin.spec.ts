@@ -244,6 +244,45 @@ test('Search updates as the admin types', async ({ page }) => {
   await expectMarker(page, 'search');
 });
 
+test('With JavaScript the admin edits a user in place, sees a bad email flagged in that row, and deletes them', async ({
+  page,
+}) => {
+  const admin = newAdmin('admin-edit');
+  const person = newPlainUser('edited', `Edda Edittest ${tag()}`);
+  const bystander = newPlainUser('bystander', `Bea Bystandertest ${tag()}`);
+
+  await logIn(page, admin.email, admin.password, admin.name);
+  await gotoHydrated(page, '/admin/users');
+  await setMarker(page, 'edit');
+  const row = rowOf(page, person.email);
+  await row.locator('summary', { hasText: 'Edit' }).click();
+  await row.getByLabel('Email').fill('not-an-email');
+  await row.getByRole('button', { name: 'Save' }).click();
+
+  // The error sits in the edited row, whose form stays open; other rows stay quiet.
+  await expect(row.locator('.field-error').first()).toHaveText('Enter an email address like name@example.com.');
+  await expect(row.locator('details').first()).toHaveAttribute('open', '');
+  await expect(rowOf(page, bystander.email).locator('details').first()).not.toHaveAttribute('open', '');
+  await expect(row.locator('td').nth(1)).toHaveText(person.email);
+  await expectMarker(page, 'edit');
+
+  const renamed = `Edda Renamedtest ${tag()}`;
+  await row.getByLabel('Email').fill(person.email);
+  await row.getByLabel('Name').fill(renamed);
+  await row.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('.alert-success')).toHaveText('Changes saved.');
+  await expect(row.locator('td').nth(0)).toHaveText(renamed);
+  await expectMarker(page, 'edit');
+
+  await row.locator('summary', { hasText: 'Delete' }).click();
+  await row.getByLabel(`Yes, delete ${person.email} for good`).check();
+  await row.getByRole('button', { name: 'Delete user' }).click();
+  await expect(page.locator('.alert-success')).toHaveText('User deleted.');
+  await expect(rowOf(page, person.email)).toHaveCount(0);
+  await expect(rowOf(page, bystander.email)).toHaveCount(1);
+  await expectMarker(page, 'edit');
+});
+
 test('A plain user is not allowed into the admin panel', async ({ page, newContext }) => {
   const user = newPlainUser('plain', 'Pia Plaintest');
 
