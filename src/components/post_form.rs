@@ -49,10 +49,15 @@ impl FormAction {
         self.action.version().get()
     }
 
-    /// The error of the last submission, if it failed.
-    pub fn error(&self) -> Signal<Option<AppError>> {
-        let value = self.action.value();
-        Signal::derive(move || value.get().and_then(Result::err))
+    /// The error of the last submission, if it failed (a tracked read, for
+    /// use inside closures that already react).
+    pub fn last_error(&self) -> Option<AppError> {
+        self.action.value().get().and_then(Result::err)
+    }
+
+    /// The same as a signal, to hand to a form's fields once.
+    pub fn error(self) -> Signal<Option<AppError>> {
+        Signal::derive(move || self.last_error())
     }
 
     /// True once the last submission succeeded.

@@ -98,13 +98,12 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
         let errors: [Option<AppError>; 5] = [
             actions
                 .update
-                .error()
-                .get()
+                .last_error()
                 .filter(|e| !matches!(e, AppError::Validation(_))),
-            actions.disable.error().get(),
-            actions.enable.error().get(),
-            actions.delete.error().get(),
-            actions.reset.error().get(),
+            actions.disable.last_error(),
+            actions.enable.last_error(),
+            actions.delete.last_error(),
+            actions.reset.last_error(),
         ];
         errors.into_iter().flatten().next().map(|e| e.message())
     });
@@ -264,8 +263,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
     let edit_error = Signal::derive(move || {
         if editing.get() == Some(id) {
             update
-                .error()
-                .get()
+                .last_error()
                 .filter(|e| matches!(e, AppError::Validation(_)))
         } else {
             None
