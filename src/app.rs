@@ -17,7 +17,7 @@ use crate::{
     },
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, Lazy, SsrMode,
@@ -30,6 +30,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // Here in the shell, which only the server renders, not in
+                // <App/>: the browser bundle carries no code for them.
+                <link id="leptos" rel="stylesheet" href="/pkg/gatehouse.css"/>
+                <link rel="icon" href="/favicon.ico"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -80,9 +85,6 @@ impl Auth {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
-        <Link rel="icon" href="/favicon.ico"/>
-        <Meta name="color-scheme" content="light dark"/>
         <Title formatter=|text: String| if text.is_empty() { "Gatehouse".to_owned() } else { format!("{text} · Gatehouse") }/>
         <Router>
             <Layout/>

@@ -81,3 +81,25 @@ test('"Log out everywhere" also ends the session in another browser', async ({ p
   await page.goto('/account');
   await expect(page).toHaveURL(/\/login\?next=%2Faccount$/);
 });
+
+test('The new-password hint refuses the email and the site name in any letter case as the user types', async ({
+  page,
+}) => {
+  const user = newUser('account-hint');
+  const local = user.email.split('@')[0];
+  const siteName = process.env.GATEHOUSE_SITE_NAME;
+  expect(siteName, 'the test script sets GATEHOUSE_SITE_NAME').toBeTruthy();
+
+  await logIn(page, user.email, user.password, user.name);
+  await waitForHydration(page);
+  const field = page.locator('#account-new');
+  const hint = page.locator('#account-new-hint');
+
+  // The browser lowers the case for these checks; the server has the last word.
+  await field.fill(`violet ${local.toUpperCase()} bridges`);
+  await expect(hint).toHaveText('The password must not contain your email address.');
+  await field.fill(`amber ${siteName!.toUpperCase()} otters hum`);
+  await expect(hint).toHaveText("The password must not contain the site's name.");
+  await field.fill(strongPassword());
+  await expect(hint).toHaveText(/^Looks /);
+});

@@ -61,14 +61,14 @@ impl PasswordPolicy {
                 max: MAX_PASSWORD_LEN,
             });
         }
-        let lower = password.to_lowercase();
+        let lower = super::lowercase(password);
         if let Some(local) = email_local {
-            let local = local.to_lowercase();
+            let local = super::lowercase(local);
             if local.chars().count() >= MIN_FORBIDDEN_WORD && lower.contains(&local) {
                 return Err(Problem::ContainsEmail);
             }
         }
-        let site = self.site_name.trim().to_lowercase();
+        let site = super::lowercase(self.site_name.trim());
         if site.chars().count() >= MIN_FORBIDDEN_WORD && lower.contains(&site) {
             return Err(Problem::ContainsSiteName);
         }
