@@ -19,7 +19,7 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{FlatRoutes, Route, Router},
     path, Lazy, SsrMode,
 };
 
@@ -132,7 +132,7 @@ fn Layout() -> impl IntoView {
             </nav>
         </header>
         <main class="page" id="main">
-            <Routes fallback=NotFound>
+            <FlatRoutes fallback=NotFound>
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
@@ -141,7 +141,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
-            </Routes>
+            </FlatRoutes>
         </main>
     }
 }
