@@ -79,7 +79,7 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_app_with(engine, |_| {}).await
 }
 
-async fn fresh_database_url(engine: Engine, dir: &std::path::Path) -> String {
+pub async fn fresh_database_url(engine: Engine, dir: &std::path::Path) -> String {
     match engine {
         Engine::Sqlite => format!("sqlite://{}/test.db?mode=rwc", dir.display()),
         Engine::Postgres => {

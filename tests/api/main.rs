@@ -5,6 +5,7 @@ mod helpers;
 mod smtp_sink;
 
 mod admin;
+mod cli;
 mod hardening;
 mod login;
 mod outbox;

@@ -1,0 +1,275 @@
+//! The `gatehouse` binary as an operator runs it: `--help`, `migrate`,
+//! `create-admin`, and a bad setting at start-up.
+
+use crate::{both_engines, helpers::*};
+use reqwest::StatusCode;
+use std::{
+    io::{Read, Write},
+    path::Path,
+    process::{Command, Output, Stdio},
+};
+
+/// Runs the built binary in `dir` (which has no Leptos.toml, so only the
+/// defaults and `env` apply), feeding it `stdin`.
+fn gatehouse(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    command.current_dir(dir).args(args);
+    // The test script exports settings for the browser journeys; none of
+    // them may leak in here.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("GATEHOUSE_") || key.starts_with("LEPTOS_") {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().copied()).env("RUST_LOG", "warn");
+    command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the gatehouse binary starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_explains_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gatehouse(dir.path(), &["--help"], &[], None);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for line in [
+        "serve            Run the web server (the default)",
+        "migrate          Apply database migrations and exit",
+        "create-admin     Create a site admin",
+        "send-test-email  Send one test message",
+    ] {
+        assert!(
+            help.contains(line),
+            "`gatehouse --help` lacks {line:?}:\n{help}"
+        );
+    }
+
+    let out = gatehouse(dir.path(), &["create-admin", "--help"], &[], None);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in [
+        "--email",
+        "--name",
+        "--password-stdin",
+        "--invite",
+        "--role",
+    ] {
+        assert!(
+            help.contains(flag),
+            "`create-admin --help` lacks {flag}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (variable, value, key) in [
+        ("GATEHOUSE_TIME_ZONE", "Mars/Olympus", "site.time_zone"),
+        (
+            "GATEHOUSE_DATABASE__MAX_CONNECTIONS",
+            "lots",
+            "database.max_connections",
+        ),
+        (
+            "GATEHOUSE_PUBLIC_URL",
+            "ftp://example.com",
+            "site.public_url",
+        ),
+    ] {
+        let out = gatehouse(dir.path(), &["serve"], &[(variable, value)], None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "{variable}={value} should give one line:\n{stderr}"
+        );
+        assert!(
+            lines[0].starts_with("error: configuration key `") && lines[0].contains(key),
+            "{variable}={value}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+async fn migrate_and_create_admin_prepare_a_site_to_log_in_to(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(engine, dir.path()).await;
+    let env = [("GATEHOUSE_DATABASE_URL", url.as_str())];
+
+    let out = gatehouse(dir.path(), &["migrate"], &env, None);
+    assert!(out.status.success(), "migrate: {}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Migrations applied"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Running it again changes nothing and still succeeds.
+    let again = gatehouse(dir.path(), &["migrate"], &env, None);
+    assert!(
+        again.status.success(),
+        "second migrate: {}",
+        text(&again.stderr)
+    );
+
+    // Without --password-stdin and without a terminal it refuses to guess.
+    let admin = [
+        "create-admin",
+        "--email",
+        ADMIN_EMAIL,
+        "--name",
+        "Site Admin",
+    ];
+    let out = gatehouse(dir.path(), &admin, &env, None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--password-stdin"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let with_stdin = [&admin[..], &["--password-stdin"]].concat();
+    let input = format!("{ADMIN_PASSWORD}\n");
+    let out = gatehouse(dir.path(), &with_stdin, &env, Some(&input));
+    assert!(out.status.success(), "create-admin: {}", text(&out.stderr));
+
+    // The server on that database lets them in through a plain form post,
+    // with the address in any letter case.
+    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let res = app
+        .form_post(
+            "login",
+            "/login",
+            &[("email", "admin@acme.test"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(location(&res), "/account");
+    let html = app.get("/account").await.text().await.unwrap();
+    assert!(
+        html.contains("Site Admin") && html.contains(ADMIN_EMAIL),
+        "the account page should name the admin created by the CLI"
+    );
+    app.stop().await;
+}
+
+/// Reads from `from` into `seen` until `seen` ends with `wanted`.
+fn read_until(from: &mut impl Read, seen: &mut Vec<u8>, wanted: &str) {
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(wanted.as_bytes()) {
+        let n = from.read(&mut byte).unwrap();
+        assert!(n > 0, "no {wanted:?} before the end:\n{}", text(seen));
+        seen.push(byte[0]);
+    }
+}
+
+/// Waits until the terminal of the `gatehouse` process working in `dir`
+/// no longer echoes what is typed. A prompt is printed just before echo is
+/// switched off, so typing right after it would race a fast typist's echo.
+fn wait_until_echo_is_off(dir: &Path) {
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_gatehouse")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let terminal = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|proc| {
+                std::fs::read_link(proc.join("exe")).is_ok_and(|exe| exe == binary)
+                    && std::fs::read_link(proc.join("cwd")).is_ok_and(|cwd| cwd == dir)
+            })
+            .and_then(|proc| std::fs::read_link(proc.join("fd/0")).ok());
+        if let Some(terminal) = terminal {
+            let settings = Command::new("stty")
+                .arg("-F")
+                .arg(&terminal)
+                .arg("-a")
+                .output()
+                .unwrap();
+            if text(&settings.stdout)
+                .split_whitespace()
+                .any(|flag| flag == "-echo")
+            {
+                return;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "echo never went off");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+async fn on_a_terminal_create_admin_asks_for_the_password_without_echoing_it(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = std::fs::canonicalize(dir.path()).unwrap();
+    let url = fresh_database_url(engine, dir.path()).await;
+    let password = "quiet harbour lanterns at dusk";
+    // `script` (util-linux) gives the command a pseudo-terminal and copies
+    // everything the terminal shows to its standard output.
+    let command = format!(
+        "{} create-admin --email {ADMIN_EMAIL} --name 'Site Admin'",
+        env!("CARGO_BIN_EXE_gatehouse")
+    );
+    let mut child = Command::new("timeout")
+        .args(["60", "script", "-qec", &command, "/dev/null"])
+        .current_dir(&dir_path)
+        .env("GATEHOUSE_DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    for prompt in ["Password: ", "Repeat the password: "] {
+        read_until(&mut stdout, &mut shown, prompt);
+        wait_until_echo_is_off(&dir_path);
+        writeln!(stdin, "{password}").unwrap();
+    }
+    stdout.read_to_end(&mut shown).unwrap();
+    let status = child.wait().unwrap();
+    let shown = text(&shown);
+    assert!(status.success(), "create-admin on a terminal:\n{shown}");
+    assert!(
+        !shown.contains(password),
+        "the terminal showed the password:\n{shown}"
+    );
+
+    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let res = app
+        .form_post(
+            "login",
+            "/login",
+            &[("email", ADMIN_EMAIL), ("password", password)],
+        )
+        .await;
+    assert_eq!(location(&res), "/account", "the typed password logs in");
+    app.stop().await;
+}
+
+both_engines!(
+    migrate_and_create_admin_prepare_a_site_to_log_in_to,
+    on_a_terminal_create_admin_asks_for_the_password_without_echoing_it,
+);
