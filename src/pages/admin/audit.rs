@@ -89,9 +89,9 @@ fn AuditLog() -> impl IntoView {
                             href
                         });
                         view! {
-                            <div class="table-wrap">
+                            <div class="table-wrap" role="region" tabindex="0" aria-labelledby="audit-caption">
                                 <table class="data-table">
-                                    <caption class="visually-hidden">"Audit log entries, newest first"</caption>
+                                    <caption class="visually-hidden" id="audit-caption">"Audit log entries, newest first"</caption>
                                     <thead><tr>
                                         <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Who"</th>
                                         <th scope="col">"Whom"</th><th scope="col">"From"</th><th scope="col">"Details"</th>

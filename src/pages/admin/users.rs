@@ -173,9 +173,9 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                             let empty = page.users.is_empty();
                             view! {
                                 {empty.then(|| view! { <p class="muted">"No users match."</p> })}
-                                <div class="table-wrap">
+                                <div class="table-wrap" role="region" tabindex="0" aria-labelledby="users-caption">
                                     <table class="data-table" id="users-table">
-                                        <caption class="visually-hidden">"Users, newest first"</caption>
+                                        <caption class="visually-hidden" id="users-caption">"Users, newest first"</caption>
                                         <thead><tr>
                                             <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
                                             <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>

@@ -1,0 +1,107 @@
+/**
+ * The look that every page shares: readable on a 360 px phone in light and
+ * dark colours, visible keyboard focus, and submit buttons that show they
+ * are working while their request runs.
+ */
+import type { Page } from '@playwright/test';
+import {
+  createUser,
+  expect,
+  expectNoAxeViolations,
+  gotoHydrated,
+  logIn,
+  strongPassword,
+  test,
+  uniqueEmail,
+} from './helpers';
+
+const PHONE = { width: 360, height: 740 };
+
+/** Pages a visitor sees, then pages a logged-in site admin sees. */
+const VISITOR_PAGES = ['/login', '/forgot-password', '/setup', `/reset-password/${'x'.repeat(43)}`, '/no-such-page'];
+const ADMIN_PAGES = ['/account', '/admin/users', '/admin/audit'];
+
+async function expectFitsThePhone(page: Page): Promise<void> {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, `${page.url()} scrolls sideways at ${PHONE.width} px`).toBeLessThanOrEqual(PHONE.width);
+}
+
+async function backgroundOf(page: Page): Promise<string> {
+  return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+}
+
+test('Every page fits a 360 px screen and passes axe in light and in dark colours', async ({ page }) => {
+  test.setTimeout(120_000);
+  const admin = { email: uniqueEmail('look-admin'), name: 'Lotte Looktest', password: strongPassword() };
+  createUser(admin.email, admin.name, admin.password, 'site_admin');
+  await page.setViewportSize(PHONE);
+
+  const backgrounds = new Set<string>();
+  const visitAll = async (paths: string[]) => {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const path of paths) {
+        await gotoHydrated(page, path);
+        await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+        await expectFitsThePhone(page);
+        await expectNoAxeViolations(page);
+        backgrounds.add(`${scheme} ${await backgroundOf(page)}`);
+      }
+    }
+  };
+
+  await visitAll(VISITOR_PAGES);
+  await logIn(page, admin.email, admin.password, admin.name);
+  await visitAll(ADMIN_PAGES);
+
+  // One background per colour scheme, and the two differ.
+  const light = [...backgrounds].filter((b) => b.startsWith('light ')).map((b) => b.slice(6));
+  const dark = [...backgrounds].filter((b) => b.startsWith('dark ')).map((b) => b.slice(5));
+  expect(light).toHaveLength(1);
+  expect(dark).toHaveLength(1);
+  expect(dark[0]).not.toBe(light[0]);
+});
+
+test('Keyboard focus is always visible', async ({ page }) => {
+  await gotoHydrated(page, '/login');
+  const outlineOfFocused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      return { id: el.id || el.textContent?.trim(), style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    });
+  // Skip link, brand, the header's link, email, password, submit, "Forgotten…".
+  const seen: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await outlineOfFocused();
+    seen.push(String(focused.id));
+    expect(focused.style, `focus outline of ${focused.id}`).not.toBe('none');
+    expect(focused.width, `focus outline width of ${focused.id}`).toBeGreaterThanOrEqual(2);
+  }
+  expect(seen).toContain('login-email');
+  expect(seen).toContain('Log in');
+});
+
+test('A submit button shows it is working until its request has an answer', async ({ page }) => {
+  await gotoHydrated(page, '/forgot-password');
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route('**/api/request_password_reset', async (route) => {
+    await held;
+    await route.continue();
+  });
+
+  await page.locator('#forgot-email').fill(uniqueEmail('look-pending'));
+  const button = page.getByRole('button', { name: 'Send reset link' });
+  await button.click();
+  await expect(button).toHaveAttribute('aria-busy', 'true');
+  await expect(button).toBeDisabled();
+
+  release();
+  await expect(page.locator('.alert-success')).toBeVisible();
+  await expect(button).not.toHaveAttribute('aria-busy', /.*/);
+  await expect(button).toBeEnabled();
+});
