@@ -2,7 +2,6 @@
 //! `create-admin`, and a bad setting at start-up.
 
 use crate::{both_engines, helpers::*};
-use reqwest::StatusCode;
 use std::{
     io::{Read, Write},
     path::Path,
@@ -46,39 +45,41 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs `gatehouse <args> --help` and checks that it mentions each of `wanted`.
+fn expect_help(args: &[&str], wanted: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gatehouse(dir.path(), &[args, &["--help"]].concat(), &[], None);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for item in wanted {
+        assert!(
+            help.contains(item),
+            "`gatehouse {args:?} --help` lacks {item:?}:\n{help}"
+        );
+    }
+}
+
 #[test]
 fn help_explains_every_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = gatehouse(dir.path(), &["--help"], &[], None);
-    assert!(out.status.success());
-    let help = text(&out.stdout);
-    for line in [
-        "serve            Run the web server (the default)",
-        "migrate          Apply database migrations and exit",
-        "create-admin     Create a site admin",
-        "send-test-email  Send one test message",
-    ] {
-        assert!(
-            help.contains(line),
-            "`gatehouse --help` lacks {line:?}:\n{help}"
-        );
-    }
-
-    let out = gatehouse(dir.path(), &["create-admin", "--help"], &[], None);
-    assert!(out.status.success());
-    let help = text(&out.stdout);
-    for flag in [
-        "--email",
-        "--name",
-        "--password-stdin",
-        "--invite",
-        "--role",
-    ] {
-        assert!(
-            help.contains(flag),
-            "`create-admin --help` lacks {flag}:\n{help}"
-        );
-    }
+    expect_help(
+        &[],
+        &[
+            "serve            Run the web server (the default)",
+            "migrate          Apply database migrations and exit",
+            "create-admin     Create a site admin",
+            "send-test-email  Send one test message",
+        ],
+    );
+    expect_help(
+        &["create-admin"],
+        &[
+            "--email",
+            "--name",
+            "--password-stdin",
+            "--invite",
+            "--role",
+        ],
+    );
 }
 
 #[test]
@@ -158,15 +159,7 @@ async fn migrate_and_create_admin_prepare_a_site_to_log_in_to(engine: Engine) {
     // The server on that database lets them in through a plain form post,
     // with the address in any letter case.
     let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
-    let res = app
-        .form_post(
-            "login",
-            "/login",
-            &[("email", "admin@acme.test"), ("password", ADMIN_PASSWORD)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/account");
+    app.form_log_in("admin@acme.test", ADMIN_PASSWORD).await;
     let html = app.get("/account").await.text().await.unwrap();
     assert!(
         html.contains("Site Admin") && html.contains(ADMIN_EMAIL),
@@ -258,14 +251,8 @@ async fn on_a_terminal_create_admin_asks_for_the_password_without_echoing_it(eng
     );
 
     let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
-    let res = app
-        .form_post(
-            "login",
-            "/login",
-            &[("email", ADMIN_EMAIL), ("password", password)],
-        )
-        .await;
-    assert_eq!(location(&res), "/account", "the typed password logs in");
+    // The typed password logs in.
+    app.form_log_in(ADMIN_EMAIL, password).await;
     app.stop().await;
 }
 

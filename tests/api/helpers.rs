@@ -220,6 +220,21 @@ impl TestApp {
             .await
     }
 
+    /// Logs in through a plain HTML form post, as a browser without
+    /// JavaScript does, and checks that it lands on the account page.
+    pub async fn form_log_in(&self, email: &str, password: &str) -> Response {
+        let res = self
+            .form_post(
+                "login",
+                "/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::FOUND);
+        assert_eq!(location(&res), "/account", "logging in as {email}");
+        res
+    }
+
     pub async fn log_in(&self, email: &str, password: &str) -> Response {
         self.call("login", &[("email", email), ("password", password)])
             .await

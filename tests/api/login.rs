@@ -4,15 +4,7 @@ use reqwest::{header, StatusCode};
 async fn a_plain_form_post_logs_in_and_the_account_page_names_the_user(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
-    let res = app
-        .form_post(
-            "login",
-            "/login",
-            &[("email", "admin@acme.test"), ("password", ADMIN_PASSWORD)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/account");
+    let res = app.form_log_in("admin@acme.test", ADMIN_PASSWORD).await;
     let cookie = res
         .headers()
         .get(header::SET_COOKIE)
