@@ -4,7 +4,7 @@ use crate::{
     api::auth::ChangePassword,
     app::Auth,
     components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
-    domain::{lowercase, CurrentUser},
+    domain::CurrentUser,
     error::Field,
     pages::{field_error, form_error},
 };
@@ -43,7 +43,7 @@ fn AccountView(user: CurrentUser) -> impl IntoView {
         let done = query.read().get("changed").is_some() || change.succeeded();
         done.then(|| "Your password has been changed.".to_owned())
     };
-    let local = user.email.rsplit_once('@').map(|(l, _)| lowercase(l));
+    let local = user.email.rsplit_once('@').map(|(l, _)| l.to_owned());
     view! {
         <h1>"Your account"</h1>
         <p class="whoami">

@@ -1,7 +1,7 @@
 //! `/admin/audit`: who did what, to whom, when and from where.
 
 use super::{admin_only, encode_query};
-use crate::api::admin_users::list_audit;
+use crate::{api::admin_users::list_audit, components::DataTable};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -89,27 +89,24 @@ fn AuditLog() -> impl IntoView {
                             href
                         });
                         view! {
-                            <div class="table-wrap" role="region" tabindex="0" aria-labelledby="audit-caption">
-                                <table class="data-table">
-                                    <caption class="visually-hidden" id="audit-caption">"Audit log entries, newest first"</caption>
-                                    <thead><tr>
-                                        <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Who"</th>
-                                        <th scope="col">"Whom"</th><th scope="col">"From"</th><th scope="col">"Details"</th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {page.entries.into_iter().map(|e| view! {
-                                            <tr>
-                                                <td>{e.at}</td>
-                                                <td>{label(&e.event)}</td>
-                                                <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
-                                                <td>{e.target.unwrap_or_else(|| "—".into())}</td>
-                                                <td>{e.ip.unwrap_or_else(|| "—".into())}</td>
-                                                <td>{e.detail.unwrap_or_default()}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                            <DataTable id="audit-table" caption="Audit log entries, newest first">
+                                <thead><tr>
+                                    <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Who"</th>
+                                    <th scope="col">"Whom"</th><th scope="col">"From"</th><th scope="col">"Details"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {page.entries.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td>{e.at}</td>
+                                            <td>{label(&e.event)}</td>
+                                            <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{e.target.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{e.ip.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{e.detail.unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </DataTable>
                             <nav class="pager" aria-label="Pages">
                                 {older.map(|href| view! { <a href=href>"Older entries"</a> })}
                             </nav>

@@ -7,7 +7,9 @@ use crate::{
     api::admin_users::{
         list_users, AddUser, DeleteUser, DisableUser, EnableUser, SendResetEmail, UpdateUser,
     },
-    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
+    components::{
+        DataTable, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
+    },
     domain::{CurrentUser, Role, UserSummary},
     error::{AppError, Field},
     pages::{field_error, form_error},
@@ -173,22 +175,19 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                             let empty = page.users.is_empty();
                             view! {
                                 {empty.then(|| view! { <p class="muted">"No users match."</p> })}
-                                <div class="table-wrap" role="region" tabindex="0" aria-labelledby="users-caption">
-                                    <table class="data-table" id="users-table">
-                                        <caption class="visually-hidden" id="users-caption">"Users, newest first"</caption>
-                                        <thead><tr>
-                                            <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
-                                            <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>
-                                            <th scope="col">"Actions"</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {page.users.into_iter().map(|u| {
-                                                let is_me = u.id == me.id;
-                                                view! { <UserRow user=u is_me actions/> }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
+                                <DataTable id="users-table" caption="Users, newest first">
+                                    <thead><tr>
+                                        <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
+                                        <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>
+                                        <th scope="col">"Actions"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.users.into_iter().map(|u| {
+                                            let is_me = u.id == me.id;
+                                            view! { <UserRow user=u is_me actions/> }
+                                        }).collect_view()}
+                                    </tbody>
+                                </DataTable>
                                 <nav class="pager" aria-label="Pages">
                                     {newer.map(|href| view! { <a href=href rel="prev">"Newer users"</a> })}
                                     {older.map(|href| view! { <a href=href rel="next">"Older users"</a> })}
