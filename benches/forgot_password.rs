@@ -52,7 +52,7 @@ async fn main() {
             confirm: Secret::new("bench passphrase 2026"),
         },
     };
-    create_account(&state, None, account, false, &RequestMeta::default())
+    create_account(&state, None, account, None, &RequestMeta::default())
         .await
         .unwrap();
     let running = app::start(state, listener).await.unwrap();

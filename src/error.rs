@@ -85,6 +85,8 @@ pub enum AppError {
     NotFound,
     #[error("setup already done")]
     SetupClosed,
+    #[error("invalid setup link")]
+    SetupLinkInvalid,
     #[error("last active site admin")]
     LastAdmin,
     #[error("own account")]
@@ -112,7 +114,7 @@ impl AppError {
             Self::InvalidOrExpiredToken => 410,
             Self::TooManyRequests { .. } => 429,
             Self::Busy => 503,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::SetupLinkInvalid => 403,
             Self::NotFound => 404,
             Self::SetupClosed | Self::LastAdmin | Self::OwnAccount | Self::AccountDisabled => 409,
             Self::Network | Self::Internal => 500,
@@ -137,6 +139,9 @@ impl AppError {
             Self::Forbidden => "You are not allowed to do that.".into(),
             Self::NotFound => "That was not found.".into(),
             Self::SetupClosed => "Setup is complete: the first site admin already exists.".into(),
+            Self::SetupLinkInvalid => {
+                "This setup link has expired or was already used. Run `gatehouse setup-link` on the server for a fresh one.".into()
+            }
             Self::LastAdmin => {
                 "This is the last active site admin. Make another user a site admin first.".into()
             }

@@ -1,7 +1,7 @@
 //! Logging in and out, the account page and first-run setup.
 
 use crate::{
-    domain::{password::Secret, CurrentUser, PasswordPolicy},
+    domain::{password::Secret, CurrentUser, PasswordPolicy, SetupStatus},
     error::AppError,
 };
 use leptos::prelude::*;
@@ -88,28 +88,34 @@ pub async fn needs_setup() -> Result<bool, AppError> {
     Ok(auth::needs_setup(&state).await?)
 }
 
+/// What `/setup` can do with the setup link's `token`.
+#[server(prefix = "/api", endpoint = "setup_status", output = crate::api::Answer)]
+pub async fn get_setup_status(token: Option<String>) -> Result<SetupStatus, AppError> {
+    use crate::server::{request, setup};
+    let state = request::state()?;
+    Ok(setup::status(&state, token.as_deref()).await?)
+}
+
 #[server(prefix = "/api", endpoint = "setup", output = crate::api::Answer)]
 pub async fn create_first_admin(
+    token: String,
     email: String,
     name: String,
     password: Secret,
     confirm_password: Secret,
 ) -> Result<(), AppError> {
-    use crate::server::{
-        auth::{self, InitialPassword, NewAccount},
-        request,
-    };
+    use crate::server::{request, setup};
     let state = request::state()?;
-    let account = NewAccount {
-        email: &email,
-        name: &name,
-        role: "site_admin",
-        password: InitialPassword::Typed {
-            password,
-            confirm: confirm_password,
-        },
-    };
-    auth::create_account(&state, None, account, true, &request::meta()).await?;
+    setup::create_first_admin(
+        &state,
+        &token,
+        &email,
+        &name,
+        password,
+        confirm_password,
+        &request::meta(),
+    )
+    .await?;
     leptos_axum::redirect("/login?setup=done");
     Ok(())
 }

@@ -34,7 +34,7 @@ impl Email {
         let no_bad_chars = !s
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c));
-        if local_ok && domain_ok && no_bad_chars && !local.contains('@') {
+        if local_ok && domain_ok && no_bad_chars && !local.contains('@') && mailer_accepts(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(Problem::InvalidEmail)
@@ -57,6 +57,20 @@ impl Email {
             .map(|(l, _)| l.to_lowercase())
             .unwrap_or_default()
     }
+}
+
+/// The server only accepts addresses its mailer can send to: the same
+/// parser as `mail::transport` (lettre's), and ASCII only, since SMTP
+/// servers without the SMTPUTF8 extension refuse anything else (and the
+/// message would fail on every retry). The browser leaves this to the server.
+#[cfg(feature = "ssr")]
+fn mailer_accepts(address: &str) -> bool {
+    address.is_ascii() && address.parse::<lettre::Address>().is_ok()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn mailer_accepts(_: &str) -> bool {
+    true
 }
 
 impl std::fmt::Display for Email {
@@ -97,6 +111,32 @@ mod tests {
             Email::parse(&long),
             Err(Problem::TooLong { max: MAX_EMAIL_LEN })
         );
+    }
+
+    /// Each of these passed the form once and then failed in the mail
+    /// worker on every retry.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn only_addresses_the_mailer_can_send_to_are_accepted() {
+        for bad in [
+            "a..b@example.test",
+            ".jane@example.test",
+            "jane.@example.test",
+            "jane@-example.test",
+            "jane@example-.test",
+            "jöhn@example.test",
+            "jane@exämple.test",
+        ] {
+            assert_eq!(Email::parse(bad), Err(Problem::InvalidEmail), "{bad}");
+        }
+        for good in [
+            "jane.doe+tag@example.test",
+            "Admin@Acme.test",
+            "o'neil@x.example",
+        ] {
+            let email = Email::parse(good).unwrap();
+            assert!(email.as_str().parse::<lettre::Address>().is_ok(), "{good}");
+        }
     }
 
     #[test]

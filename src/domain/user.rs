@@ -59,3 +59,17 @@ pub struct AuditPage {
     /// Show older entries: `?before=` this id.
     pub older: Option<i64>,
 }
+
+/// What `/setup` can do for the visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupStatus {
+    /// No account yet, and the visitor holds a valid setup link.
+    Ready,
+    /// No account yet, but no setup link was given.
+    NeedsLink,
+    /// The link given has expired or was used.
+    LinkInvalid,
+    /// An account exists: setup is over.
+    Closed,
+}

@@ -5,7 +5,7 @@ use crate::{
     app::Auth,
     components::{FormAction, FormField, FormMessage, PostForm, SubmitButton},
     error::Field,
-    pages::{field_error, form_error},
+    pages::{field_error, form_error, setup::SetupLinkHelp},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,11 +42,7 @@ pub fn LoginPage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 setup_open.await.ok().filter(|open| *open).map(|_| view! {
-                    <div class="notice">
-                        "No accounts exist yet. "
-                        <a href="/setup">"Open the setup page to create the first site admin"</a>
-                        ", or run " <code>"gatehouse create-admin"</code> "."
-                    </div>
+                    <div class="notice"><SetupLinkHelp/></div>
                 })
             })}
         </Suspense>

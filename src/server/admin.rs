@@ -9,7 +9,7 @@ use crate::{
         audit::{self, Event, Who},
         auth::{self, InitialPassword, NewAccount},
         db::{self, users::Page},
-        mail::templates::format_time,
+        mail::{outbox, templates, templates::format_time},
         password_reset::queue_link,
         request::RequestMeta,
         tokens::Purpose,
@@ -105,7 +105,7 @@ pub async fn add_user(
             role,
             password,
         },
-        false,
+        None,
         meta,
     )
     .await
@@ -117,15 +117,15 @@ async fn load(conn: &mut db::Conn, id: i64) -> Result<db::users::UserRow, Servic
         .ok_or(AppError::NotFound)?)
 }
 
-/// Refuses to leave the site without an active site admin.
+/// Refuses to leave the site without an active site admin. The admins are
+/// locked first, so concurrent changes are decided one after the other.
 async fn keep_an_admin(
     conn: &mut db::Conn,
+    state: &AppState,
     target: &db::users::UserRow,
 ) -> Result<(), ServiceError> {
-    if target.role == Role::SiteAdmin.as_str()
-        && target.active
-        && db::users::count_other_active_admins(conn, target.id).await? == 0
-    {
+    let admins = db::users::lock_active_admins(conn, state.db.engine).await?;
+    if admins == [target.id] {
         return Err(AppError::LastAdmin.into());
     }
     Ok(())
@@ -158,7 +158,7 @@ pub async fn update_user(
         if target.id == actor.id {
             return Err(AppError::OwnAccount.into());
         }
-        keep_an_admin(&mut tx, &target).await?;
+        keep_an_admin(&mut tx, state, &target).await?;
     }
     let mut changed = Vec::new();
     if target.email != email.as_str() {
@@ -189,11 +189,27 @@ pub async fn update_user(
         }
         other => other?,
     }
-    if target.email.to_lowercase() != email.normalized() {
-        // Links already mailed to the old address must not outlive the change.
+    let mut detail = format!("changed {}", changed.join(", "));
+    let address_changed = target.email.to_lowercase() != email.normalized();
+    if address_changed {
+        // Links already mailed to the old address must not outlive the
+        // change, nor sessions begun under it; and the owner hears of it
+        // at the address they know.
         db::tokens::use_up_all(&mut tx, id, now).await?;
+        let ended = db::sessions::delete_for_user(&mut tx, id).await?;
+        let s = &state.settings;
+        let notice = templates::email_changed_email(
+            &s.site_name,
+            email.as_str(),
+            &format_time(now, s.time_zone),
+            &s.admin_email,
+        );
+        outbox::enqueue(&mut tx, &target.email, &notice, now).await?;
+        detail.push_str(&format!(
+            " (email was {}; notice sent there; {ended} sessions ended)",
+            target.email
+        ));
     }
-    let detail = format!("changed {}", changed.join(", "));
     audit::record(
         &mut tx,
         now,
@@ -205,6 +221,9 @@ pub async fn update_user(
     )
     .await?;
     tx.commit().await?;
+    if address_changed {
+        state.mail_notify.notify_one();
+    }
     Ok(())
 }
 
@@ -223,7 +242,7 @@ pub async fn set_active(
         if target.id == actor.id {
             return Err(AppError::OwnAccount.into());
         }
-        keep_an_admin(&mut tx, &target).await?;
+        keep_an_admin(&mut tx, state, &target).await?;
     }
     if target.active == active {
         return Ok(());
@@ -268,7 +287,7 @@ pub async fn delete_user(
     if target.id == actor.id {
         return Err(AppError::OwnAccount.into());
     }
-    keep_an_admin(&mut tx, &target).await?;
+    keep_an_admin(&mut tx, state, &target).await?;
     let detail = format!("{} <{}>, role {}", target.name, target.email, target.role);
     audit::record(
         &mut tx,
@@ -316,6 +335,18 @@ pub async fn send_reset(
     Ok(())
 }
 
+/// Repeated events say how often they happened within their hour.
+fn with_count(detail: Option<String>, count: i64) -> Option<String> {
+    if count <= 1 {
+        return detail;
+    }
+    let times = format!("{count} times within the hour");
+    Some(match detail {
+        Some(d) => format!("{d} ({times})"),
+        None => times,
+    })
+}
+
 pub async fn list_audit(
     state: &AppState,
     event: Option<&str>,
@@ -354,7 +385,7 @@ pub async fn list_audit(
             actor: r.actor_email,
             target: r.target_email,
             ip: r.ip,
-            detail: r.detail,
+            detail: with_count(r.detail, r.count),
         })
         .collect();
     Ok(AuditPage { entries, older })

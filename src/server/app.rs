@@ -4,6 +4,7 @@ use crate::{
     app::{shell, App},
     error::AppError,
     server::{
+        client_addr,
         clock::{Clock, SystemClock},
         config::Settings,
         db::Db,
@@ -96,7 +97,10 @@ pub fn router(state: AppState) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
             {
                 let state = state.clone();
                 move || leptos::prelude::provide_context(state.clone())
@@ -108,17 +112,59 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         // Same-origin only: reset links carry their token in the path.
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        // Pages set their own policy, with the nonce of their inline
+        // scripts (`set_page_csp`); everything else gets it without one.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-            ),
+            HeaderValue::from_str(&content_security_policy(None)).expect("a valid header"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(state.settings.proxies.clone()),
+            client_addr::layer,
         ))
         .with_state(state)
+}
+
+/// The Content-Security-Policy: scripts only from this site, inline ones
+/// only with the page's nonce. `cargo leptos watch` (LEPTOS_WATCH) reloads
+/// pages over a WebSocket, which only development needs.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let connect = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        "'self' ws: wss:"
+    } else {
+        "'self'"
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
+
+/// Called while a page renders: its policy names the nonce that Leptos
+/// put on the page's inline scripts.
+pub fn set_page_csp() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    if let (Some(options), Ok(value)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&content_security_policy(Some(&nonce))),
+    ) {
+        options.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -296,14 +342,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             .map(|t| t.describe())
             .unwrap_or_default()
     );
-    if crate::server::auth::needs_setup(&state)
-        .await
-        .unwrap_or(false)
-    {
-        tracing::info!(
-            "No accounts yet: open {} to create the first site admin, or run `gatehouse create-admin`",
-            state.settings.link("/setup")
-        );
+    match crate::server::setup::issue_link(&state).await {
+        Ok(Some(link)) => tracing::info!(
+            "No accounts yet: open {link} to create the first site admin (valid for {} hours; `gatehouse setup-link` prints a fresh one), or run `gatehouse create-admin`",
+            crate::server::setup::LINK_HOURS
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not issue a setup link"),
     }
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -21,10 +21,12 @@ pub enum Event {
     UserEnabled,
     UserDeleted,
     ResetSentByAdmin,
+    AccessDenied,
+    PasswordChangeFailed,
 }
 
 impl Event {
-    pub const ALL: [Event; 17] = [
+    pub const ALL: [Event; 19] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -42,6 +44,8 @@ impl Event {
         Event::UserEnabled,
         Event::UserDeleted,
         Event::ResetSentByAdmin,
+        Event::AccessDenied,
+        Event::PasswordChangeFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,8 @@ impl Event {
             Event::UserEnabled => "user_enabled",
             Event::UserDeleted => "user_deleted",
             Event::ResetSentByAdmin => "reset_sent_by_admin",
+            Event::AccessDenied => "access_denied",
+            Event::PasswordChangeFailed => "password_change_failed",
         }
     }
 
@@ -103,6 +109,7 @@ pub async fn record(
     meta: &RequestMeta,
     detail: Option<&str>,
 ) -> sqlx::Result<()> {
+    let ip = meta.ip();
     db::audit::insert(
         conn,
         db::audit::NewEntry {
@@ -111,8 +118,54 @@ pub async fn record(
             actor_email: actor.email,
             target_id: target.id,
             target_email: target.email,
-            ip: meta.ip.as_deref(),
+            ip: ip.as_deref(),
             detail,
+            window_key: None,
+        },
+        now,
+    )
+    .await
+}
+
+/// How long one entry of a [`Repeated`] event counts its repeats.
+pub const WINDOW_SECS: i64 = 3600;
+
+/// An event that a flood repeats (throttling, refused access): recorded as
+/// one entry per `key` and hour, whose count goes up with each repeat, so a
+/// flood can neither fill the disk nor bury the events around it.
+pub struct Repeated<'a> {
+    pub event: Event,
+    /// What the repeats have in common (the throttled key, the user).
+    pub key: &'a str,
+    pub actor: Who<'a>,
+    pub target: Who<'a>,
+    pub detail: Option<&'a str>,
+}
+
+pub async fn record_repeated(
+    conn: &mut db::Conn,
+    now: i64,
+    meta: &RequestMeta,
+    entry: Repeated<'_>,
+) -> sqlx::Result<()> {
+    let window_key = format!(
+        "{}:{}:{}",
+        entry.event.as_str(),
+        entry.key,
+        now.div_euclid(WINDOW_SECS)
+    );
+    let ip = meta.ip();
+    db::audit::insert(
+        conn,
+        db::audit::NewEntry {
+            event: entry.event.as_str(),
+            actor_id: entry.actor.id,
+            actor_email: entry.actor.email,
+            target_id: entry.target.id,
+            target_email: entry.target.email,
+            ip: ip.as_deref(),
+            detail: entry.detail,
+            window_key: Some(&window_key),
         },
         now,
     )

@@ -47,29 +47,41 @@ pub async fn log_in(
     let email = email.expect("checked above");
     let normalized = email.normalized();
 
+    // Both allowances are spent before the password is verified, so that
+    // guesses sent at once cannot all be verified; the account's comes
+    // back when the password is right.
     let account_key = login_account_key(&normalized);
-    let throttled = match rate_limit::hit(
+    let ip_key = rate_limit::key("login:ip", &meta.throttle_subject());
+    let spent = rate_limit::hit_each(
         state,
-        &rate_limit::key("login:ip", meta.ip_or_unknown()),
-        Limits::login_ip(state),
+        &[
+            (&ip_key, Limits::login_ip(state)),
+            (&account_key, Limits::login_account(state)),
+        ],
     )
-    .await
-    {
-        Ok(()) => rate_limit::peek(state, &account_key, Limits::login_account(state)).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = throttled {
-        let mut conn = state.db.conn().await?;
-        audit::record(
-            &mut conn,
-            state.clock.now(),
-            Event::LoginThrottled,
-            Who::default(),
-            Who::email(email.as_str()),
-            meta,
-            None,
-        )
-        .await?;
+    .await;
+    if let Err((e, key)) = spent {
+        if let rate_limit::RateError::Throttled(_) = e {
+            let detail = if key == ip_key {
+                "too many attempts from this address"
+            } else {
+                "too many attempts for this account"
+            };
+            let mut conn = state.db.conn().await?;
+            audit::record_repeated(
+                &mut conn,
+                state.clock.now(),
+                meta,
+                audit::Repeated {
+                    event: Event::LoginThrottled,
+                    key,
+                    actor: Who::default(),
+                    target: Who::email(email.as_str()),
+                    detail: Some(detail),
+                },
+            )
+            .await?;
+        }
         return Err(e.into());
     }
 
@@ -85,9 +97,6 @@ pub async fn log_in(
     let now = state.clock.now();
 
     let Some(user) = user.filter(|_| verification.ok) else {
-        rate_limit::hit(state, &account_key, Limits::login_account(state))
-            .await
-            .ok();
         let mut conn = state.db.conn().await?;
         let target = Who {
             id: None,
@@ -123,7 +132,7 @@ pub async fn log_in(
         &mut tx,
         state,
         user.id,
-        meta.ip.as_deref(),
+        meta.ip().as_deref(),
         meta.user_agent.as_deref(),
     )
     .await?;
@@ -139,6 +148,7 @@ pub async fn log_in(
     )
     .await?;
     tx.commit().await?;
+    rate_limit::refund(state, &account_key, Limits::login_account(state)).await?;
 
     let role = Role::parse(&user.role).unwrap_or(Role::User);
     Ok((
@@ -224,8 +234,10 @@ pub async fn change_password(
     );
     problems.into_result()?;
 
+    // Spent before verifying, as at login (the same allowance).
     let account_key = login_account_key(&email.normalized());
-    rate_limit::peek(state, &account_key, Limits::login_account(state)).await?;
+    let limit = Limits::login_account(state);
+    rate_limit::hit(state, &account_key, limit).await?;
     let row = {
         let mut conn = state.db.conn().await?;
         db::users::find_by_id(&mut conn, user.id)
@@ -239,11 +251,20 @@ pub async fn change_password(
             .await?
             .ok
     {
-        rate_limit::hit(state, &account_key, Limits::login_account(state))
-            .await
-            .ok();
+        let mut conn = state.db.conn().await?;
+        audit::record(
+            &mut conn,
+            state.clock.now(),
+            Event::PasswordChangeFailed,
+            Who::user(user.id, &user.email),
+            Who::user(user.id, &user.email),
+            meta,
+            Some("wrong current password"),
+        )
+        .await?;
         return Err(AppError::field(Field::CurrentPassword, Problem::WrongCurrentPassword).into());
     }
+    rate_limit::refund(state, &account_key, limit).await?;
     let hash = state.hasher.hash(new).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -308,13 +329,14 @@ pub struct NewAccount<'a> {
     pub password: InitialPassword,
 }
 
-/// Creates an account. `only_if_empty` makes it the first-run setup: it
-/// fails once any account exists. Returns the new user's id.
+/// Creates an account. With a `setup_token` it is the first-run setup: it
+/// fails once any account exists or when the token is not a valid setup
+/// link, and uses up every setup link. Returns the new user's id.
 pub async fn create_account(
     state: &AppState,
     actor: Option<&CurrentUser>,
     account: NewAccount<'_>,
-    only_if_empty: bool,
+    setup_token: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<i64, ServiceError> {
     let mut problems = Problems::default();
@@ -345,8 +367,9 @@ pub async fn create_account(
     };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if only_if_empty && db::users::any_exists(&mut tx).await? {
-        return Err(AppError::SetupClosed.into());
+    if let Some(token) = setup_token {
+        state.db.lock_users_for_first_account(&mut tx).await?;
+        crate::server::setup::check_open(&mut tx, token, now).await?;
     }
     let inserted = db::users::insert(
         &mut tx,
@@ -371,7 +394,7 @@ pub async fn create_account(
     let detail = format!(
         "role {}{}",
         role.as_str(),
-        if only_if_empty {
+        if setup_token.is_some() {
             ", first-run setup"
         } else {
             ""
@@ -387,6 +410,9 @@ pub async fn create_account(
         Some(&detail),
     )
     .await?;
+    if setup_token.is_some() {
+        db::setup_tokens::delete_all_or_expired(&mut tx, now, true).await?;
+    }
     if let InitialPassword::Invite = account.password {
         queue_link(&mut tx, state, Purpose::Invite, id, email.as_str(), now).await?;
         audit::record(

@@ -1,4 +1,4 @@
-//! The command line: `gatehouse serve | migrate | create-admin | send-test-email`.
+//! The command line: `gatehouse serve | migrate | create-admin | setup-link | send-test-email`.
 
 use crate::{
     domain::password::Secret,
@@ -66,6 +66,9 @@ pub enum Command {
         #[arg(long, default_value = "site_admin")]
         role: String,
     },
+    /// Print a fresh one-time link to /setup, where the first site admin is
+    /// created (only while no account exists).
+    SetupLink,
     /// Send one test message through the configured mail transport.
     SendTestEmail {
         /// Recipient address.
@@ -104,6 +107,19 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             invite,
             role,
         } => create_admin(settings, &email, &name, password_stdin, invite, &role).await,
+        Command::SetupLink => {
+            let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+            match crate::server::setup::issue_link(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", AppError::from(e).message()))?
+            {
+                Some(link) => {
+                    println!("{link}");
+                    Ok(())
+                }
+                None => bail!("setup is complete: an account exists already"),
+            }
+        }
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
     }
 }
@@ -141,7 +157,7 @@ async fn create_admin(
     };
     let state = app::build_state(settings, Arc::new(SystemClock)).await?;
     let meta = RequestMeta {
-        ip: None,
+        addr: None,
         user_agent: Some("gatehouse create-admin".into()),
     };
     let account = NewAccount {
@@ -150,7 +166,7 @@ async fn create_admin(
         role,
         password,
     };
-    match auth::create_account(&state, None, account, false, &meta).await {
+    match auth::create_account(&state, None, account, None, &meta).await {
         Ok(id) => {
             println!("Created {role} #{id} <{}>.", email.trim());
         }

@@ -18,6 +18,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub mail: MailConfig,
+    pub audit: AuditConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,6 +30,34 @@ pub struct SiteConfig {
     pub time_zone: String,
     pub data_dir: PathBuf,
     pub addr: String,
+    /// Proxies (addresses or CIDR ranges) whose forwarding header is
+    /// believed. In the environment: comma-separated.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
+    /// Which header trusted proxies set: `x-forwarded-for` or `forwarded`.
+    pub proxy_headers: String,
+}
+
+/// A list in the file (`["a", "b"]`), or one comma-separated string (how
+/// environment variables give lists).
+fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(s) => s.split(',').map(str::to_owned).collect(),
+        OneOrMany::Many(v) => v,
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +98,21 @@ pub struct LimitsConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AuditConfig {
+    /// Entries older than this many days are deleted by housekeeping.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MailConfig {
     pub transport: String,
     pub smtp_url: String,
@@ -84,6 +128,8 @@ impl Default for SiteConfig {
             time_zone: "UTC".into(),
             data_dir: PathBuf::from("data"),
             addr: "127.0.0.1:3000".into(),
+            trusted_proxies: Vec::new(),
+            proxy_headers: "x-forwarded-for".into(),
         }
     }
 }
@@ -205,6 +251,8 @@ pub struct Settings {
     pub limits: LimitsConfig,
     pub mail: MailTransport,
     pub mail_max_attempts: u32,
+    pub proxies: crate::server::client_addr::Proxies,
+    pub audit_retention_days: u32,
 }
 
 impl Settings {
@@ -303,6 +351,12 @@ impl Settings {
                 format!("invalid argon2 parameters: {e}"),
             )
         })?;
+        let proxies =
+            crate::server::client_addr::Proxies::parse(&site.trusted_proxies, &site.proxy_headers)
+                .map_err(|(key, problem)| bad(key, problem))?;
+        if config.audit.retention_days == 0 {
+            return Err(bad("audit.retention_days", "must be at least 1".into()));
+        }
         let mail = match config.mail.transport.trim() {
             "file" => MailTransport::File {
                 dir: site.data_dir.join("mail"),
@@ -333,6 +387,8 @@ impl Settings {
             limits: config.limits,
             mail,
             mail_max_attempts: config.mail.max_attempts.max(1),
+            proxies,
+            audit_retention_days: config.audit.retention_days,
         })
     }
 
@@ -390,6 +446,36 @@ mod tests {
         assert!(Settings::from_config(c)
             .unwrap_err()
             .contains("site.public_url"));
+    }
+
+    #[test]
+    fn trusted_proxies_come_as_a_list_or_comma_separated() {
+        use figment::providers::Serialized;
+        let from = |value: figment::value::Value| -> Vec<String> {
+            let c: Config = Figment::from(Serialized::defaults(Config::default()))
+                .merge(Serialized::default("site.trusted_proxies", value))
+                .extract()
+                .unwrap();
+            c.site.trusted_proxies
+        };
+        let expected = vec!["127.0.0.1/32".to_owned(), "10.0.0.0/8".to_owned()];
+        assert_eq!(from("127.0.0.1/32, 10.0.0.0/8".into()), expected);
+        assert_eq!(from(vec!["127.0.0.1/32", "10.0.0.0/8"].into()), expected);
+
+        let mut c = Config::default();
+        c.site.trusted_proxies = vec!["10.0.0.0/33".into()];
+        let err = Settings::from_config(c).unwrap_err();
+        assert!(
+            err.starts_with("configuration key `site.trusted_proxies`"),
+            "{err}"
+        );
+        let mut c = Config::default();
+        c.site.proxy_headers = "x-real-ip".into();
+        let err = Settings::from_config(c).unwrap_err();
+        assert!(
+            err.starts_with("configuration key `site.proxy_headers`"),
+            "{err}"
+        );
     }
 
     #[test]

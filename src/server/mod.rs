@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod passwords;
 pub mod rate_limit;
 pub mod request;
 pub mod sessions;
+pub mod setup;
 pub mod tokens;
 
 use crate::error::AppError;
@@ -106,6 +108,9 @@ pub async fn housekeeping(state: &AppState) {
         db::tokens::delete_stale(&mut conn, now - 30 * 86_400).await?;
         db::rate_limits::delete_idle(&mut conn, state.clock.now_ms()).await?;
         db::outbox::delete_old(&mut conn, now - 30 * 86_400).await?;
+        let retention = i64::from(state.settings.audit_retention_days) * 86_400;
+        db::audit::delete_before(&mut conn, now - retention).await?;
+        db::setup_tokens::delete_all_or_expired(&mut conn, now, false).await?;
         Ok(())
     }
     .await;

@@ -26,36 +26,34 @@ pub async fn request_reset(
 ) -> Result<(), ServiceError> {
     let email = Email::parse(email).map_err(|p| AppError::field(Field::Email, p))?;
     let normalized = email.normalized();
-    let limited = match rate_limit::hit(
+    let ip_key = rate_limit::key("reset:ip", &meta.throttle_subject());
+    let account_key = rate_limit::key("reset:acct", &normalized);
+    let limited = rate_limit::hit_each(
         state,
-        &rate_limit::key("reset:ip", meta.ip_or_unknown()),
-        Limits::reset_ip(state),
+        &[
+            (&ip_key, Limits::reset_ip(state)),
+            (&account_key, Limits::reset_account(state)),
+        ],
     )
-    .await
-    {
-        Ok(()) => {
-            rate_limit::hit(
-                state,
-                &rate_limit::key("reset:acct", &normalized),
-                Limits::reset_account(state),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
+    .await;
     let now = state.clock.now();
-    if let Err(e) = limited {
-        let mut conn = state.db.conn().await?;
-        audit::record(
-            &mut conn,
-            now,
-            Event::ResetThrottled,
-            Who::default(),
-            Who::email(email.as_str()),
-            meta,
-            None,
-        )
-        .await?;
+    if let Err((e, key)) = limited {
+        if let rate_limit::RateError::Throttled(_) = e {
+            let mut conn = state.db.conn().await?;
+            audit::record_repeated(
+                &mut conn,
+                now,
+                meta,
+                audit::Repeated {
+                    event: Event::ResetThrottled,
+                    key,
+                    actor: Who::default(),
+                    target: Who::email(email.as_str()),
+                    detail: None,
+                },
+            )
+            .await?;
+        }
         return Err(e.into());
     }
 
@@ -154,7 +152,7 @@ pub async fn reset_password(
 ) -> Result<(), ServiceError> {
     rate_limit::hit(
         state,
-        &rate_limit::key("reset:ip", meta.ip_or_unknown()),
+        &rate_limit::key("reset:ip", &meta.throttle_subject()),
         Limits::reset_ip(state),
     )
     .await?;
@@ -224,7 +222,7 @@ pub async fn resend_link(
 ) -> Result<(), ServiceError> {
     rate_limit::hit(
         state,
-        &rate_limit::key("reset:ip", meta.ip_or_unknown()),
+        &rate_limit::key("reset:ip", &meta.throttle_subject()),
         Limits::reset_ip(state),
     )
     .await?;

@@ -78,6 +78,8 @@ pub struct Hasher {
     /// Verified when the account does not exist, so that the answer takes
     /// as long as for a real account.
     dummy_hash: String,
+    /// How many hashes were computed or verified (for tests and metrics).
+    runs: std::sync::atomic::AtomicU64,
 }
 
 impl Hasher {
@@ -108,7 +110,13 @@ impl Hasher {
             slots: Arc::new(Semaphore::new(slots)),
             queue_timeout: Duration::from_millis(auth.hash_queue_timeout_ms),
             dummy_hash,
+            runs: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// How many times argon2 has run (hashing or verifying) since start.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `work` on the blocking pool once a slot is free; gives up with
@@ -122,6 +130,7 @@ impl Hasher {
             .map_err(|_| HashError::Busy)?
             .map_err(|_| HashError::Busy)?;
         let argon = self.argon.clone();
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let result = work(argon);
             drop(permit);

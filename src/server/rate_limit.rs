@@ -47,32 +47,47 @@ pub fn key(scope: &str, subject: &str) -> String {
 }
 
 /// Counts one request against `key`; `Err` when over the limit.
+///
+/// A request that is already over the limit is refused after one read,
+/// without a write or a lock: a flood of throttled requests costs almost
+/// nothing. Otherwise the allowance is spent in a transaction that locks
+/// the key, so concurrent requests cannot spend the same allowance twice.
 pub async fn hit(state: &AppState, key: &str, limit: Limit) -> Result<(), RateError> {
-    check(state, key, limit, true).await
-}
-
-/// Tells whether a request would be allowed, without counting it.
-pub async fn peek(state: &AppState, key: &str, limit: Limit) -> Result<(), RateError> {
-    check(state, key, limit, false).await
-}
-
-async fn check(state: &AppState, key: &str, limit: Limit, consume: bool) -> Result<(), RateError> {
     let now_ms = state.clock.now_ms();
+    let stored = {
+        let mut conn = state.db.conn().await?;
+        db::rate_limits::load(&mut conn, key).await?
+    };
+    if let Some(tat) = stored {
+        decide(tat, now_ms, limit).map_err(RateError::Throttled)?;
+    }
     let mut tx = state.db.begin().await?;
     let tat = db::rate_limits::load_for_update(&mut tx, key, now_ms).await?;
-    match decide(tat, now_ms, limit) {
-        Ok(new_tat) => {
-            if consume {
-                db::rate_limits::store(&mut tx, key, new_tat).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-        Err(throttled) => {
-            tx.commit().await?;
-            Err(RateError::Throttled(throttled))
-        }
+    let result = decide(tat, now_ms, limit);
+    if let Ok(new_tat) = result {
+        db::rate_limits::store(&mut tx, key, new_tat).await?;
     }
+    tx.commit().await?;
+    result.map(|_| ()).map_err(RateError::Throttled)
+}
+
+/// Counts one request against each key in turn, stopping at the first that
+/// is over its limit; the error names that key.
+pub async fn hit_each<'k>(
+    state: &AppState,
+    keys: &[(&'k str, Limit)],
+) -> Result<(), (RateError, &'k str)> {
+    for (key, limit) in keys {
+        hit(state, key, *limit).await.map_err(|e| (e, *key))?;
+    }
+    Ok(())
+}
+
+/// Gives back one request's allowance: spent before a check that then
+/// succeeded (the right password), it should not count against the owner.
+pub async fn refund(state: &AppState, key: &str, limit: Limit) -> Result<(), sqlx::Error> {
+    let mut conn = state.db.conn().await?;
+    db::rate_limits::give_back(&mut conn, key, limit.interval_ms()).await
 }
 
 pub async fn clear(state: &AppState, key: &str) -> Result<(), sqlx::Error> {

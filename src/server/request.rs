@@ -1,25 +1,34 @@
 //! What a server function knows about the request it serves.
 
+use crate::server::client_addr::{self, ClientAddr};
 use crate::{
     domain::CurrentUser,
     error::AppError,
-    server::{sessions, AppState},
+    server::{audit, sessions, AppState},
 };
-use axum::extract::ConnectInfo;
 use http::{header, request::Parts, HeaderValue};
 use leptos::prelude::{expect_context, use_context};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 /// The client's address and agent, for throttling and the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
-    pub ip: Option<String>,
+    /// The client's address (behind a trusted proxy, the one it reports).
+    pub addr: Option<IpAddr>,
     pub user_agent: Option<String>,
 }
 
 impl RequestMeta {
-    pub fn ip_or_unknown(&self) -> &str {
-        self.ip.as_deref().unwrap_or("unknown")
+    /// The full address, as the audit log and sessions keep it.
+    pub fn ip(&self) -> Option<String> {
+        self.addr.map(|a| a.to_string())
+    }
+
+    /// What per-address throttles count (IPv6 clients by their /64).
+    pub fn throttle_subject(&self) -> String {
+        self.addr
+            .map(client_addr::throttle_subject)
+            .unwrap_or_else(|| "unknown".into())
     }
 }
 
@@ -39,10 +48,7 @@ pub fn meta() -> RequestMeta {
         return RequestMeta::default();
     };
     RequestMeta {
-        ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        addr: parts.extensions.get::<ClientAddr>().map(|c| c.0),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)
@@ -72,13 +78,35 @@ pub async fn require_user(state: &AppState) -> Result<CurrentUser, AppError> {
 }
 
 /// The caller, if they are an active site admin; otherwise 401 or 403.
+/// A refusal is an audit event (one entry per user and hour, counted).
 pub async fn require_admin(state: &AppState) -> Result<CurrentUser, AppError> {
     let user = require_user(state).await?;
     if user.is_admin() {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
+        return Ok(user);
     }
+    let path = parts().map(|p| p.uri.path().to_owned());
+    let key = format!("user:{}", user.id);
+    let recorded = async {
+        let mut conn = state.db.conn().await?;
+        audit::record_repeated(
+            &mut conn,
+            state.clock.now(),
+            &meta(),
+            audit::Repeated {
+                event: audit::Event::AccessDenied,
+                key: &key,
+                actor: audit::Who::user(user.id, &user.email),
+                target: audit::Who::default(),
+                detail: path.as_deref(),
+            },
+        )
+        .await
+    }
+    .await;
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "could not record a refused access");
+    }
+    Err(AppError::Forbidden)
 }
 
 /// Sends a plain form post back to the page it came from (same origin

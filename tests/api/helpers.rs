@@ -210,7 +210,7 @@ impl TestApp {
                 confirm: Secret::new(password),
             },
         };
-        create_account(&self.state, None, account, false, &RequestMeta::default())
+        create_account(&self.state, None, account, None, &RequestMeta::default())
             .await
             .expect("user created")
     }

@@ -24,6 +24,8 @@ const EVENTS: &[(&str, &str)] = &[
     ("user_enabled", "User enabled"),
     ("user_deleted", "User deleted"),
     ("reset_sent_by_admin", "Reset email sent by an admin"),
+    ("access_denied", "Access denied"),
+    ("password_change_failed", "Wrong current password"),
 ];
 
 fn label(event: &str) -> String {

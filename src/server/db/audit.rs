@@ -11,6 +11,8 @@ pub struct NewEntry<'a> {
     pub target_email: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub detail: Option<&'a str>,
+    /// Entries with the same key are one entry whose count goes up.
+    pub window_key: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -22,12 +24,15 @@ pub struct EntryRow {
     pub target_email: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+    /// How many times it happened (more than once for repeated events).
+    pub count: i64,
 }
 
 pub async fn insert(conn: &mut Conn, e: NewEntry<'_>, now: i64) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, event, actor_id, actor_email, target_id, target_email, ip, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (at, event, actor_id, actor_email, target_id, target_email, ip, detail, window_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (window_key) DO UPDATE SET count = audit_log.count + 1",
     )
     .bind(now)
     .bind(e.event)
@@ -37,6 +42,7 @@ pub async fn insert(conn: &mut Conn, e: NewEntry<'_>, now: i64) -> sqlx::Result<
     .bind(e.target_email)
     .bind(e.ip)
     .bind(e.detail)
+    .bind(e.window_key)
     .execute(conn)
     .await?;
     Ok(())
@@ -52,7 +58,7 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<EntryRow>> {
     let rows = sqlx::query(
-        "SELECT id, at, event, actor_email, target_email, ip, detail FROM audit_log
+        "SELECT id, at, event, actor_email, target_email, ip, detail, count FROM audit_log
          WHERE ($1 = '' OR event = $1) AND ($2 = 0 OR actor_id = $2 OR target_id = $2) AND id < $3
          ORDER BY id DESC LIMIT $4",
     )
@@ -72,9 +78,19 @@ pub async fn list(
                 target_email: r.try_get("target_email")?,
                 ip: r.try_get("ip")?,
                 detail: r.try_get("detail")?,
+                count: r.try_get("count")?,
             })
         })
         .collect()
+}
+
+/// Deletes entries older than `before` (retention).
+pub async fn delete_before(conn: &mut Conn, before: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM audit_log WHERE at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 pub async fn count_event(conn: &mut Conn, event: &str) -> sqlx::Result<i64> {

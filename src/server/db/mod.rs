@@ -8,6 +8,7 @@ pub mod audit;
 pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;
+pub mod setup_tokens;
 pub mod tokens;
 pub mod users;
 
@@ -89,6 +90,18 @@ impl Db {
 
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
         self.pool.acquire().await
+    }
+
+    /// Makes creating the first account race-free: on PostgreSQL no other
+    /// transaction can add a user until this one ends (SQLite's write
+    /// transactions are serial already).
+    pub async fn lock_users_for_first_account(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        if self.engine == Engine::Postgres {
+            sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

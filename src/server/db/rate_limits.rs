@@ -21,6 +21,26 @@ pub async fn load_for_update(conn: &mut Conn, key: &str, now_ms: i64) -> sqlx::R
     .try_get("tat_ms")
 }
 
+/// A key's arrival time, without creating or locking anything.
+pub async fn load(conn: &mut Conn, key: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query("SELECT tat_ms FROM rate_limits WHERE key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get("tat_ms"))
+        .transpose()
+}
+
+/// Moves a key's arrival time back by one interval (one request's worth).
+pub async fn give_back(conn: &mut Conn, key: &str, interval_ms: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rate_limits SET tat_ms = tat_ms - $1 WHERE key = $2")
+        .bind(interval_ms)
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn store(conn: &mut Conn, key: &str, tat_ms: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE rate_limits SET tat_ms = $1 WHERE key = $2")
         .bind(tat_ms)

@@ -1,6 +1,6 @@
 //! The `users` table.
 
-use super::Conn;
+use super::{Conn, Engine};
 use sqlx::{any::AnyRow, Row};
 
 macro_rules! user_columns {
@@ -163,12 +163,11 @@ const SEARCH_WINDOW: i64 = 5_000;
 /// key; the search uses the trigram indexes of each engine.
 pub async fn list(
     conn: &mut Conn,
-    engine: super::Engine,
+    engine: Engine,
     term: Option<&str>,
     page: Page,
     limit: i64,
 ) -> sqlx::Result<Vec<UserRow>> {
-    use super::Engine;
     let (before, after) = match page {
         Page::First => (i64::MAX, 0),
         Page::Before(id) => (id, 0),
@@ -362,12 +361,23 @@ pub async fn delete(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
 }
 
 /// Active site admins other than `except`.
-pub async fn count_other_active_admins(conn: &mut Conn, except: i64) -> sqlx::Result<i64> {
-    sqlx::query(
-        "SELECT COUNT(*) AS n FROM users WHERE role = 'site_admin' AND active = 1 AND id <> $1",
-    )
-    .bind(except)
-    .fetch_one(conn)
-    .await?
-    .try_get("n")
+/// The ids of the active site admins, locked until the transaction ends
+/// (on PostgreSQL; SQLite's write transactions are serial already), so
+/// that two admins demoting or disabling each other at once cannot both
+/// see the other as the one who remains.
+pub async fn lock_active_admins(conn: &mut Conn, engine: Engine) -> sqlx::Result<Vec<i64>> {
+    let sql = match engine {
+        Engine::Postgres => {
+            "SELECT id FROM users WHERE role = 'site_admin' AND active = 1 ORDER BY id FOR UPDATE"
+        }
+        Engine::Sqlite => {
+            "SELECT id FROM users WHERE role = 'site_admin' AND active = 1 ORDER BY id"
+        }
+    };
+    sqlx::query(sql)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect()
 }

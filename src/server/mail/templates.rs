@@ -151,6 +151,39 @@ pub fn password_changed_email(
     }
 }
 
+/// Sent to the old address when a site admin changes an account's email:
+/// whoever controls the new address could otherwise take the account over
+/// with a reset link, and the owner would never know.
+pub fn email_changed_email(
+    site_name: &str,
+    new_email: &str,
+    when: &str,
+    admin_email: &str,
+) -> Rendered {
+    let text = format!(
+        "The email of your account at '{site_name}' was changed to {new_email} by a site admin on {when}.\n\n         From now on, mail about your account goes to that address, and this address no longer logs in.\n\n         If this is wrong, contact the site administrator at {admin_email}.\n"
+    );
+    let html = html_page(&[
+        format!(
+            "The email of your account at '{}' was changed to {} by a site admin on {}.",
+            escape_html(site_name),
+            escape_html(new_email),
+            escape_html(when)
+        ),
+        "From now on, mail about your account goes to that address, and this address no longer logs in.".into(),
+        format!(
+            "If this is wrong, contact the site administrator at {}.",
+            escape_html(admin_email)
+        ),
+    ]);
+    Rendered {
+        kind: "email_changed",
+        subject: "The email of your account was changed".into(),
+        text,
+        html,
+    }
+}
+
 pub fn test_email(site_name: &str) -> Rendered {
     let text = format!("This is a test message from '{site_name}'. Mail delivery works.\n");
     let html = html_page(&[format!(

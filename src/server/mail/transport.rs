@@ -3,9 +3,10 @@
 use crate::server::config::{MailTransport, Settings};
 use lettre::{
     message::{
-        header::ContentTransferEncoding, header::ContentType, Body, Mailbox, MultiPart, SinglePart,
+        header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue},
+        Body, Mailbox, MultiPart, SinglePart,
     },
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use std::{path::PathBuf, time::Duration};
 
@@ -93,8 +94,30 @@ impl Transport {
     }
 }
 
-/// A multipart message (plain text and HTML). Parts are sent as 8bit so
-/// that the link stays on one unbroken line of the raw message.
+/// `Auto-Submitted: auto-generated` (RFC 3834): the message was sent by a
+/// program, so auto-responders and vacation replies leave it alone.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
+/// A multipart message (plain text and HTML), with a `Message-ID` in the
+/// sender's domain (mail without one is scored as spam). Parts are sent as
+/// 8bit so that the link stays on one unbroken line of the raw message.
+/// The recipient is read by the same parser as `Email::parse` uses, so
+/// every address the forms accept can be sent to.
 pub fn build_message(
     from: &str,
     from_name: &str,
@@ -106,9 +129,16 @@ pub fn build_message(
     let from: Mailbox = format!("{} <{from}>", quote_name(from_name))
         .parse()
         .map_err(|e| format!("bad sender address: {e}"))?;
-    let to: Mailbox = to
-        .parse()
-        .map_err(|e| format!("bad recipient address `{to}`: {e}"))?;
+    let to = Mailbox::new(
+        None,
+        to.parse::<Address>()
+            .map_err(|e| format!("bad recipient address `{to}`: {e}"))?,
+    );
+    let message_id = format!(
+        "<{}@{}>",
+        &crate::server::tokens::generate()[..32],
+        from.email.domain()
+    );
     let part = |content_type: ContentType, body: &str| {
         SinglePart::builder()
             .header(content_type)
@@ -118,6 +148,8 @@ pub fn build_message(
         .from(from)
         .to(to)
         .subject(subject)
+        .message_id(Some(message_id))
+        .header(AutoSubmitted)
         .multipart(
             MultiPart::alternative()
                 .singlepart(part(ContentType::TEXT_PLAIN, text))
@@ -181,5 +213,14 @@ mod tests {
             raw.contains("Acme Portal") && raw.contains("<admin@example.com>"),
             "{raw}"
         );
+        assert!(
+            raw.contains("\r\nAuto-Submitted: auto-generated\r\n"),
+            "{raw}"
+        );
+        let id = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .expect("a Message-ID header");
+        assert!(id.starts_with('<') && id.ends_with("@example.com>"), "{id}");
     }
 }

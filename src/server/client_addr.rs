@@ -1,0 +1,320 @@
+//! The client's address: the TCP peer, or behind a trusted reverse proxy,
+//! the address that proxy reports.
+//!
+//! Forwarding headers are believed only when the peer is a trusted proxy,
+//! and only the one header the operator names: a proxy that appends to
+//! `X-Forwarded-For` passes a client's forged `Forwarded` header through
+//! untouched, so reading both would let anybody pick their own address.
+//! The hops are walked from the right (the nearest proxy's report first),
+//! stopping at the first address that is not a trusted proxy: everything to
+//! its left was written by the client and proves nothing.
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::Response,
+};
+use http::HeaderMap;
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+/// Which forwarding header the trusted proxies set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, Caddy, Traefik, HAProxy).
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+/// The trusted proxies and the header they set (`site.trusted_proxies`,
+/// `site.proxy_headers`). Empty: every request's address is its TCP peer.
+#[derive(Debug, Clone)]
+pub struct Proxies {
+    trusted: Vec<IpNet>,
+    header: ProxyHeader,
+}
+
+impl Default for Proxies {
+    fn default() -> Self {
+        Self {
+            trusted: Vec::new(),
+            header: ProxyHeader::XForwardedFor,
+        }
+    }
+}
+
+/// The address a request came from, as far as Gatehouse can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl Proxies {
+    /// Parses the settings; an error names the key and what is wrong.
+    pub fn parse(trusted: &[String], header: &str) -> Result<Self, (&'static str, String)> {
+        let trusted = trusted
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| {
+                        (
+                            "site.trusted_proxies",
+                            format!("`{entry}` is not an address or CIDR range like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let header = match header.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => ProxyHeader::XForwardedFor,
+            "forwarded" => ProxyHeader::Forwarded,
+            other => {
+                return Err((
+                    "site.proxy_headers",
+                    format!("`{other}` is neither `x-forwarded-for` nor `forwarded`"),
+                ))
+            }
+        };
+        Ok(Self { trusted, header })
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.trusted.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address for a request from `peer` with `headers`.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let mut client = canonical(peer);
+        if !self.is_trusted(client) {
+            return client;
+        }
+        let hops = match self.header {
+            ProxyHeader::XForwardedFor => x_forwarded_for(headers),
+            ProxyHeader::Forwarded => forwarded_for(headers),
+        };
+        for hop in hops.iter().rev() {
+            // An address we cannot read ("unknown", an obfuscated name)
+            // ends the walk: the last one we could read is the best we know.
+            let Some(ip) = hop.map(canonical) else { break };
+            client = ip;
+            if !self.is_trusted(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// IPv4 clients reached over IPv6 (`::ffff:a.b.c.d`) are IPv4 clients.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// Every `X-Forwarded-For` hop, in order, across repeated headers.
+fn x_forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+        .map(|hop| parse_node(hop.trim()))
+        .collect()
+}
+
+/// Every `for=` of `Forwarded` (RFC 7239), in order, across repeated headers.
+fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    headers
+        .get_all(http::header::FORWARDED)
+        .iter()
+        .flat_map(|v| split_unquoted(v.to_str().unwrap_or_default(), ','))
+        .map(|element| {
+            split_unquoted(element, ';')
+                .into_iter()
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(key, _)| key.trim().eq_ignore_ascii_case("for"))
+                .and_then(|(_, value)| parse_node(value.trim().trim_matches('"')))
+        })
+        .collect()
+}
+
+/// Splits on `sep` outside double quotes.
+fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => {
+                parts.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// An address with an optional port: `192.0.2.1`, `192.0.2.1:8080`,
+/// `[2001:db8::1]`, `[2001:db8::1]:8080` or a bare IPv6 address.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        let (v6, _) = rest.split_once(']')?;
+        return v6.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    node.parse::<SocketAddr>().ok().map(|s| s.ip())
+}
+
+/// What throttling counts an address as: IPv4 addresses one by one, IPv6
+/// by their /64, since one host can hold a whole /64.
+pub fn throttle_subject(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let net = ipnet::Ipv6Net::new(v6, 64).expect("64 is a valid prefix");
+            net.trunc().to_string()
+        }
+    }
+}
+
+/// Middleware: works out each request's [`ClientAddr`] once, for every
+/// handler, server function and log line after it.
+pub async fn layer(
+    State(proxies): State<std::sync::Arc<Proxies>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(peer) = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let client = proxies.client(peer, req.headers());
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn proxies(trusted: &[&str], header: &str) -> Proxies {
+        let list: Vec<String> = trusted.iter().map(|s| (*s).to_owned()).collect();
+        Proxies::parse(&list, header).unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        let p = Proxies::default();
+        let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(p.client(ip("203.0.113.9"), &h), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_name_its_address() {
+        let p = proxies(&["10.0.0.0/8"], "x-forwarded-for");
+        let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(p.client(ip("203.0.113.9"), &h), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_first_untrusted_hop_from_the_right() {
+        let p = proxies(&["10.0.0.0/8", "127.0.0.1"], "x-forwarded-for");
+        // The client forged the first entry; 198.51.100.7 is what our
+        // proxies saw.
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7, 10.1.2.3")]);
+        assert_eq!(p.client(ip("127.0.0.1"), &h), ip("198.51.100.7"));
+        // Repeated headers count as one list.
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for", "198.51.100.7"),
+        ]);
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("198.51.100.7"));
+        // Only trusted hops: the leftmost one is as far as we can see.
+        let h = headers(&[("x-forwarded-for", "10.9.9.9, 10.1.2.3")]);
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("10.9.9.9"));
+        // No header: the proxy itself.
+        assert_eq!(p.client(ip("10.0.0.1"), &HeaderMap::new()), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn an_unreadable_hop_ends_the_walk() {
+        let p = proxies(&["10.0.0.0/8"], "x-forwarded-for");
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, unknown, 10.1.2.3")]);
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn forwarded_is_read_only_when_chosen() {
+        let h = headers(&[
+            (
+                "forwarded",
+                r#"for=1.2.3.4;proto=https, for="[2001:db8:cafe::17]:4711";by=10.0.0.2, for=10.0.0.3"#,
+            ),
+            ("x-forwarded-for", "198.51.100.7"),
+        ]);
+        let p = proxies(&["10.0.0.0/8"], "forwarded");
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("2001:db8:cafe::17"));
+        let p = proxies(&["10.0.0.0/8"], "x-forwarded-for");
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("198.51.100.7"));
+        // Ports and quoted IPv4 addresses are fine too.
+        let h = headers(&[("forwarded", r#"For="198.51.100.8:443""#)]);
+        let p = proxies(&["10.0.0.0/8"], "forwarded");
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("198.51.100.8"));
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_ranges() {
+        let p = proxies(&["127.0.0.1/32"], "x-forwarded-for");
+        let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(p.client(ip("::ffff:127.0.0.1"), &h), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64() {
+        assert_eq!(
+            throttle_subject(ip("2001:db8:1:2:aaaa::1")),
+            throttle_subject(ip("2001:db8:1:2:bbbb::2"))
+        );
+        assert_ne!(
+            throttle_subject(ip("2001:db8:1:2::1")),
+            throttle_subject(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(throttle_subject(ip("198.51.100.7")), "198.51.100.7");
+        assert_eq!(throttle_subject(ip("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_eq!(throttle_subject(ip("2001:db8:1:2::1")), "2001:db8:1:2::/64");
+    }
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        let bad = Proxies::parse(&["not-an-ip".into()], "x-forwarded-for").unwrap_err();
+        assert_eq!(bad.0, "site.trusted_proxies");
+        let single = Proxies::parse(&["192.0.2.1".into()], "FORWARDED").unwrap();
+        assert!(single.is_trusted(ip("192.0.2.1")));
+        assert!(!single.is_trusted(ip("192.0.2.2")));
+    }
+}

@@ -1,0 +1,90 @@
+//! First start: the one-time setup link and the first site admin.
+//!
+//! While no account exists, `/setup` creates one, but only with a setup
+//! token that the operator can see: the server prints a link with one at
+//! start-up, and `gatehouse setup-link` prints a fresh one. Anybody else who
+//! finds a new site first gets nowhere, and cannot even make it hash.
+
+use crate::{
+    domain::{password::Secret, SetupStatus},
+    error::AppError,
+    server::{
+        auth::{self, InitialPassword, NewAccount},
+        db,
+        rate_limit::{self, Limits},
+        request::RequestMeta,
+        tokens, AppState, ServiceError,
+    },
+};
+
+/// How long a setup link works.
+pub const LINK_HOURS: i64 = 24;
+
+/// Issues a setup token and returns the link that carries it, or `None`
+/// once an account exists.
+pub async fn issue_link(state: &AppState) -> Result<Option<String>, ServiceError> {
+    let now = state.clock.now();
+    let raw = tokens::generate();
+    let mut tx = state.db.begin().await?;
+    if db::users::any_exists(&mut tx).await? {
+        return Ok(None);
+    }
+    db::setup_tokens::insert(&mut tx, &tokens::hash(&raw), now, now + LINK_HOURS * 3600).await?;
+    tx.commit().await?;
+    Ok(Some(state.settings.link(&format!("/setup?token={raw}"))))
+}
+
+/// Inside the creating transaction: setup is still open and `token` opens it.
+pub async fn check_open(conn: &mut db::Conn, token: &str, now: i64) -> Result<(), ServiceError> {
+    if db::users::any_exists(conn).await? {
+        return Err(AppError::SetupClosed.into());
+    }
+    if token.is_empty() || !db::setup_tokens::is_valid(conn, &tokens::hash(token), now).await? {
+        return Err(AppError::SetupLinkInvalid.into());
+    }
+    Ok(())
+}
+
+/// What `/setup` shows for `token`.
+pub async fn status(state: &AppState, token: Option<&str>) -> Result<SetupStatus, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(
+        match check_open(&mut conn, token.unwrap_or_default(), state.clock.now()).await {
+            Ok(()) => SetupStatus::Ready,
+            Err(ServiceError::User(AppError::SetupClosed)) => SetupStatus::Closed,
+            Err(ServiceError::User(_)) if token.is_some() => SetupStatus::LinkInvalid,
+            Err(ServiceError::User(_)) => SetupStatus::NeedsLink,
+            Err(e) => return Err(e),
+        },
+    )
+}
+
+/// Creates the first site admin. Throttled per address, and the cheap
+/// checks come before the password is hashed.
+pub async fn create_first_admin(
+    state: &AppState,
+    token: &str,
+    email: &str,
+    name: &str,
+    password: Secret,
+    confirm: Secret,
+    meta: &RequestMeta,
+) -> Result<i64, ServiceError> {
+    rate_limit::hit(
+        state,
+        &rate_limit::key("setup:ip", &meta.throttle_subject()),
+        Limits::login_ip(state),
+    )
+    .await?;
+    {
+        let mut conn = state.db.conn().await?;
+        check_open(&mut conn, token, state.clock.now()).await?;
+    }
+    let account = NewAccount {
+        email,
+        name,
+        role: "site_admin",
+        password: InitialPassword::Typed { password, confirm },
+    };
+    auth::create_account(state, None, account, Some(token), meta).await
+}
