@@ -1,5 +1,5 @@
 use crate::{both_engines, helpers::*};
-use reqwest::{header, Client, StatusCode};
+use reqwest::{header, StatusCode};
 
 /// Every admin server function, with harmless arguments.
 const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
@@ -28,19 +28,6 @@ const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
     ("admin/delete_user", &[("id", "1"), ("confirm", "yes")]),
     ("admin/send_reset_email", &[("id", "1")]),
 ];
-
-async fn logged_in(app: &TestApp, email: &str, password: &str) -> Client {
-    let client = app.new_client();
-    let res = call_with(
-        &client,
-        &app.base,
-        "login",
-        &[("email", email), ("password", password)],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK, "login as {email}");
-    client
-}
 
 async fn only_active_site_admins_reach_the_admin_panel(engine: Engine) {
     let app = spawn_app(engine).await;

@@ -126,7 +126,59 @@ async fn responses_carry_protective_headers(engine: Engine) {
     app.stop().await;
 }
 
+fn csp(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("content-security-policy")
+        .expect("a Content-Security-Policy")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Inline scripts run only with the page's nonce; `'unsafe-inline'` is
+/// gone from `script-src`, and pages talk to this site alone.
+async fn inline_scripts_need_the_pages_nonce(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    for path in ["/login", "/forgot-password", "/no-such-page"] {
+        let res = app.get(path).await;
+        let policy = csp(&res);
+        let script_src = policy
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap()
+            .to_owned();
+        assert!(!script_src.contains("unsafe-inline"), "{path}: {policy}");
+        assert!(policy.contains("connect-src 'self';"), "{path}: {policy}");
+        let nonce = script_src
+            .split_whitespace()
+            .find_map(|s| s.strip_prefix("'nonce-"))
+            .and_then(|s| s.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"))
+            .to_owned();
+        assert!(nonce.len() >= 16, "{nonce}");
+        let html = res.text().await.unwrap();
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "{path} has its hydration script");
+        for script in scripts {
+            let tag = &script[..script.find('>').unwrap()];
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")),
+                "{path}: a script without the nonce: <script{tag}>"
+            );
+        }
+        // A new nonce for every page.
+        let again = csp(&app.get(path).await);
+        assert!(!again.contains(&nonce), "{path}: the nonce was reused");
+    }
+    let api = app.call("current_user", &[]).await;
+    assert!(!csp(&api).contains("nonce-"));
+    app.stop().await;
+}
+
 both_engines!(
+    inline_scripts_need_the_pages_nonce,
     the_health_check_answers,
     posts_from_another_origin_are_refused,
     huge_bodies_are_refused_before_they_are_read,

@@ -262,6 +262,20 @@ impl TestApp {
     }
 }
 
+/// Another browser, logged in as `email` (through the JSON login).
+pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> Client {
+    let client = app.new_client();
+    let res = call_with(
+        &client,
+        &app.base,
+        "login",
+        &[("email", email), ("password", password)],
+    )
+    .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "login as {email}");
+    client
+}
+
 pub async fn call_with(
     client: &Client,
     base: &str,

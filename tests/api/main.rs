@@ -5,9 +5,12 @@ mod helpers;
 mod smtp_sink;
 
 mod admin;
+mod admin_safety;
 mod cli;
 mod hardening;
 mod login;
 mod outbox;
 mod password_reset;
+mod proxy;
 mod setup;
+mod throttling;

@@ -1,42 +1,94 @@
+//! First start: the setup link, and exactly one first site admin.
+
 use crate::{both_engines, helpers::*};
 use reqwest::StatusCode;
 
-async fn an_empty_site_offers_setup_then_closes_it(engine: Engine) {
+/// A fresh setup link, as the server log and `gatehouse setup-link` show it.
+async fn setup_link(app: &TestApp) -> String {
+    gatehouse::server::setup::issue_link(&app.state)
+        .await
+        .expect("a setup link")
+        .expect("setup is open")
+}
+
+fn token_of(link: &str) -> String {
+    let url = url::Url::parse(link).unwrap();
+    assert_eq!(url.path(), "/setup", "{link}");
+    url.query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("a token in the link")
+}
+
+fn setup_form<'a>(token: &'a str, email: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("token", token),
+        ("email", email),
+        ("name", "Site Admin"),
+        ("password", ADMIN_PASSWORD),
+        ("confirm_password", ADMIN_PASSWORD),
+    ]
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    n
+}
+
+async fn an_empty_site_asks_for_the_setup_link_then_closes(engine: Engine) {
     let app = spawn_app(engine).await;
-    let page = app.get("/login").await.text().await.unwrap();
+    let login = app.get("/login").await.text().await.unwrap();
     assert!(
-        page.contains("href=\"/setup\""),
-        "login page should point newcomers to /setup"
+        login.contains("gatehouse setup-link"),
+        "the login page tells the operator where the setup link is"
     );
+    assert!(
+        !login.contains("href=\"/setup"),
+        "no link that anybody could use"
+    );
+    let page = app.get("/setup").await.text().await.unwrap();
+    assert!(page.contains("gatehouse setup-link") && !page.contains("name=\"email\""));
+    let page = app.get("/setup?token=bogus").await.text().await.unwrap();
+    assert!(page.contains("expired or was already used") && !page.contains("name=\"email\""));
+
+    let link = setup_link(&app).await;
+    assert!(
+        link.starts_with(&format!("{}/setup?token=", app.base)),
+        "{link}"
+    );
+    let token = token_of(&link);
+    let page = app
+        .get(&link.replace(&app.base, ""))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Create the first site admin") && page.contains(&token));
 
     let res = app
-        .form_post(
-            "setup",
-            "/setup",
-            &[
-                ("email", ADMIN_EMAIL),
-                ("name", "Site Admin"),
-                ("password", ADMIN_PASSWORD),
-                ("confirm_password", ADMIN_PASSWORD),
-            ],
-        )
+        .form_post("setup", "/setup", &setup_form(&token, ADMIN_EMAIL))
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(location(&res), "/login?setup=done");
 
+    // Setup is over, with a new link as with the used one.
+    assert!(gatehouse::server::setup::issue_link(&app.state)
+        .await
+        .unwrap()
+        .is_none());
     let again = app
-        .call(
-            "setup",
-            &[
-                ("email", "other@acme.test"),
-                ("name", "Other"),
-                ("password", ADMIN_PASSWORD),
-                ("confirm_password", ADMIN_PASSWORD),
-            ],
-        )
+        .call("setup", &setup_form(&token, "other@acme.test"))
         .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    let page = app.get("/setup").await.text().await.unwrap();
+    let page = app
+        .get(&format!("/setup?token={token}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Setup is complete"));
     assert!(!app
         .get("/login")
@@ -44,19 +96,110 @@ async fn an_empty_site_offers_setup_then_closes_it(engine: Engine) {
         .text()
         .await
         .unwrap()
-        .contains("href=\"/setup\""));
+        .contains("gatehouse setup-link"));
 
     let login = app.log_in("admin@acme.test", ADMIN_PASSWORD).await;
     assert_eq!(login.status(), StatusCode::OK);
+    assert_eq!(user_count(&app).await, 1);
     app.stop().await;
+}
+
+async fn setup_without_a_valid_link_is_refused_before_any_hashing(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let runs = app.state.hasher.runs();
+    for token in ["", "not-a-token"] {
+        let res = app.call("setup", &setup_form(token, ADMIN_EMAIL)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "token {token:?}");
+        assert!(res.text().await.unwrap().contains("setup_link_invalid"));
+    }
+    assert_eq!(app.state.hasher.runs(), runs, "nothing was hashed");
+    assert_eq!(user_count(&app).await, 0);
+
+    // Once an account exists, a link issued before is no use either, and
+    // the password is not hashed to find that out.
+    let early = token_of(&setup_link(&app).await);
+    app.create_admin().await;
+    let runs = app.state.hasher.runs();
+    let res = app
+        .call("setup", &setup_form(&early, "late@acme.test"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(app.state.hasher.runs(), runs, "nothing was hashed");
+    assert_eq!(user_count(&app).await, 1);
+    app.stop().await;
+}
+
+async fn setup_is_throttled_per_address(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.limits.login_per_ip_burst = 3;
+        c.limits.login_per_ip_per_hour = 30;
+    })
+    .await;
+    for _ in 0..3 {
+        let res = app.call("setup", &setup_form("guess", ADMIN_EMAIL)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let res = app.call("setup", &setup_form("guess", ADMIN_EMAIL)).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
+
+async fn concurrent_setups_make_exactly_one_admin(engine: Engine) {
+    let app = spawn_app(engine).await;
+    // Several valid links (the operator ran `setup-link` more than once,
+    // or several instances started), all used at the same moment.
+    let mut tokens = Vec::new();
+    for _ in 0..6 {
+        tokens.push(token_of(&setup_link(&app).await));
+    }
+    tokens.push(tokens[0].clone());
+    let attempts = tokens.iter().enumerate().map(|(i, token)| {
+        let client = app.new_client();
+        let base = app.base.clone();
+        let token = token.clone();
+        async move {
+            let email = format!("admin{i}@acme.test");
+            call_with(&client, &base, "setup", &setup_form(&token, &email))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_join_all(attempts).await;
+    let created = statuses.iter().filter(|s| s.is_success()).count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.is_success() || *s == StatusCode::CONFLICT || *s == StatusCode::FORBIDDEN),
+        "{statuses:?}"
+    );
+    assert_eq!(user_count(&app).await, 1);
+    app.stop().await;
+}
+
+/// Runs the futures at once on the test runtime and collects their results.
+async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }
 
 async fn setup_rejects_weak_or_mismatched_passwords_with_field_messages(engine: Engine) {
     let app = spawn_app(engine).await;
+    let link = setup_link(&app).await;
+    let token = token_of(&link);
     let res = app
         .call(
             "setup",
             &[
+                ("token", token.as_str()),
                 ("email", "not-an-email"),
                 ("name", ""),
                 ("password", "password1234"),
@@ -69,15 +212,23 @@ async fn setup_rejects_weak_or_mismatched_passwords_with_field_messages(engine: 
     for expected in ["invalid_email", "required", "common_password", "mismatch"] {
         assert!(body.contains(expected), "{expected} missing from {body}");
     }
-    let page = app.get("/setup").await.text().await.unwrap();
+    let page = app
+        .get(&link.replace(&app.base, ""))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         page.contains("Create the first site admin"),
-        "nothing was created"
+        "nothing was created, and the link still works"
     );
     app.stop().await;
 }
 
 both_engines!(
-    an_empty_site_offers_setup_then_closes_it,
+    an_empty_site_asks_for_the_setup_link_then_closes,
+    setup_without_a_valid_link_is_refused_before_any_hashing,
+    setup_is_throttled_per_address,
+    concurrent_setups_make_exactly_one_admin,
     setup_rejects_weak_or_mismatched_passwords_with_field_messages
 );

@@ -1,0 +1,214 @@
+//! What an admin can do to an account, done safely: the last admin holds
+//! under concurrency, an email change is announced to the old address, and
+//! only addresses the mailer can send to are accepted.
+
+use crate::{both_engines, helpers::*};
+use gatehouse::{
+    domain::{CurrentUser, Role},
+    server::{admin, db, request::RequestMeta},
+};
+use reqwest::StatusCode;
+
+fn as_admin(id: i64, email: &str) -> CurrentUser {
+    CurrentUser {
+        id,
+        email: email.into(),
+        name: "Admin".into(),
+        role: Role::SiteAdmin,
+    }
+}
+
+async fn active_admins(app: &TestApp) -> i64 {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'site_admin' AND active = 1")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    n
+}
+
+async fn two_admins_disabling_each_other_at_once_leave_one(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let a = app.create_admin().await;
+    let b = app
+        .create_user("second@acme.test", "Second", ADMIN_PASSWORD, "site_admin")
+        .await;
+    let (alice, bob) = (as_admin(a, ADMIN_EMAIL), as_admin(b, "second@acme.test"));
+    for round in 0..25 {
+        let (s1, s2) = (app.state.clone(), app.state.clone());
+        let (alice_, bob_) = (alice.clone(), bob.clone());
+        let one = tokio::spawn(async move {
+            admin::set_active(&s1, &alice_, b, false, &RequestMeta::default()).await
+        });
+        let two = tokio::spawn(async move {
+            admin::set_active(&s2, &bob_, a, false, &RequestMeta::default()).await
+        });
+        let (r1, r2) = (one.await.unwrap(), two.await.unwrap());
+        assert!(
+            r1.is_ok() ^ r2.is_ok(),
+            "round {round}: exactly one of the two may succeed"
+        );
+        assert_eq!(active_admins(&app).await, 1, "round {round}");
+        // Both active again for the next round.
+        let mut conn = app.state.db.conn().await.unwrap();
+        for id in [a, b] {
+            db::users::set_active(&mut conn, id, true, 0).await.unwrap();
+        }
+    }
+    app.stop().await;
+}
+
+async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let a = app.create_admin().await;
+    let b = app
+        .create_user("second@acme.test", "Second", ADMIN_PASSWORD, "site_admin")
+        .await;
+    let (alice, bob) = (as_admin(a, ADMIN_EMAIL), as_admin(b, "second@acme.test"));
+    for round in 0..25 {
+        let (s1, s2) = (app.state.clone(), app.state.clone());
+        let (alice_, bob_) = (alice.clone(), bob.clone());
+        let one = tokio::spawn(async move {
+            let meta = RequestMeta::default();
+            admin::update_user(&s1, &alice_, b, "second@acme.test", "Second", "user", &meta).await
+        });
+        let two = tokio::spawn(async move {
+            let meta = RequestMeta::default();
+            admin::update_user(&s2, &bob_, a, ADMIN_EMAIL, "Site Admin", "user", &meta).await
+        });
+        let (r1, r2) = (one.await.unwrap(), two.await.unwrap());
+        assert!(r1.is_ok() ^ r2.is_ok(), "round {round}");
+        assert_eq!(active_admins(&app).await, 1, "round {round}");
+        sqlx::query("UPDATE users SET role = 'site_admin'")
+            .execute(&app.state.db.pool)
+            .await
+            .unwrap();
+    }
+    app.stop().await;
+}
+
+async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    let id = app
+        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await
+        .to_string();
+    let jane = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
+    let admin_client = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let res = call_with(
+        &admin_client,
+        &app.base,
+        "admin/update_user",
+        &[
+            ("id", id.as_str()),
+            ("email", "new.address@elsewhere.test"),
+            ("name", "Jane Doe"),
+            ("role", "user"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let notice = app.sink.wait_for(USER_EMAIL, 1).await;
+    let notice = notice.last().unwrap();
+    assert_eq!(notice.subject(), "The email of your account was changed");
+    let text = notice.text_part();
+    assert!(
+        text.contains(
+            "'Acme Consultations' was changed to new.address@elsewhere.test by a site admin"
+        ) && text.contains("contact the site administrator at site-admin@acme.test"),
+        "{text}"
+    );
+    assert!(notice.link().is_none(), "no link that could be used");
+
+    // Jane's sessions ended with the change.
+    let res = call_with(&jane, &app.base, "current_user", &[]).await;
+    assert_eq!(res.text().await.unwrap(), "null");
+
+    let page = gatehouse::server::admin::list_audit(&app.state, Some("user_edited"), None, None)
+        .await
+        .unwrap();
+    let detail = page.entries[0].detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("email was {USER_EMAIL}")) && detail.contains("1 sessions ended"),
+        "{detail}"
+    );
+    app.stop().await;
+}
+
+async fn addresses_the_mailer_cannot_send_to_are_refused_on_the_form(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    let id = app
+        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await
+        .to_string();
+    let admin_client = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for bad in [
+        "jane..doe@example.test",
+        "jane@-example.test",
+        "jöhn@example.test",
+    ] {
+        let res = call_with(
+            &admin_client,
+            &app.base,
+            "admin/add_user",
+            &[
+                ("email", bad),
+                ("name", "Someone"),
+                ("role", "user"),
+                ("setup", "invite"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(res.text().await.unwrap().contains("invalid_email"), "{bad}");
+        let res = call_with(
+            &admin_client,
+            &app.base,
+            "admin/update_user",
+            &[
+                ("id", id.as_str()),
+                ("email", bad),
+                ("name", "Jane Doe"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let (queued,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued, 0,
+        "nothing was queued for an address that cannot be sent to"
+    );
+    app.stop().await;
+}
+
+async fn every_mail_carries_a_message_id_and_auto_submitted(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    app.request_reset(USER_EMAIL).await;
+    let mails = app.sink.wait_for(USER_EMAIL, 1).await;
+    let mail = mails.last().unwrap();
+    let id = mail.header("Message-ID").expect("a Message-ID");
+    assert!(id.starts_with('<') && id.ends_with("@acme.test>"), "{id}");
+    assert_eq!(
+        mail.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    app.stop().await;
+}
+
+both_engines!(
+    two_admins_disabling_each_other_at_once_leave_one,
+    two_admins_demoting_each_other_at_once_leave_one,
+    an_email_change_is_announced_to_the_old_address,
+    addresses_the_mailer_cannot_send_to_are_refused_on_the_form,
+    every_mail_carries_a_message_id_and_auto_submitted
+);

@@ -1,0 +1,224 @@
+//! Throttles that hold under concurrency, floods that cost little, and the
+//! audit log's account of them.
+
+use crate::{both_engines, helpers::*};
+use reqwest::StatusCode;
+
+/// Sends the requests made by `request(i)` all at once; returns the statuses.
+async fn all_at_once<F, Fut>(n: usize, request: F) -> Vec<StatusCode>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response> + Send + 'static,
+{
+    let handles: Vec<_> = (0..n).map(|i| tokio::spawn(request(i))).collect();
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap().status());
+    }
+    statuses
+}
+
+fn count(statuses: &[StatusCode], wanted: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == wanted).count()
+}
+
+async fn audit_rows(app: &TestApp, event: &str) -> Vec<(i64, Option<String>, Option<String>)> {
+    sqlx::query_as("SELECT count, actor_email, detail FROM audit_log WHERE event = $1 ORDER BY id")
+        .bind(event)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn concurrent_wrong_passwords_are_verified_no_more_than_the_burst(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.limits.login_per_ip_burst = 1000;
+        c.limits.login_per_account_burst = 10;
+    })
+    .await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    let runs = app.state.hasher.runs();
+    let statuses = all_at_once(50, |i| {
+        let (client, base) = (app.new_client(), app.base.clone());
+        async move {
+            let guess = format!("wrong guess number {i}");
+            call_with(
+                &client,
+                &base,
+                "login",
+                &[("email", USER_EMAIL), ("password", &guess)],
+            )
+            .await
+        }
+    })
+    .await;
+    let verified = app.state.hasher.runs() - runs;
+    assert!(verified <= 10, "{verified} guesses were verified");
+    assert!(
+        count(&statuses, StatusCode::UNAUTHORIZED) <= 10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        count(&statuses, StatusCode::UNAUTHORIZED)
+            + count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+        50,
+        "{statuses:?}"
+    );
+    assert!(count(&statuses, StatusCode::UNAUTHORIZED) >= 1);
+    app.stop().await;
+}
+
+async fn concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.limits.login_per_ip_burst = 1000;
+        c.limits.login_per_account_burst = 10;
+    })
+    .await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    let client = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
+    let runs = app.state.hasher.runs();
+    let statuses = all_at_once(50, |i| {
+        let (client, base) = (client.clone(), app.base.clone());
+        async move {
+            let guess = format!("wrong guess number {i}");
+            call_with(
+                &client,
+                &base,
+                "change_password",
+                &[
+                    ("current_password", guess.as_str()),
+                    ("new_password", "a brand new passphrase 7"),
+                    ("confirm_password", "a brand new passphrase 7"),
+                ],
+            )
+            .await
+        }
+    })
+    .await;
+    let verified = app.state.hasher.runs() - runs;
+    let wrong = count(&statuses, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(verified <= 10, "{verified} current passwords were verified");
+    assert!((1..=10).contains(&wrong), "{statuses:?}");
+    assert_eq!(
+        wrong + count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+        50,
+        "{statuses:?}"
+    );
+    // Each wrong current password is in the audit log, under the account.
+    let rows = audit_rows(&app, "password_change_failed").await;
+    assert_eq!(rows.len(), wrong);
+    assert!(rows
+        .iter()
+        .all(|(_, actor, _)| actor.as_deref() == Some(USER_EMAIL)));
+    app.stop().await;
+}
+
+async fn the_right_password_does_not_use_up_the_allowance(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.limits.login_per_ip_burst = 1000;
+        c.limits.login_per_account_burst = 3;
+    })
+    .await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    for _ in 0..6 {
+        let res = app.log_in(USER_EMAIL, USER_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    app.stop().await;
+}
+
+async fn a_flood_of_throttled_requests_is_one_counted_audit_entry(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.limits.login_per_ip_burst = 2;
+        c.limits.reset_per_ip_burst = 2;
+    })
+    .await;
+    for i in 0..22 {
+        let res = app
+            .log_in(&format!("spray{i}@acme.test"), "some wrong password")
+            .await;
+        let expected = if i < 2 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(res.status(), expected, "login {i}");
+        let res = app.request_reset(&format!("spray{i}@acme.test")).await;
+        assert_eq!(res.status().is_success(), i < 2, "reset {i}");
+    }
+    for event in ["login_throttled", "reset_throttled"] {
+        let rows = audit_rows(&app, event).await;
+        assert_eq!(rows.len(), 1, "{event}: {rows:?}");
+        assert_eq!(rows[0].0, 20, "{event}: {rows:?}");
+    }
+    // The audit page says how often.
+    let page =
+        gatehouse::server::admin::list_audit(&app.state, Some("login_throttled"), None, None)
+            .await
+            .unwrap();
+    let detail = page.entries[0].detail.clone().unwrap_or_default();
+    assert!(detail.contains("20 times"), "{detail}");
+
+    // A new window starts a new entry.
+    app.clock.advance_secs(3600);
+    for _ in 0..3 {
+        app.log_in("late@acme.test", "some wrong password").await;
+    }
+    let rows = audit_rows(&app, "login_throttled").await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    app.stop().await;
+}
+
+async fn old_audit_entries_are_deleted_after_the_retention_period(engine: Engine) {
+    let app = spawn_app_with(engine, |c| c.audit.retention_days = 30).await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    app.log_in(USER_EMAIL, "a wrong password here").await;
+    app.clock.advance_secs(31 * 86_400);
+    app.log_in(USER_EMAIL, "another wrong password").await;
+    // The mail worker runs housekeeping too, once the clock has moved;
+    // run it here as well so the test does not wait for it.
+    gatehouse::server::housekeeping(&app.state).await;
+    let rows = audit_rows(&app, "login_failed").await;
+    assert_eq!(rows.len(), 1, "only the recent entry is kept");
+    assert!(audit_rows(&app, "user_created").await.is_empty());
+    app.stop().await;
+}
+
+async fn refused_admin_calls_are_audited_with_the_account(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    let client = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
+    for endpoint in ["admin/list_users", "admin/list_audit", "admin/list_users"] {
+        let res = call_with(&client, &app.base, endpoint, &[]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let rows = audit_rows(&app, "access_denied").await;
+    assert_eq!(
+        rows.len(),
+        1,
+        "one counted entry per user and hour: {rows:?}"
+    );
+    let (n, actor, detail) = &rows[0];
+    assert_eq!(*n, 3);
+    assert_eq!(actor.as_deref(), Some(USER_EMAIL));
+    assert!(detail
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("/api/admin/"));
+    app.stop().await;
+}
+
+both_engines!(
+    concurrent_wrong_passwords_are_verified_no_more_than_the_burst,
+    concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst,
+    the_right_password_does_not_use_up_the_allowance,
+    a_flood_of_throttled_requests_is_one_counted_audit_entry,
+    old_audit_entries_are_deleted_after_the_retention_period,
+    refused_admin_calls_are_audited_with_the_account
+);
