@@ -15,9 +15,11 @@ export LEPTOS_OUTPUT_NAME=gatehouse
 # the hydration markers in the HTML: server and client must agree on it.
 export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
 
-# --- Browser and database packages from Debian, when missing -------------
+# --- Browser, proxy and database packages from Debian, when missing -------
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The integration tests put a real nginx in front of Gatehouse (tests/api/proxy.rs).
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ -z "${TEST_DATABASE_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
   need_apt+=(postgresql)
 fi

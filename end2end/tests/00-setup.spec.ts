@@ -2,11 +2,20 @@
  * First run. This file must run first, against an EMPTY database: the
  * journeys run one at a time in file-name order (workers: 1).
  */
-import { expect, expectNoAxeViolations, gotoHydrated, logIn, strongPassword, test, uniqueEmail } from './helpers';
+import {
+  expect,
+  expectNoAxeViolations,
+  gotoHydrated,
+  logIn,
+  setupLinkFromLog,
+  strongPassword,
+  test,
+  uniqueEmail,
+} from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
-test('With no accounts, the login page points to the setup page', async ({ page }) => {
+test('With no accounts, the login page tells the operator where the setup link is', async ({ page }) => {
   await gotoHydrated(page, '/login');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
   const notice = page.locator('.notice');
@@ -14,16 +23,30 @@ test('With no accounts, the login page points to the setup page', async ({ page 
     notice,
     'the database must be empty when the suite starts (run it against a fresh GATEHOUSE_DATA_DIR)',
   ).toBeVisible();
-  await expect(notice.locator('a[href="/setup"]')).toBeVisible();
+  await expect(notice).toContainText('gatehouse setup-link');
+  // No link that anybody who finds a new site first could use.
+  await expect(page.locator('a[href^="/setup"]')).toHaveCount(0);
   await expectNoAxeViolations(page);
 });
 
-test('The first site admin is created on the setup page and can then log in', async ({ page }) => {
+test('Without the setup link, the setup page only explains where to find it', async ({ page }) => {
+  await gotoHydrated(page, '/setup');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Set up Gatehouse');
+  await expect(page.locator('#setup-email')).toHaveCount(0);
+  await gotoHydrated(page, '/setup?token=not-the-token');
+  await expect(page.getByRole('alert')).toContainText('expired or was already used');
+  await expect(page.locator('#setup-email')).toHaveCount(0);
+  await expectNoAxeViolations(page);
+});
+
+test('The first site admin is created from the setup link in the log and can then log in', async ({ page }) => {
   const email = uniqueEmail('first-admin');
   const name = 'Ada Firstadmin';
   const password = strongPassword();
 
-  await gotoHydrated(page, '/setup');
+  // One click on the link the server printed at start-up.
+  const link = new URL(setupLinkFromLog());
+  await gotoHydrated(page, link.pathname + link.search);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Create the first site admin');
   await expectNoAxeViolations(page);
 
@@ -41,14 +64,15 @@ test('The first site admin is created on the setup page and can then log in', as
   await logIn(page, email, password, name);
   await expect(page.locator('.whoami .email')).toHaveText(email);
 
-  await gotoHydrated(page, '/setup');
+  await gotoHydrated(page, link.pathname + link.search);
   await expect(page.getByText('Setup is complete').first()).toBeVisible();
   await expect(page.locator('main a[href="/login"]').first()).toBeVisible();
   await expect(page.locator('#setup-email')).toHaveCount(0);
 });
 
-test('Once an account exists, the setup page cannot be used by a visitor either', async ({ page }) => {
-  await page.goto('/setup');
+test('Once an account exists, the setup link cannot be used by a visitor either', async ({ page }) => {
+  const link = new URL(setupLinkFromLog());
+  await page.goto(link.pathname + link.search);
   await expect(page.getByText('Setup is complete').first()).toBeVisible();
   await expect(page.locator('#setup-email')).toHaveCount(0);
 });

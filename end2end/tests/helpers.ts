@@ -233,6 +233,20 @@ export async function logIn(
 // Mail (file transport)
 // ---------------------------------------------------------------------------
 
+/**
+ * The setup link that the server printed in its log at start-up, as a
+ * newcomer finds it (the test command writes the log to
+ * `<E2E_DATA_DIR>/server.log`).
+ */
+export function setupLinkFromLog(): string {
+  const dataDir = process.env.E2E_DATA_DIR;
+  if (!dataDir) throw new Error('Set E2E_DATA_DIR to the server data folder (its log is <dir>/server.log)');
+  const log = fs.readFileSync(path.join(dataDir, 'server.log'), 'utf8');
+  const link = /https?:\/\/[^\s\x1b]+\/setup\?token=[A-Za-z0-9_-]+/.exec(log);
+  if (!link) throw new Error(`no setup link in the server log:\n${log}`);
+  return link[0];
+}
+
 function mailDir(): string {
   const dataDir = process.env.E2E_DATA_DIR ?? process.env.GATEHOUSE_DATA_DIR;
   if (!dataDir) throw new Error('Set E2E_DATA_DIR to the server data folder (its mail goes to <dir>/mail)');

@@ -67,6 +67,7 @@ fn help_explains_every_command() {
             "serve            Run the web server (the default)",
             "migrate          Apply database migrations and exit",
             "create-admin     Create a site admin",
+            "setup-link       Print a fresh one-time link to /setup",
             "send-test-email  Send one test message",
         ],
     );
@@ -256,7 +257,53 @@ async fn on_a_terminal_create_admin_asks_for_the_password_without_echoing_it(eng
     app.stop().await;
 }
 
+/// `gatehouse setup-link` prints a link that opens `/setup` on a new site,
+/// and refuses once an account exists.
+async fn setup_link_prints_a_link_that_creates_the_first_admin(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(engine, dir.path()).await;
+    let env = [
+        ("GATEHOUSE_DATABASE_URL", url.as_str()),
+        ("GATEHOUSE_PUBLIC_URL", "https://accounts.acme.test"),
+    ];
+    let out = gatehouse(dir.path(), &["setup-link"], &env, None);
+    assert!(out.status.success(), "setup-link: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let link = stdout.trim();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let token = link
+        .strip_prefix("https://accounts.acme.test/setup?token=")
+        .unwrap_or_else(|| panic!("not a setup link: {link}"));
+
+    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let res = app
+        .call(
+            "setup",
+            &[
+                ("token", token),
+                ("email", ADMIN_EMAIL),
+                ("name", "Site Admin"),
+                ("password", ADMIN_PASSWORD),
+                ("confirm_password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    app.form_log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.stop().await;
+
+    let out = gatehouse(dir.path(), &["setup-link"], &env, None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("setup is complete"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).is_empty());
+}
+
 both_engines!(
+    setup_link_prints_a_link_that_creates_the_first_admin,
     migrate_and_create_admin_prepare_a_site_to_log_in_to,
     on_a_terminal_create_admin_asks_for_the_password_without_echoing_it,
 );
