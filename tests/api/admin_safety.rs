@@ -5,7 +5,7 @@
 use crate::{both_engines, helpers::*};
 use gatehouse::{
     domain::{CurrentUser, Role},
-    server::{admin, db, request::RequestMeta},
+    server::{admin, request::RequestMeta},
 };
 use reqwest::StatusCode;
 
@@ -27,64 +27,77 @@ async fn active_admins(app: &TestApp) -> i64 {
     n
 }
 
-async fn two_admins_disabling_each_other_at_once_leave_one(engine: Engine) {
+/// What each of two admins does to the other, both at once.
+#[derive(Clone, Copy)]
+enum Against {
+    Disable,
+    Demote,
+}
+
+async fn act(
+    app: &TestApp,
+    actor: CurrentUser,
+    target: i64,
+    target_email: String,
+    how: Against,
+) -> bool {
+    let (state, meta) = (app.state.clone(), RequestMeta::default());
+    tokio::spawn(async move {
+        match how {
+            Against::Disable => admin::set_active(&state, &actor, target, false, &meta).await,
+            Against::Demote => {
+                admin::update_user(
+                    &state,
+                    &actor,
+                    target,
+                    &target_email,
+                    "Admin",
+                    "user",
+                    &meta,
+                )
+                .await
+            }
+        }
+        .is_ok()
+    })
+    .await
+    .unwrap()
+}
+
+/// Many rounds of two admins acting against each other at the same time:
+/// exactly one may succeed, and one active admin always remains.
+async fn race(engine: Engine, how: Against) {
     let app = spawn_app(engine).await;
+    let (a_email, b_email) = (ADMIN_EMAIL.to_owned(), "second@acme.test".to_owned());
     let a = app.create_admin().await;
     let b = app
-        .create_user("second@acme.test", "Second", ADMIN_PASSWORD, "site_admin")
+        .create_user(&b_email, "Second", ADMIN_PASSWORD, "site_admin")
         .await;
-    let (alice, bob) = (as_admin(a, ADMIN_EMAIL), as_admin(b, "second@acme.test"));
     for round in 0..25 {
-        let (s1, s2) = (app.state.clone(), app.state.clone());
-        let (alice_, bob_) = (alice.clone(), bob.clone());
-        let one = tokio::spawn(async move {
-            admin::set_active(&s1, &alice_, b, false, &RequestMeta::default()).await
-        });
-        let two = tokio::spawn(async move {
-            admin::set_active(&s2, &bob_, a, false, &RequestMeta::default()).await
-        });
-        let (r1, r2) = (one.await.unwrap(), two.await.unwrap());
+        let (one, two) = tokio::join!(
+            act(&app, as_admin(a, &a_email), b, b_email.clone(), how),
+            act(&app, as_admin(b, &b_email), a, a_email.clone(), how),
+        );
         assert!(
-            r1.is_ok() ^ r2.is_ok(),
+            one ^ two,
             "round {round}: exactly one of the two may succeed"
         );
         assert_eq!(active_admins(&app).await, 1, "round {round}");
-        // Both active again for the next round.
-        let mut conn = app.state.db.conn().await.unwrap();
-        for id in [a, b] {
-            db::users::set_active(&mut conn, id, true, 0).await.unwrap();
-        }
-    }
-    app.stop().await;
-}
-
-async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
-    let app = spawn_app(engine).await;
-    let a = app.create_admin().await;
-    let b = app
-        .create_user("second@acme.test", "Second", ADMIN_PASSWORD, "site_admin")
-        .await;
-    let (alice, bob) = (as_admin(a, ADMIN_EMAIL), as_admin(b, "second@acme.test"));
-    for round in 0..25 {
-        let (s1, s2) = (app.state.clone(), app.state.clone());
-        let (alice_, bob_) = (alice.clone(), bob.clone());
-        let one = tokio::spawn(async move {
-            let meta = RequestMeta::default();
-            admin::update_user(&s1, &alice_, b, "second@acme.test", "Second", "user", &meta).await
-        });
-        let two = tokio::spawn(async move {
-            let meta = RequestMeta::default();
-            admin::update_user(&s2, &bob_, a, ADMIN_EMAIL, "Site Admin", "user", &meta).await
-        });
-        let (r1, r2) = (one.await.unwrap(), two.await.unwrap());
-        assert!(r1.is_ok() ^ r2.is_ok(), "round {round}");
-        assert_eq!(active_admins(&app).await, 1, "round {round}");
-        sqlx::query("UPDATE users SET role = 'site_admin'")
+        // Both active admins again for the next round.
+        sqlx::query("UPDATE users SET role = 'site_admin', active = 1")
             .execute(&app.state.db.pool)
             .await
             .unwrap();
     }
     app.stop().await;
+}
+
+async fn two_admins_disabling_each_other_at_once_leave_one(engine: Engine) {
+    race(engine, Against::Disable).await;
+}
+
+async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
+    race(engine, Against::Demote).await;
 }
 
 async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {

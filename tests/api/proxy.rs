@@ -218,15 +218,24 @@ fn row(event: &str, ip: &str, rows: i64, total: i64) -> (String, String, i64, i6
     (event.to_owned(), ip.to_owned(), rows, total)
 }
 
-async fn spawn_behind_proxy(engine: Engine) -> TestApp {
-    spawn_app_with(engine, |c| {
+/// The app, trusting 127.0.0.1, with nginx in front and a user to guess
+/// at; `None` where nginx is not installed (outside CI).
+async fn spawn_behind_proxy(engine: Engine) -> Option<(TestApp, Nginx)> {
+    let app = spawn_app_with(engine, |c| {
         c.site.trusted_proxies = vec!["127.0.0.1/32".into()];
         c.limits.login_per_ip_burst = 3;
         c.limits.login_per_ip_per_hour = 60;
         c.limits.login_per_account_burst = 1000;
         c.limits.login_per_account_per_hour = 1000;
     })
-    .await
+    .await;
+    let Some(nginx) = Nginx::start(port_of(&app.base)).await else {
+        app.stop().await;
+        return None;
+    };
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    Some((app, nginx))
 }
 
 fn port_of(base: &str) -> u16 {
@@ -234,13 +243,9 @@ fn port_of(base: &str) -> u16 {
 }
 
 async fn clients_behind_a_proxy_are_throttled_apart(engine: Engine) {
-    let app = spawn_behind_proxy(engine).await;
-    let Some(nginx) = Nginx::start(port_of(&app.base)).await else {
-        app.stop().await;
+    let Some((app, nginx)) = spawn_behind_proxy(engine).await else {
         return;
     };
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
 
     let a = client_from(CLIENT_A);
     fails_three_times_then_is_throttled(&a, &app, &nginx.base, "a", false).await;
@@ -269,13 +274,9 @@ async fn clients_behind_a_proxy_are_throttled_apart(engine: Engine) {
 }
 
 async fn forged_forwarding_headers_gain_nothing(engine: Engine) {
-    let app = spawn_behind_proxy(engine).await;
-    let Some(nginx) = Nginx::start(port_of(&app.base)).await else {
-        app.stop().await;
+    let Some((app, nginx)) = spawn_behind_proxy(engine).await else {
         return;
     };
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
 
     // (a) Straight to the app: 127.0.0.2 is no trusted proxy, so its
     // X-Forwarded-For, different each time, is not believed.

@@ -30,14 +30,21 @@ async fn audit_rows(app: &TestApp, event: &str) -> Vec<(i64, Option<String>, Opt
         .unwrap()
 }
 
-async fn concurrent_wrong_passwords_are_verified_no_more_than_the_burst(engine: Engine) {
+/// A site with one user whose account allows `burst` attempts at once,
+/// and no limit per address in the way.
+async fn app_with_account_burst(engine: Engine, burst: u32) -> TestApp {
     let app = spawn_app_with(engine, |c| {
         c.limits.login_per_ip_burst = 1000;
-        c.limits.login_per_account_burst = 10;
+        c.limits.login_per_account_burst = burst;
     })
     .await;
     app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
         .await;
+    app
+}
+
+async fn concurrent_wrong_passwords_are_verified_no_more_than_the_burst(engine: Engine) {
+    let app = app_with_account_burst(engine, 10).await;
     let runs = app.state.hasher.runs();
     let statuses = all_at_once(50, |i| {
         let (client, base) = (app.new_client(), app.base.clone());
@@ -70,13 +77,7 @@ async fn concurrent_wrong_passwords_are_verified_no_more_than_the_burst(engine: 
 }
 
 async fn concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst(engine: Engine) {
-    let app = spawn_app_with(engine, |c| {
-        c.limits.login_per_ip_burst = 1000;
-        c.limits.login_per_account_burst = 10;
-    })
-    .await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    let app = app_with_account_burst(engine, 10).await;
     let client = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
     let runs = app.state.hasher.runs();
     let statuses = all_at_once(50, |i| {
@@ -116,13 +117,7 @@ async fn concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst(
 }
 
 async fn the_right_password_does_not_use_up_the_allowance(engine: Engine) {
-    let app = spawn_app_with(engine, |c| {
-        c.limits.login_per_ip_burst = 1000;
-        c.limits.login_per_account_burst = 3;
-    })
-    .await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    let app = app_with_account_burst(engine, 3).await;
     for _ in 0..6 {
         let res = app.log_in(USER_EMAIL, USER_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK);
