@@ -7,12 +7,15 @@ use crate::{
     server::config::AuthConfig,
 };
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Algorithm, Argon2, Params, Version,
+    password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 use std::{
     collections::HashSet,
-    sync::{Arc, LazyLock},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, LazyLock, Mutex,
+    },
     time::Duration,
 };
 use tokio::sync::Semaphore;
@@ -70,16 +73,43 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
+/// One argon2 working area per hashing slot, allocated on first use and
+/// kept. Allocating and freeing 19 MiB per hash made glibc keep the freed
+/// blocks on fragmented heaps (940 MiB resident after a login flood, see
+/// BENCHMARKS.md) and cost a page fault per 4 KiB on every hash; with a
+/// block per slot, memory is `slots × m_cost` however long the flood.
+struct Arenas {
+    free: Mutex<Vec<Vec<Block>>>,
+    block_count: usize,
+}
+
+impl Arenas {
+    fn take(&self) -> Vec<Block> {
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_else(|| vec![Block::default(); self.block_count])
+    }
+
+    fn give_back(&self, arena: Vec<Block>) {
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(arena);
+    }
+}
+
 pub struct Hasher {
-    argon: Argon2<'static>,
     params: Params,
     slots: Arc<Semaphore>,
+    arenas: Arc<Arenas>,
     queue_timeout: Duration,
     /// Verified when the account does not exist, so that the answer takes
     /// as long as for a real account.
     dummy_hash: String,
     /// How many hashes were computed or verified (for tests and metrics).
-    runs: std::sync::atomic::AtomicU64,
+    runs: AtomicU64,
 }
 
 impl Hasher {
@@ -91,7 +121,6 @@ impl Hasher {
             None,
         )
         .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let slots = if auth.hash_concurrency == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -99,40 +128,46 @@ impl Hasher {
         } else {
             auth.hash_concurrency
         };
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = argon
-            .hash_password(b"gatehouse dummy password", &salt)
-            .map_err(|e| e.to_string())?
-            .to_string();
+        let arenas = Arc::new(Arenas {
+            free: Mutex::new(Vec::with_capacity(slots)),
+            block_count: params.block_count(),
+        });
+        let mut arena = arenas.take();
+        let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut arena)
+            .map_err(|e| e.to_string())?;
+        arenas.give_back(arena);
         Ok(Self {
-            argon,
             params,
             slots: Arc::new(Semaphore::new(slots)),
+            arenas,
             queue_timeout: Duration::from_millis(auth.hash_queue_timeout_ms),
             dummy_hash,
-            runs: std::sync::atomic::AtomicU64::new(0),
+            runs: AtomicU64::new(0),
         })
     }
 
     /// How many times argon2 has run (hashing or verifying) since start.
     pub fn runs(&self) -> u64 {
-        self.runs.load(std::sync::atomic::Ordering::Relaxed)
+        self.runs.load(Ordering::Relaxed)
     }
 
-    /// Runs `work` on the blocking pool once a slot is free; gives up with
-    /// `Busy` after the queue timeout instead of piling up requests.
+    /// Runs `work` on the blocking pool, with a slot's working area, once a
+    /// slot is free; gives up with `Busy` after the queue timeout instead
+    /// of piling up requests.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
+        work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let permit = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| HashError::Busy)?
             .map_err(|_| HashError::Busy)?;
-        let argon = self.argon.clone();
-        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        let arenas = self.arenas.clone();
         tokio::task::spawn_blocking(move || {
-            let result = work(argon);
+            let mut arena = arenas.take();
+            let result = work(&mut arena);
+            arenas.give_back(arena);
             drop(permit);
             result
         })
@@ -142,14 +177,10 @@ impl Hasher {
 
     pub async fn hash(&self, password: &Secret) -> Result<String, HashError> {
         let password = password.clone();
-        self.run(move |argon| {
-            let salt = SaltString::generate(&mut OsRng);
-            argon
-                .hash_password(password.expose().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| HashError::Failed(e.to_string()))
-        })
-        .await?
+        let params = self.params.clone();
+        self.run(move |arena| hash_with(&params, password.expose().as_bytes(), arena))
+            .await?
+            .map_err(|e| HashError::Failed(e.to_string()))
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when
@@ -163,21 +194,88 @@ impl Hasher {
         let phc = stored.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.clone();
         let current = self.params.clone();
-        self.run(move |argon| {
+        self.run(move |arena| {
             let Ok(parsed) = PasswordHash::new(&phc) else {
                 return Verification {
                     ok: false,
                     needs_rehash: false,
                 };
             };
-            let ok = argon
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok()
-                && real;
+            let ok = verify_with(&parsed, password.expose().as_bytes(), arena).is_ok() && real;
             let needs_rehash = ok && !same_parameters(&parsed, &current);
             Verification { ok, needs_rehash }
         })
         .await
+    }
+}
+
+/// argon2id with `params` and a fresh salt, in `arena`, as a PHC string:
+/// what argon2's `hash_password` does, minus its allocation.
+fn hash_with(
+    params: &Params,
+    password: &[u8],
+    arena: &mut [Block],
+) -> password_hash::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let hash = Output::init_with(output_len, |out| {
+        argon
+            .hash_password_into_with_memory(password, salt_bytes, out, &mut *arena)
+            .map_err(password_hash::Error::from)
+    })?;
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(hash),
+    }
+    .to_string())
+}
+
+/// Recomputes `stored` with its own algorithm, version, parameters and
+/// salt, in `arena` when it is large enough, and compares in constant time:
+/// what argon2's `verify_password` does, minus its allocation.
+fn verify_with(
+    stored: &PasswordHash<'_>,
+    password: &[u8],
+    arena: &mut [Block],
+) -> password_hash::Result<()> {
+    let algorithm = Algorithm::try_from(stored.algorithm)?;
+    let version = stored
+        .version
+        .map(Version::try_from)
+        .transpose()?
+        .unwrap_or_default();
+    let params = Params::try_from(stored)?;
+    let (Some(expected), Some(salt)) = (&stored.hash, &stored.salt) else {
+        return Err(password_hash::Error::Password);
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    // Hashes made with more memory than today's (rare: the setting was
+    // lowered) get an area of their own.
+    let mut larger = Vec::new();
+    let memory = if params.block_count() <= arena.len() {
+        arena
+    } else {
+        larger.resize(params.block_count(), Block::default());
+        &mut larger[..]
+    };
+    let computed = Output::init_with(expected.len(), |out| {
+        argon
+            .hash_password_into_with_memory(password, salt_bytes, out, &mut *memory)
+            .map_err(password_hash::Error::from)
+    })?;
+    // `Output`'s equality is constant-time.
+    if computed == *expected {
+        Ok(())
+    } else {
+        Err(password_hash::Error::Password)
     }
 }
 
@@ -253,6 +351,39 @@ mod tests {
             .await
             .unwrap();
         assert!(!bad.ok);
+    }
+
+    /// Our allocation-free hashing and verifying agree with the argon2
+    /// crate's own, both ways, and a hash with more memory than the
+    /// working area still verifies.
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crate() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let hasher = Hasher::new(&cheap()).unwrap();
+        let ours = hasher
+            .hash(&Secret::new("tangerine lighthouse"))
+            .await
+            .unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"tangerine lighthouse", &parsed)
+            .is_ok());
+        let salt = SaltString::generate(&mut OsRng);
+        let bigger = Params::new(4096, 1, 1, None).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, bigger)
+            .hash_password(b"tangerine lighthouse", &salt)
+            .unwrap()
+            .to_string();
+        let v = hasher
+            .verify(&Secret::new("tangerine lighthouse"), Some(&theirs))
+            .await
+            .unwrap();
+        assert!(v.ok && v.needs_rehash);
+        let v = hasher
+            .verify(&Secret::new("tangerine lighthousE"), Some(&theirs))
+            .await
+            .unwrap();
+        assert!(!v.ok);
     }
 
     #[tokio::test]

@@ -1,0 +1,63 @@
+//! What this machine allows: argon2id hashes per second at the configured
+//! parameters with one thread per core, each reusing its working area (the
+//! way the server's hashing slots do). `scripts/bench-http.sh` compares the
+//! login rate with this figure.
+//!
+//! cargo bench --no-default-features --features ssr --bench argon2_limit
+
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use gatehouse::server::config::AuthConfig;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let auth = AuthConfig::default();
+    let params = Params::new(
+        auth.argon2_memory_kib,
+        auth.argon2_iterations,
+        auth.argon2_parallelism,
+        None,
+    )
+    .unwrap();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+
+    let hash_for = |until: Instant, params: Params| {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut arena = vec![Block::default(); params.block_count()];
+        let mut out = [0u8; 32];
+        let mut n = 0u64;
+        while Instant::now() < until {
+            argon
+                .hash_password_into_with_memory(b"a password", b"sixteen byte salt", &mut out, &mut arena)
+                .unwrap();
+            n += 1;
+        }
+        n
+    };
+
+    // One thread alone: the time of one hash.
+    let start = Instant::now();
+    let single = hash_for(start + Duration::from_secs(3), params.clone());
+    let one_ms = start.elapsed().as_secs_f64() * 1000.0 / single as f64;
+
+    let start = Instant::now();
+    let until = start + Duration::from_secs(seconds);
+    let total: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let params = params.clone();
+                s.spawn(move || hash_for(until, params))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "argon2id m={} t={} p={}: one hash {one_ms:.1} ms; {threads} threads at once {rate:.1} hashes/s",
+        auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism
+    );
+    println!("ARGON2_LIMIT={rate:.1}");
+}

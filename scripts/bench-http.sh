@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# HTTP benchmark of the release build: pages, logins, forgotten passwords,
+# static files, and the server's memory during a login flood.
+#
+#   bash scripts/bench-http.sh              # build, then measure (15 s a scenario)
+#   BENCH_SKIP_BUILD=1 BENCH_SECONDS=5 bash scripts/bench-http.sh
+#   BENCH_BIN=/path/to/gatehouse bash scripts/bench-http.sh   # another build
+#
+# It starts the release binary on a fresh SQLite database with 1,000 users
+# and throttling raised out of the way, runs wrk (32 connections, the request
+# bodies and headers a browser sends), samples the server's resident memory
+# every 200 ms, and prints one table (also written to target/bench-http.md).
+# Measure on a quiet machine: wrk shares the cores with the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER=${BENCH_SECONDS:-15}
+FLOOD_SECONDS=${BENCH_FLOOD_SECONDS:-30}
+PORT=${BENCH_PORT:-3950}
+BASE="http://127.0.0.1:$PORT"
+PASSWORD='bench password for everyone'
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+command -v wrk >/dev/null || {
+  log "installing wrk from Debian"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+}
+
+if [ -z "${BENCH_BIN:-}" ]; then
+  if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+    bash scripts/build-release.sh
+  fi
+  BENCH_BIN=$PWD/target/release/gatehouse
+fi
+
+# The argon2 limit of this machine, in the same run.
+argon2_limit=
+if [ -z "${BENCH_SKIP_ARGON2:-}" ]; then
+  log "argon2id hashes per second with every core (benches/argon2_limit.rs)"
+  argon2_out=$(RUSTFLAGS="--cfg erase_components" BENCH_SECONDS=10 \
+    cargo bench -q --no-default-features --features ssr --bench argon2_limit 2>/dev/null)
+  echo "$argon2_out" | grep -v '^ARGON2_LIMIT' >&2
+  argon2_limit=$(echo "$argon2_out" | sed -n 's/^ARGON2_LIMIT=//p')
+fi
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export GATEHOUSE_DATA_DIR="$work" GATEHOUSE_DATABASE_URL="sqlite://$work/bench.db?mode=rwc"
+export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" GATEHOUSE_PUBLIC_URL="$BASE"
+export LEPTOS_SITE_ROOT="$PWD/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=gatehouse
+export RUST_LOG=warn
+for key in LOGIN_PER_IP LOGIN_PER_ACCOUNT RESET_PER_IP RESET_PER_ACCOUNT; do
+  export "GATEHOUSE_LIMITS__${key}_PER_HOUR=1000000000" "GATEHOUSE_LIMITS__${key}_BURST=1000000"
+done
+
+log "seeding 1,000 users"
+echo "$PASSWORD" | "$BENCH_BIN" create-admin --email bench0@bench.test --name 'Bench 0' \
+  --role user --password-stdin >/dev/null
+python3 - "$work/bench.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT password_hash, created_at FROM users WHERE email = 'bench0@bench.test'").fetchone()
+db.executemany(
+    "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at)"
+    " VALUES (?, ?, ?, ?, 'user', ?, 1, ?, ?, ?)",
+    [(f"bench{i}@bench.test", f"bench{i}@bench.test", f"Bench {i}", f"bench {i}", row[0], row[1], row[1], row[1]) for i in range(1, 1000)],
+)
+db.commit()
+PY
+
+"$BENCH_BIN" serve > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$BASE/healthz" >/dev/null
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+
+# Samples the server's RSS every 200 ms into $1 until killed.
+sample_rss() {
+  while kill -0 "$server_pid" 2>/dev/null; do rss_kib >> "$1"; sleep 0.2; done
+}
+
+# A wrk script for form posts to PATH as a browser without JavaScript sends
+# them; KIND is login (the 1,000 users in turn), known or unknown (emails).
+post_script() {
+  local path=$1 kind=$2 password
+  password=$(printf %s "$PASSWORD" | sed 's/ /+/g')
+  cat > "$work/$kind.lua" <<LUA
+local i = 0
+request = function()
+  i = i + 1
+  local n = i % 1000
+  local body
+  if "$kind" == "login" then
+    body = "email=bench" .. n .. "%40bench.test&password=$password"
+  elseif "$kind" == "known" then
+    body = "email=bench" .. n .. "%40bench.test"
+  else
+    body = "email=nobody" .. i .. "%40bench.test"
+  end
+  return wrk.format("POST", "$path", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Origin"] = "$BASE",
+    ["Referer"] = "$BASE/login",
+    ["Accept"] = "text/html,application/xhtml+xml",
+  }, body)
+end
+LUA
+  echo "$work/$kind.lua"
+}
+
+mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f", k / 1024 }'; }
+
+results="$work/results.md"
+printf '| scenario | connections | requests/s | p50 ms | p99 ms | peak RSS MiB |\n|---|---|---|---|---|---|\n' > "$results"
+
+# run NAME CONNECTIONS SECONDS WRK-ARGS...
+run() {
+  local name=$1 conns=$2 secs=$3
+  shift 3
+  local samples="$work/rss-$RANDOM"
+  : > "$samples"
+  sample_rss "$samples" &
+  local sampler=$!
+  local out
+  out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$@" 2>&1)
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  local rps p50 p99 peak
+  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  peak=$(sort -n "$samples" | tail -1)
+  if echo "$out" | grep -q 'Non-2xx or 3xx'; then
+    echo "$out" >&2
+    echo "$name: some answers were errors" >&2
+    exit 1
+  fi
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$conns" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+    "$(mib "$peak")" >> "$results"
+  log "$name: $rps requests/s"
+  echo "$rps"
+}
+
+# wrk prints 812.00us, 6.90ms or 1.20s; the table says milliseconds.
+ms() {
+  case "$1" in
+    *us) echo "$1" | sed 's/us$//' | awk '{printf "%.2f", $1 / 1000}' ;;
+    *ms) echo "$1" | sed 's/ms$//' | awk '{printf "%.2f", $1}' ;;
+    *s) echo "$1" | sed 's/s$//' | awk '{printf "%.0f", $1 * 1000}' ;;
+    *) echo "$1" ;;
+  esac
+}
+
+html=(-H 'Accept: text/html,application/xhtml+xml')
+idle_before=$(rss_kib)
+run "GET /login" 32 "$SECONDS_PER" "${html[@]}" "$BASE/login" >/dev/null
+run "GET /login, Accept-Encoding: gzip, deflate, br" 32 "$SECONDS_PER" "${html[@]}" \
+  -H 'Accept-Encoding: gzip, deflate, br' "$BASE/login" >/dev/null
+run "GET /pkg/gatehouse.css" 1 "$SECONDS_PER" -H 'Accept-Encoding: gzip, deflate, br' \
+  "$BASE/pkg/gatehouse.css" >/dev/null
+run "GET /favicon.ico" 1 "$SECONDS_PER" "$BASE/favicon.ico" >/dev/null
+run "POST /api/request_password_reset, known email" 32 "$SECONDS_PER" \
+  -s "$(post_script /api/request_password_reset known)" "$BASE" >/dev/null
+run "POST /api/request_password_reset, unknown email" 32 "$SECONDS_PER" \
+  -s "$(post_script /api/request_password_reset unknown)" "$BASE" >/dev/null
+login_rps=$(run "POST /api/login (valid)" 32 "$SECONDS_PER" -s "$(post_script /api/login login)" "$BASE")
+idle_mid=$(rss_kib)
+run "login flood" 32 "$FLOOD_SECONDS" -s "$(post_script /api/login login)" "$BASE" >/dev/null
+sleep 5
+after_32=$(rss_kib)
+run "login flood" 256 "$FLOOD_SECONDS" --timeout 10s -s "$(post_script /api/login login)" "$BASE" >/dev/null
+sleep 5
+after_256=$(rss_kib)
+
+{
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average before: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
+  echo
+  cat "$results"
+  echo
+  echo "Resident memory: $(mib "$idle_before") MiB idle at start, $(mib "$idle_mid") MiB before the floods," \
+    "$(mib "$after_32") MiB 5 s after the 32-connection flood, $(mib "$after_256") MiB 5 s after the 256-connection one."
+  if [ -n "$argon2_limit" ]; then
+    awk -v l="$argon2_limit" -v r="$login_rps" 'BEGIN {
+      printf "argon2id limit of this machine: %s hashes/s; valid logins reached %s/s, %.2f of it.\n", l, r, r / l }'
+  fi
+  if grep -q 'ERROR' "$work/server.log"; then
+    echo
+    echo "Server errors during the run (count, message):"
+    grep 'ERROR' "$work/server.log" | sed 's/^[^ ]* *//' | sort | uniq -c | sort -rn | head -5
+  fi
+} | tee target/bench-http.md
