@@ -31,7 +31,12 @@ fn main() {
         let mut n = 0u64;
         while Instant::now() < until {
             argon
-                .hash_password_into_with_memory(b"a password", b"sixteen byte salt", &mut out, &mut arena)
+                .hash_password_into_with_memory(
+                    b"a password",
+                    b"sixteen byte salt",
+                    &mut out,
+                    &mut arena,
+                )
                 .unwrap();
             n += 1;
         }

@@ -21,6 +21,7 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
+    serve::ListenerExt,
     Router,
 };
 use leptos::config::LeptosOptions;
@@ -28,7 +29,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
 use tokio::sync::{watch, Notify};
 use tower_http::{
-    compression::CompressionLayer, limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer,
+    compression::CompressionLayer, limit::RequestBodyLimitLayer,
+    set_header::SetResponseHeaderLayer, CompressionLevel,
 };
 
 /// Where cargo-leptos put the client bundle, unless LEPTOS_* say otherwise.
@@ -64,6 +66,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         mail_notify: Arc::new(Notify::new()),
         mail_retry_base_secs: 5,
         mail_poll_ms: 1000,
+        has_accounts: Arc::default(),
     })
 }
 
@@ -111,7 +114,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(CompressionLayer::new())
+        // Pages are compressed as they are sent: brotli's default quality
+        // (11) is meant for files compressed once, and made every page
+        // view several times dearer (BENCHMARKS.md). Static files are sent
+        // precompressed at the best quality.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -302,6 +309,14 @@ pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     let (shutdown, rx) = watch::channel(false);
     let app = router(state.clone());
     let mut server_rx = rx.clone();
+    // Without TCP_NODELAY a response whose headers and body go out as two
+    // writes waits for the client's delayed ACK: 40 ms on every static
+    // file (BENCHMARKS.md).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let server = tokio::spawn(async move {
         let result = axum::serve(
             listener,

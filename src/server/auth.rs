@@ -52,37 +52,27 @@ pub async fn log_in(
     // back when the password is right.
     let account_key = login_account_key(&normalized);
     let ip_key = rate_limit::key("login:ip", &meta.throttle_subject());
-    let spent = rate_limit::hit_each(
-        state,
-        &[
-            (&ip_key, Limits::login_ip(state)),
-            (&account_key, Limits::login_account(state)),
-        ],
-    )
-    .await;
-    if let Err((e, key)) = spent {
-        if let rate_limit::RateError::Throttled(_) = e {
-            let detail = if key == ip_key {
-                "too many attempts from this address"
-            } else {
-                "too many attempts for this account"
-            };
-            let mut conn = state.db.conn().await?;
-            audit::record_repeated(
-                &mut conn,
-                state.clock.now(),
-                meta,
-                audit::Repeated {
-                    event: Event::LoginThrottled,
-                    key,
-                    actor: Who::default(),
-                    target: Who::email(email.as_str()),
-                    detail: Some(detail),
-                },
-            )
-            .await?;
-        }
-        return Err(e.into());
+    let keys = [
+        (ip_key.as_str(), Limits::login_ip(state)),
+        (account_key.as_str(), Limits::login_account(state)),
+    ];
+    if let Err((throttled, key)) = rate_limit::hit_each(state, &keys).await? {
+        let detail = if key == ip_key {
+            "too many attempts from this address"
+        } else {
+            "too many attempts for this account"
+        };
+        let target = Who::email(email.as_str());
+        let throttled = (throttled, key);
+        return Err(record_throttled(
+            state,
+            meta,
+            Event::LoginThrottled,
+            throttled,
+            target,
+            Some(detail),
+        )
+        .await);
     }
 
     let user = {
@@ -137,6 +127,7 @@ pub async fn log_in(
     )
     .await?;
     db::users::record_login(&mut tx, user.id, now).await?;
+    rate_limit::refund(&mut tx, &account_key, Limits::login_account(state)).await?;
     audit::record(
         &mut tx,
         now,
@@ -148,7 +139,6 @@ pub async fn log_in(
     )
     .await?;
     tx.commit().await?;
-    rate_limit::refund(state, &account_key, Limits::login_account(state)).await?;
 
     let role = Role::parse(&user.role).unwrap_or(Role::User);
     Ok((
@@ -264,10 +254,10 @@ pub async fn change_password(
         .await?;
         return Err(AppError::field(Field::CurrentPassword, Problem::WrongCurrentPassword).into());
     }
-    rate_limit::refund(state, &account_key, limit).await?;
     let hash = state.hasher.hash(new).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    rate_limit::refund(&mut tx, &account_key, limit).await?;
     db::users::set_password_hash(&mut tx, user.id, &hash, now).await?;
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     let keep = current_session.map(tokens::hash);
@@ -286,6 +276,42 @@ pub async fn change_password(
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(())
+}
+
+/// Records a throttled request (one counted audit entry per key and hour)
+/// and returns the answer for it.
+pub async fn record_throttled(
+    state: &AppState,
+    meta: &RequestMeta,
+    event: Event,
+    (throttled, key): (rate_limit::Throttled, &str),
+    target: Who<'_>,
+    detail: Option<&str>,
+) -> ServiceError {
+    let recorded = async {
+        let mut conn = state.db.conn().await?;
+        audit::record_repeated(
+            &mut conn,
+            state.clock.now(),
+            meta,
+            audit::Repeated {
+                event,
+                key,
+                actor: Who::default(),
+                target,
+                detail,
+            },
+        )
+        .await
+    }
+    .await;
+    match recorded {
+        Ok(()) => AppError::TooManyRequests {
+            retry_after_secs: throttled.retry_after_secs,
+        }
+        .into(),
+        Err(e) => e.into(),
+    }
 }
 
 async fn end_sessions_except(
@@ -432,6 +458,14 @@ pub async fn create_account(
 }
 
 pub async fn needs_setup(state: &AppState) -> Result<bool, ServiceError> {
+    use std::sync::atomic::Ordering;
+    if state.has_accounts.load(Ordering::Relaxed) {
+        return Ok(false);
+    }
     let mut conn = state.db.conn().await?;
-    Ok(!db::users::any_exists(&mut conn).await?)
+    let exists = db::users::any_exists(&mut conn).await?;
+    if exists {
+        state.has_accounts.store(true, Ordering::Relaxed);
+    }
+    Ok(!exists)
 }

@@ -37,6 +37,10 @@ pub struct AppState {
     pub mail_notify: Arc<Notify>,
     pub mail_retry_base_secs: i64,
     pub mail_poll_ms: u64,
+    /// Set once an account is known to exist: accounts never all go away
+    /// (the last site admin cannot be deleted), so from then on the login
+    /// page need not ask the database whether setup is open.
+    pub has_accounts: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -6,7 +6,7 @@ use crate::{
     error::{AppError, Field, Problems},
     server::{
         audit::{self, Event, Who},
-        auth::queue_password_changed,
+        auth::{queue_password_changed, record_throttled},
         db,
         mail::{outbox, templates},
         passwords,
@@ -28,36 +28,25 @@ pub async fn request_reset(
     let normalized = email.normalized();
     let ip_key = rate_limit::key("reset:ip", &meta.throttle_subject());
     let account_key = rate_limit::key("reset:acct", &normalized);
-    let limited = rate_limit::hit_each(
-        state,
-        &[
-            (&ip_key, Limits::reset_ip(state)),
-            (&account_key, Limits::reset_account(state)),
-        ],
-    )
-    .await;
-    let now = state.clock.now();
-    if let Err((e, key)) = limited {
-        if let rate_limit::RateError::Throttled(_) = e {
-            let mut conn = state.db.conn().await?;
-            audit::record_repeated(
-                &mut conn,
-                now,
-                meta,
-                audit::Repeated {
-                    event: Event::ResetThrottled,
-                    key,
-                    actor: Who::default(),
-                    target: Who::email(email.as_str()),
-                    detail: None,
-                },
-            )
-            .await?;
-        }
-        return Err(e.into());
+    let keys = [
+        (ip_key.as_str(), Limits::reset_ip(state)),
+        (account_key.as_str(), Limits::reset_account(state)),
+    ];
+    let throttled = |refused| {
+        let target = Who::email(email.as_str());
+        record_throttled(state, meta, Event::ResetThrottled, refused, target, None)
+    };
+    // One transaction spends the allowances and queues the mail: on
+    // SQLite every write transaction waits for the one before it.
+    if let Err(refused) = rate_limit::precheck(state, &keys).await? {
+        return Err(throttled(refused).await);
     }
-
+    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    if let Err(refused) = rate_limit::spend(&mut tx, state.clock.now_ms(), &keys).await? {
+        drop(tx);
+        return Err(throttled(refused).await);
+    }
     let user = db::users::find_by_email(&mut tx, &normalized)
         .await?
         .filter(|u| u.active);

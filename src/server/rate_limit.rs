@@ -46,48 +46,75 @@ pub fn key(scope: &str, subject: &str) -> String {
     format!("{scope}:{}", &tokens::hash(subject)[..32])
 }
 
+/// The outcome of counting a request against several keys: `Err` names
+/// the first key over its limit. (Database errors come outside it.)
+pub type Decision<'k> = Result<(), (Throttled, &'k str)>;
+
 /// Counts one request against `key`; `Err` when over the limit.
-///
-/// A request that is already over the limit is refused after one read,
-/// without a write or a lock: a flood of throttled requests costs almost
-/// nothing. Otherwise the allowance is spent in a transaction that locks
-/// the key, so concurrent requests cannot spend the same allowance twice.
 pub async fn hit(state: &AppState, key: &str, limit: Limit) -> Result<(), RateError> {
-    let now_ms = state.clock.now_ms();
-    let stored = {
-        let mut conn = state.db.conn().await?;
-        db::rate_limits::load(&mut conn, key).await?
-    };
-    if let Some(tat) = stored {
-        decide(tat, now_ms, limit).map_err(RateError::Throttled)?;
-    }
-    let mut tx = state.db.begin().await?;
-    let tat = db::rate_limits::load_for_update(&mut tx, key, now_ms).await?;
-    let result = decide(tat, now_ms, limit);
-    if let Ok(new_tat) = result {
-        db::rate_limits::store(&mut tx, key, new_tat).await?;
-    }
-    tx.commit().await?;
-    result.map(|_| ()).map_err(RateError::Throttled)
+    hit_each(state, &[(key, limit)])
+        .await?
+        .map_err(|(throttled, _)| RateError::Throttled(throttled))
 }
 
-/// Counts one request against each key in turn, stopping at the first that
-/// is over its limit; the error names that key.
+/// Counts one request against each key, in one transaction: all of them,
+/// or none when one is over its limit.
 pub async fn hit_each<'k>(
     state: &AppState,
     keys: &[(&'k str, Limit)],
-) -> Result<(), (RateError, &'k str)> {
-    for (key, limit) in keys {
-        hit(state, key, *limit).await.map_err(|e| (e, *key))?;
+) -> Result<Decision<'k>, sqlx::Error> {
+    if let Err(refused) = precheck(state, keys).await? {
+        return Ok(Err(refused));
     }
-    Ok(())
+    let mut tx = state.db.begin().await?;
+    let decision = spend(&mut tx, state.clock.now_ms(), keys).await?;
+    if decision.is_ok() {
+        tx.commit().await?;
+    }
+    Ok(decision)
 }
 
-/// Gives back one request's allowance: spent before a check that then
-/// succeeded (the right password), it should not count against the owner.
-pub async fn refund(state: &AppState, key: &str, limit: Limit) -> Result<(), sqlx::Error> {
+/// A request already over a limit is refused after one read, without a
+/// write or a lock: a flood of throttled requests costs almost nothing.
+pub async fn precheck<'k>(
+    state: &AppState,
+    keys: &[(&'k str, Limit)],
+) -> Result<Decision<'k>, sqlx::Error> {
+    let now_ms = state.clock.now_ms();
     let mut conn = state.db.conn().await?;
-    db::rate_limits::give_back(&mut conn, key, limit.interval_ms()).await
+    for (key, limit) in keys {
+        if let Some(tat) = db::rate_limits::load(&mut conn, key).await? {
+            if let Err(throttled) = decide(tat, now_ms, *limit) {
+                return Ok(Err((throttled, *key)));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Spends one request of each key inside the caller's transaction, which
+/// locks the keys, so concurrent requests cannot spend the same allowance
+/// twice. On `Err` the caller must not commit (nothing is to be spent).
+pub async fn spend<'k>(
+    conn: &mut db::Conn,
+    now_ms: i64,
+    keys: &[(&'k str, Limit)],
+) -> Result<Decision<'k>, sqlx::Error> {
+    for (key, limit) in keys {
+        let tat = db::rate_limits::load_for_update(conn, key, now_ms).await?;
+        match decide(tat, now_ms, *limit) {
+            Ok(new_tat) => db::rate_limits::store(conn, key, new_tat).await?,
+            Err(throttled) => return Ok(Err((throttled, *key))),
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Gives back one request's allowance, in the caller's transaction: spent
+/// before a check that then succeeded (the right password), it should not
+/// count against the owner.
+pub async fn refund(conn: &mut db::Conn, key: &str, limit: Limit) -> Result<(), sqlx::Error> {
+    db::rate_limits::give_back(conn, key, limit.interval_ms()).await
 }
 
 pub async fn clear(state: &AppState, key: &str) -> Result<(), sqlx::Error> {

@@ -32,9 +32,12 @@ impl RequestMeta {
     }
 }
 
+/// The shared state. It is missing only when the request has already
+/// ended, as when a client goes away while its page is rendering: an
+/// ordinary event, not an error of ours.
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from context");
+        tracing::debug!("request ended before it was served (client went away?)");
         AppError::Internal
     })
 }
