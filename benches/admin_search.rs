@@ -60,9 +60,9 @@ async fn measure(db: &Db, label: &str, term: Option<&str>, page: Page) {
     let mut found = 0;
     for _ in 0..RUNS {
         let start = Instant::now();
-        let rows = list(&mut conn, db.engine, term, page, 51).await.unwrap();
+        let page = list(&mut conn, db.engine, term, page, 51).await.unwrap();
         times.push(start.elapsed().as_secs_f64() * 1000.0);
-        found = rows.len();
+        found = page.users.len();
     }
     let (median, p95) = stats(times);
     println!(
@@ -115,6 +115,13 @@ async fn run(url: &str) {
     .await;
     measure(&db, "search, no match `zzzq`", Some("zzzq"), Page::First).await;
     measure(&db, "search, 2 characters `77`", Some("77"), Page::First).await;
+    measure(
+        &db,
+        "search, rare 2 characters `zq` (no match)",
+        Some("zq"),
+        Page::First,
+    )
+    .await;
     measure(
         &db,
         "search + next page",

@@ -45,7 +45,7 @@ pub async fn list_users(
         return Err(AppError::field(Field::Email, Problem::TooLong { max: 100 }).into());
     }
     let mut conn = state.db.conn().await?;
-    let mut rows = db::users::list(
+    let found = db::users::list(
         &mut conn,
         state.db.engine,
         term.as_deref(),
@@ -53,6 +53,7 @@ pub async fn list_users(
         PAGE_SIZE + 1,
     )
     .await?;
+    let mut rows = found.users;
     let more = rows.len() as i64 > PAGE_SIZE;
     if more {
         match page {
@@ -68,11 +69,17 @@ pub async fn list_users(
     }
     let first = rows.first().map(|u| u.id);
     let last = rows.last().map(|u| u.id);
-    let (newer, older) = match page {
+    let (mut newer, mut older) = match page {
         Page::First => (None, if more { last } else { None }),
         Page::Before(_) => (first, if more { last } else { None }),
         Page::After(_) => (if more { first } else { None }, last),
     };
+    // A bounded search that stopped early goes on from where it stopped.
+    match (found.scanned_to, page) {
+        (Some(edge), Page::After(_)) => newer = Some(edge),
+        (Some(edge), _) => older = Some(edge),
+        (None, _) => {}
+    }
     Ok(UserPage {
         users: rows.into_iter().map(|u| summary(state, u)).collect(),
         newer,

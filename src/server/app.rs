@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
+        .layer(middleware::from_fn(cache_policy))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
@@ -247,6 +248,54 @@ async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> 
         (_, true) => return next.run(req).await,
     };
     (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
+}
+
+/// How long browsers and shared caches may keep each answer. Pages and
+/// server-function answers can carry personal data (the header names who
+/// is logged in): never stored. Files under content-hashed names never
+/// change: kept for a year. Other files are revalidated on each use. Where
+/// a file is sent precompressed, its encoding depends on the request's
+/// `Accept-Encoding`, which `Vary` tells shared caches.
+async fn cache_policy(req: Request, next: Next) -> Response {
+    let asset = static_file_name(req.uri().path()).map(str::to_owned);
+    let mut response = next.run(req).await;
+    let found = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
+    let asset = asset.filter(|_| found);
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CACHE_CONTROL) {
+        return response;
+    }
+    let policy = match asset.as_deref() {
+        Some(name) if is_content_hashed(name) => "public, max-age=31536000, immutable",
+        Some(_) => "no-cache",
+        None => "no-store",
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    if asset.is_some() && !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
+/// The file name, when `path` names a static file (the bundle under
+/// `/pkg/`, or a public file such as `/favicon.ico`).
+fn static_file_name(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next()?;
+    let public_file = path.matches('/').count() == 1 && name.contains('.');
+    (path.starts_with("/pkg/") || public_file).then_some(name)
+}
+
+/// `name.<22 base64url characters>.ext`, as cargo-leptos names hashed files
+/// (`hash-files`); not the all-underscore placeholder of an unhashed build.
+fn is_content_hashed(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|p| {
+            p.len() == 22
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && p.chars().any(|c| c != '_')
+        })
 }
 
 /// Server functions answer errors with status 500; give API callers the
@@ -389,5 +438,28 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_content_hashed_files_are_kept_for_a_year() {
+        assert!(is_content_hashed("gatehouse.Zm9vYmFyYmF6cXV4cXV1eA.wasm"));
+        assert!(is_content_hashed(
+            "gatehouse.Zm9vYmFyYmF6cXV4cXV1eA.wasm.br"
+        ));
+        assert!(!is_content_hashed("gatehouse.wasm"));
+        assert!(!is_content_hashed("__wasm_split.______________________.js"));
+        assert_eq!(
+            static_file_name("/pkg/gatehouse.css"),
+            Some("gatehouse.css")
+        );
+        assert_eq!(static_file_name("/favicon.ico"), Some("favicon.ico"));
+        assert_eq!(static_file_name("/login"), None);
+        assert_eq!(static_file_name("/api/login"), None);
+        assert_eq!(static_file_name("/reset-password/abc"), None);
     }
 }

@@ -607,7 +607,50 @@ async fn admin_actions_are_audited_and_reset_mail_goes_out(engine: Engine) {
     app.stop().await;
 }
 
+/// A rare term of one or two characters, which trigram indexes cannot
+/// serve: PostgreSQL walks a bounded window of the newest users and says
+/// where it stopped, instead of reading the whole table; paging on finds
+/// the match.
+async fn a_rare_short_term_is_searched_in_bounded_steps(engine: Engine) {
+    use gatehouse::server::{admin::list_users, db::users::Page};
+    let app = spawn_app(engine).await;
+    app.create_user("old.zq@acme.test", "Oldest", USER_PASSWORD, "user")
+        .await;
+    let seed = match engine {
+        Engine::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+             INSERT INTO users (email, email_normalized, name, name_normalized, role, active, created_at, updated_at)
+             SELECT 'u' || i || '@x.test', 'u' || i || '@x.test', 'P ' || i, 'p ' || i, 'user', 1, 0, 0 FROM n"
+        }
+        Engine::Postgres => {
+            "INSERT INTO users (email, email_normalized, name, name_normalized, role, active, created_at, updated_at)
+             SELECT 'u' || i || '@x.test', 'u' || i || '@x.test', 'P ' || i, 'p ' || i, 'user', 1, 0, 0
+             FROM generate_series(1, 60000) AS i"
+        }
+    };
+    sqlx::query(seed).execute(&app.state.db.pool).await.unwrap();
+
+    let mut page = Page::First;
+    let mut pages = 0;
+    let found = loop {
+        let result = list_users(&app.state, Some("zq"), page).await.unwrap();
+        pages += 1;
+        if let Some(user) = result.users.first() {
+            break user.email.clone();
+        }
+        let older = result.older.expect("an empty page says where to go on");
+        page = Page::Before(older);
+        assert!(pages < 5, "the search never reached the oldest user");
+    };
+    assert_eq!(found, "old.zq@acme.test");
+    if engine == Engine::Postgres {
+        assert!(pages >= 2, "PostgreSQL stops after a bounded walk");
+    }
+    app.stop().await;
+}
+
 both_engines!(
+    a_rare_short_term_is_searched_in_bounded_steps,
     only_active_site_admins_reach_the_admin_panel,
     no_admin_endpoint_sets_a_password,
     an_invited_user_sets_a_password_from_the_mail_and_logs_in,

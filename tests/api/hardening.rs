@@ -177,7 +177,77 @@ async fn inline_scripts_need_the_pages_nonce(engine: Engine) {
     app.stop().await;
 }
 
+/// Personal answers are never stored; static files are revalidated (or,
+/// under content-hashed names, kept a year), and say their encoding varies.
+async fn answers_say_how_long_they_may_be_cached(engine: Engine) {
+    use tower::ServiceExt;
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for path in ["/login", "/account", "/admin/users", "/no-such-page"] {
+        let res = admin
+            .get(app.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+    }
+    let res = call_with(&admin, &app.base, "current_user", &[]).await;
+    assert!(res.text().await.unwrap().contains(ADMIN_EMAIL));
+    for endpoint in ["current_user", "admin/list_users", "login"] {
+        let res = call_with(&admin, &app.base, endpoint, &[]).await;
+        assert_eq!(res.headers()["cache-control"], "no-store", "{endpoint}");
+    }
+
+    // Static files, from a site folder of their own.
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    let hashed = "gatehouse.Zm9vYmFyYmF6cXV4cXV1eA.css";
+    for file in ["pkg/gatehouse.css", &format!("pkg/{hashed}"), "favicon.ico"] {
+        std::fs::write(site.path().join(file), "body { color: black }").unwrap();
+    }
+    std::fs::write(site.path().join(format!("pkg/{hashed}.br")), "brotli bytes").unwrap();
+    let mut state = app.state.clone();
+    state.leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("gatehouse")
+        .site_root(site.path().to_str().unwrap())
+        .site_pkg_dir("pkg")
+        .build();
+    let router = gatehouse::server::app::router(state);
+    let get = |path: String| {
+        let router = router.clone();
+        async move {
+            let req = http::Request::get(path)
+                .header("accept-encoding", "gzip, br")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            router.oneshot(req).await.unwrap()
+        }
+    };
+    let res = get(format!("/pkg/{hashed}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert!(res.headers()["vary"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("accept-encoding"));
+    for path in ["/pkg/gatehouse.css", "/favicon.ico"] {
+        let res = get(path.to_owned()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
+        assert!(res.headers().contains_key("vary"), "{path}");
+    }
+    app.stop().await;
+}
+
 both_engines!(
+    answers_say_how_long_they_may_be_cached,
     inline_scripts_need_the_pages_nonce,
     the_health_check_answers,
     posts_from_another_origin_are_refused,

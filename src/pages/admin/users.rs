@@ -174,7 +174,15 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                             let older = page.older.map(|id| format!("/admin/users?before={id}{q}"));
                             let empty = page.users.is_empty();
                             view! {
-                                {empty.then(|| view! { <p class="muted">"No users match."</p> })}
+                                {empty.then(|| view! {
+                                    <p class="muted">
+                                        {if older.is_some() || newer.is_some() {
+                                            "No users match among these; the search can go further."
+                                        } else {
+                                            "No users match."
+                                        }}
+                                    </p>
+                                })}
                                 <DataTable id="users-table" caption="Users, newest first">
                                     <thead><tr>
                                         <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>

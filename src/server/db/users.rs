@@ -157,6 +157,28 @@ pub enum Page {
 /// turns to the trigram indexes: a term on at least one row in a hundred
 /// fills a page of 50 there.
 const SEARCH_WINDOW: i64 = 5_000;
+/// How far a search for one or two characters walks before it stops and
+/// lets the admin ask for more: trigram indexes cannot serve such terms.
+const SHORT_TERM_WINDOW: i64 = 50_000;
+
+/// One statement, newest first or, walking back, oldest first.
+macro_rules! ordered {
+    ($ascending:expr, $head:expr, $tail_desc:expr, $tail_asc:expr) => {
+        if $ascending {
+            concat!($head, $tail_asc)
+        } else {
+            concat!($head, $tail_desc)
+        }
+    };
+}
+
+/// A page of the user list.
+pub struct Found {
+    pub users: Vec<UserRow>,
+    /// A bounded search stopped at this id without filling the page: the
+    /// next page goes on from there.
+    pub scanned_to: Option<i64>,
+}
 
 /// One page of users, newest first, optionally only those whose email or
 /// name contains `term` (already lower case). Keyset paging on the primary
@@ -167,7 +189,7 @@ pub async fn list(
     term: Option<&str>,
     page: Page,
     limit: i64,
-) -> sqlx::Result<Vec<UserRow>> {
+) -> sqlx::Result<Found> {
     let (before, after) = match page {
         Page::First => (i64::MAX, 0),
         Page::Before(id) => (id, 0),
@@ -175,18 +197,11 @@ pub async fn list(
     };
     let ascending = matches!(page, Page::After(_));
     let term = term.map(str::trim).filter(|t| !t.is_empty());
-    macro_rules! ordered {
-        ($head:expr, $tail_desc:expr, $tail_asc:expr) => {
-            if ascending {
-                concat!($head, $tail_asc)
-            } else {
-                concat!($head, $tail_desc)
-            }
-        };
-    }
+    let mut scanned_to = None;
     let rows = match (term, engine) {
         (None, _) => {
             let sql = ordered!(
+                ascending,
                 concat!(
                     "SELECT ",
                     user_columns!(),
@@ -204,6 +219,7 @@ pub async fn list(
         }
         (Some(t), Engine::Sqlite) if t.chars().count() >= 3 => {
             let sql = ordered!(
+                ascending,
                 concat!(
                     "SELECT ", user_columns!(), " FROM users WHERE id IN (",
                     "SELECT rowid FROM users_fts WHERE users_fts MATCH $1 AND rowid < $2 AND rowid > $3"
@@ -224,6 +240,7 @@ pub async fn list(
             // Trigrams need three characters; shorter terms walk the
             // primary key, which finds short (hence common) strings fast.
             let sql = ordered!(
+                ascending,
                 concat!(
                     "SELECT ", user_columns!(), " FROM users ",
                     "WHERE (instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0) AND id < $2 AND id > $3"
@@ -240,61 +257,9 @@ pub async fn list(
                 .await?
         }
         (Some(t), Engine::Postgres) => {
-            // Two plans, because PostgreSQL's planner cannot tell a common
-            // term from a rare one. First the newest rows, a bounded window
-            // walked along the primary key: a common term fills the page
-            // there at once. When it does not, the term is rare and the
-            // trigram indexes find every match; `id + 0` keeps the planner
-            // from walking the whole primary key in search of them.
-            let pattern = format!("%{}%", escape_like(t));
-            let window = ordered!(
-                concat!(
-                    "SELECT ", user_columns!(), " FROM (",
-                    "SELECT ", user_columns!(), ", email_normalized, name_normalized FROM users ",
-                    "WHERE id < $2 AND id > $3"
-                ),
-                concat!(
-                    " ORDER BY id DESC LIMIT $5) recent ",
-                    "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
-                    "ORDER BY id DESC LIMIT $4"
-                ),
-                concat!(
-                    " ORDER BY id ASC LIMIT $5) recent ",
-                    "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
-                    "ORDER BY id ASC LIMIT $4"
-                )
-            );
-            let found = sqlx::query(window)
-                .bind(&pattern)
-                .bind(before)
-                .bind(after)
-                .bind(limit)
-                .bind(SEARCH_WINDOW)
-                .fetch_all(&mut *conn)
-                .await?;
-            if found.len() as i64 >= limit {
-                found
-            } else {
-                let indexed = ordered!(
-                    concat!(
-                        "SELECT ", user_columns!(), " FROM users ",
-                        "WHERE (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\') AND id < $2 AND id > $3"
-                    ),
-                    " ORDER BY id + 0 DESC LIMIT $4",
-                    " ORDER BY id + 0 ASC LIMIT $4"
-                );
-                // Planned afresh with the term itself: a cached generic
-                // plan cannot see that the term is rare, nor use the
-                // trigram index for `LIKE $1 ESCAPE …`.
-                sqlx::query(indexed)
-                    .persistent(false)
-                    .bind(&pattern)
-                    .bind(before)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?
-            }
+            let (rows, edge) = search_postgres(conn, t, before, after, ascending, limit).await?;
+            scanned_to = edge;
+            rows
         }
     };
     let mut users = rows
@@ -304,7 +269,99 @@ pub async fn list(
     if ascending {
         users.reverse();
     }
-    Ok(users)
+    Ok(Found { users, scanned_to })
+}
+
+/// A page of a search on PostgreSQL, in two plans, because the planner
+/// cannot tell a common term from a rare one. First the newest rows, a
+/// bounded window walked along the primary key: a common term fills the
+/// page there at once. When it does not, the term is rare: terms of three
+/// characters or more go to the trigram index, which finds every match
+/// (`id + 0` keeps the planner from walking the whole primary key in search
+/// of them); shorter ones, which trigrams cannot serve, walk a larger but
+/// still bounded window, and the page says where that walk stopped.
+async fn search_postgres(
+    conn: &mut Conn,
+    term: &str,
+    before: i64,
+    after: i64,
+    ascending: bool,
+    limit: i64,
+) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
+    let pattern = format!("%{}%", escape_like(term));
+    let window = |size: i64| {
+        let sql = ordered!(
+            ascending,
+            concat!(
+                "SELECT ", user_columns!(), " FROM (",
+                "SELECT ", user_columns!(), ", email_normalized, name_normalized FROM users ",
+                "WHERE id < $2 AND id > $3"
+            ),
+            concat!(
+                " ORDER BY id DESC LIMIT $5) recent ",
+                "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
+                "ORDER BY id DESC LIMIT $4"
+            ),
+            concat!(
+                " ORDER BY id ASC LIMIT $5) recent ",
+                "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
+                "ORDER BY id ASC LIMIT $4"
+            )
+        );
+        sqlx::query(sql)
+            .bind(pattern.clone())
+            .bind(before)
+            .bind(after)
+            .bind(limit)
+            .bind(size)
+    };
+    let found = window(SEARCH_WINDOW).fetch_all(&mut *conn).await?;
+    if found.len() as i64 >= limit {
+        return Ok((found, None));
+    }
+    if term.chars().count() < 3 {
+        let found = window(SHORT_TERM_WINDOW).fetch_all(&mut *conn).await?;
+        if found.len() as i64 >= limit {
+            return Ok((found, None));
+        }
+        // Where the walk stopped, if rows remain beyond it.
+        let edge_sql = ordered!(
+            ascending,
+            "SELECT id FROM users WHERE id < $1 AND id > $2",
+            " ORDER BY id DESC LIMIT 1 OFFSET $3",
+            " ORDER BY id ASC LIMIT 1 OFFSET $3"
+        );
+        let edge = sqlx::query(edge_sql)
+            .bind(before)
+            .bind(after)
+            .bind(SHORT_TERM_WINDOW - 1)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| row.try_get::<i64, _>("id"))
+            .transpose()?;
+        return Ok((found, edge));
+    }
+    let indexed = ordered!(
+        ascending,
+        concat!(
+            "SELECT ", user_columns!(), " FROM users ",
+            "WHERE (email_normalized || chr(31) || name_normalized) LIKE $1 ESCAPE '\\' AND id < $2 AND id > $3"
+        ),
+        " ORDER BY id + 0 DESC LIMIT $4",
+        " ORDER BY id + 0 ASC LIMIT $4"
+    );
+    // Planned afresh with the term itself: a cached generic plan cannot
+    // see that the term is rare, nor use the trigram index for
+    // `LIKE $1 ESCAPE …`.
+    let rows = sqlx::query(indexed)
+        .persistent(false)
+        .bind(&pattern)
+        .bind(before)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    Ok((rows, None))
 }
 
 fn escape_like(s: &str) -> String {
