@@ -164,8 +164,9 @@ idle_before=$(rss_kib)
 run "GET /login" 32 "$SECONDS_PER" "${html[@]}" "$BASE/login" >/dev/null
 run "GET /login, Accept-Encoding: gzip, deflate, br" 32 "$SECONDS_PER" "${html[@]}" \
   -H 'Accept-Encoding: gzip, deflate, br' "$BASE/login" >/dev/null
-run "GET /pkg/gatehouse.css" 1 "$SECONDS_PER" -H 'Accept-Encoding: gzip, deflate, br' \
-  "$BASE/pkg/gatehouse.css" >/dev/null
+css=$(basename target/site/pkg/gatehouse*.css)
+run "GET /pkg/$css" 1 "$SECONDS_PER" -H 'Accept-Encoding: gzip, deflate, br' \
+  "$BASE/pkg/$css" >/dev/null
 run "GET /favicon.ico" 1 "$SECONDS_PER" "$BASE/favicon.ico" >/dev/null
 run "POST /api/request_password_reset, known email" 32 "$SECONDS_PER" \
   -s "$(post_script /api/request_password_reset known)" "$BASE" >/dev/null

@@ -20,3 +20,4 @@ export PATH="$PWD/$binaryen:$PATH"
 log "building the release server and browser bundle"
 # --split: the admin pages are separate WASM chunks (src/pages/admin).
 cargo leptos build --release --split --precompress "$@"
+publish_hash_list release

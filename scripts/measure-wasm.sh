@@ -10,7 +10,7 @@ printf '| file | raw | gzip -9 | brotli -q 11 |\n|---|---|---|---|\n'
 # The main module, its JS and the chunk loader (__wasm_split*.js) load on
 # every page; the split___*.wasm chunks (admin pages) and the chunk_*.wasm
 # they share only when a site admin opens an admin page.
-for f in target/site/pkg/gatehouse.wasm target/site/pkg/gatehouse.js \
+for f in target/site/pkg/gatehouse.*.wasm target/site/pkg/gatehouse.*.js \
   target/site/pkg/__wasm_split*.js target/site/pkg/chunk_*.wasm target/site/pkg/split_*.wasm; do
   [ -e "$f" ] || continue
   printf '| %s | %s | %s | %s |\n' "$(basename "$f")" "$(stat -c %s "$f")" \

@@ -8,6 +8,7 @@ source scripts/setup.sh
 log "building (server and browser bundle)"
 # --split: the admin pages are separate WASM chunks (src/pages/admin).
 cargo leptos build --split
+publish_hash_list debug
 
 export LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_PKG_DIR=pkg
 log "starting Gatehouse on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops it)"

@@ -9,6 +9,13 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# cargo-leptos writes the list of the bundle's hashed file names beside the
+# server binary (target/debug or target/release); the server reads it from
+# the site folder, so that the bundle and its names travel together.
+publish_hash_list() {
+  cp "target/$1/hash.txt" target/site/hash.txt
+}
+
 export PATH="$HOME/.cargo/bin:$PATH"
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

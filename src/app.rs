@@ -26,6 +26,10 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::app::set_page_csp();
+    #[cfg(feature = "ssr")]
+    let stylesheet = crate::server::app::stylesheet_href(&options);
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = String::new();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 // Here in the shell, which only the server renders, not in
                 // <App/>: the browser bundle carries no code for them.
-                <link id="leptos" rel="stylesheet" href="/pkg/gatehouse.css"/>
+                <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <link rel="icon" href="/favicon.ico"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
