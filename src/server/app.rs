@@ -50,7 +50,7 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(settings.addr)
         .hash_files(hash_file.exists())
-        .hash_file(hash_file.to_string_lossy().into_owned())
+        .hash_file(hash_file.to_string_lossy().into_owned().into())
         .build()
 }
 
