@@ -130,7 +130,8 @@ run() {
   sample_rss "$samples" &
   local sampler=$!
   local out
-  out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$@" 2>&1)
+  # wrk needs at least one connection per thread.
+  out=$(wrk -t"$((conns < 2 ? 1 : 2))" -c"$conns" -d"${secs}s" --latency "$@" 2>&1)
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   local rps p50 p99 peak
@@ -160,6 +161,7 @@ ms() {
 }
 
 html=(-H 'Accept: text/html,application/xhtml+xml')
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 idle_before=$(rss_kib)
 run "GET /login" 32 "$SECONDS_PER" "${html[@]}" "$BASE/login" >/dev/null
 run "GET /login, Accept-Encoding: gzip, deflate, br" 32 "$SECONDS_PER" "${html[@]}" \
@@ -183,7 +185,7 @@ after_256=$(rss_kib)
 
 {
   echo
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average before: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average before: $load_before (1/5/15 min)"
   echo
   cat "$results"
   echo

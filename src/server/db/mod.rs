@@ -13,36 +13,10 @@ pub mod tokens;
 pub mod users;
 
 use sqlx::{any::AnyPoolOptions, AnyPool, Transaction};
-use std::{sync::Arc, time::Duration};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use std::time::Duration;
 
 pub type Conn = sqlx::AnyConnection;
-
-/// A write transaction. On SQLite it also holds this process's writer
-/// turn (see [`Db::begin`]) until it commits or is dropped.
-pub struct Tx {
-    tx: Transaction<'static, sqlx::Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl std::ops::Deref for Tx {
-    type Target = Transaction<'static, sqlx::Any>;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
+pub type Tx = Transaction<'static, sqlx::Any>;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -57,12 +31,6 @@ pub enum Engine {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
-    /// SQLite allows one writer at a time. Writers of this process wait
-    /// for their turn here, woken as soon as the one before commits,
-    /// instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10, …
-    /// ms between tries (BENCHMARKS.md); other processes on the same file
-    /// still meet the busy timeout.
-    writer: Option<Arc<Mutex<()>>>,
 }
 
 impl Db {
@@ -101,12 +69,7 @@ impl Db {
             });
         }
         let pool = options.connect(url).await?;
-        let writer = (engine == Engine::Sqlite).then(Arc::default);
-        Ok(Self {
-            pool,
-            engine,
-            writer,
-        })
+        Ok(Self { pool, engine })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -117,18 +80,12 @@ impl Db {
     }
 
     /// A write transaction. SQLite takes its write lock at the start, so two
-    /// writers queue instead of deadlocking on upgrade; in this process
-    /// they queue for their turn first.
+    /// writers queue on the busy timeout instead of deadlocking on upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let turn = match &self.writer {
-            Some(writer) => Some(writer.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        };
-        Ok(Tx { tx, _turn: turn })
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
     }
 
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
@@ -141,7 +98,7 @@ impl Db {
     pub async fn lock_users_for_first_account(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
         if self.engine == Engine::Postgres {
             sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut ***tx)
+                .execute(&mut **tx)
                 .await?;
         }
         Ok(())
