@@ -5,6 +5,7 @@
 #   bash scripts/bench-http.sh              # build, then measure (15 s a scenario)
 #   BENCH_SKIP_BUILD=1 BENCH_SECONDS=5 bash scripts/bench-http.sh
 #   BENCH_BIN=/path/to/gatehouse bash scripts/bench-http.sh   # another build
+#   BENCH_ONLY='login' bash scripts/bench-http.sh              # some scenarios
 #
 # It starts the release binary on a fresh SQLite database with 1,000 users
 # and throttling raised out of the way, runs wrk (32 connections, the request
@@ -125,6 +126,11 @@ printf '| scenario | connections | requests/s | p50 ms | p99 ms | peak RSS MiB |
 run() {
   local name=$1 conns=$2 secs=$3
   shift 3
+  # BENCH_ONLY=REGEX runs only the scenarios whose name matches.
+  if [ -n "${BENCH_ONLY:-}" ] && ! [[ $name =~ $BENCH_ONLY ]]; then
+    echo 0
+    return
+  fi
   local samples="$work/rss-$RANDOM"
   : > "$samples"
   sample_rss "$samples" &

@@ -82,9 +82,12 @@ pub async fn precheck<'k>(
 ) -> Result<Decision<'k>, sqlx::Error> {
     let now_ms = state.clock.now_ms();
     let mut conn = state.db.conn().await?;
-    for (key, limit) in keys {
-        if let Some(tat) = db::rate_limits::load(&mut conn, key).await? {
-            if let Err(throttled) = decide(tat, now_ms, *limit) {
+    for pair in keys.chunks(2) {
+        let second = pair.get(1).unwrap_or(&pair[0]).0;
+        let stored = db::rate_limits::load_pair(&mut conn, pair[0].0, second).await?;
+        for (key, limit) in pair {
+            let tat = stored.iter().find(|(k, _)| k == key).map(|(_, t)| *t);
+            if let Some(Err(throttled)) = tat.map(|tat| decide(tat, now_ms, *limit)) {
                 return Ok(Err((throttled, *key)));
             }
         }
@@ -101,10 +104,18 @@ pub async fn spend<'k>(
     keys: &[(&'k str, Limit)],
 ) -> Result<Decision<'k>, sqlx::Error> {
     for (key, limit) in keys {
-        let tat = db::rate_limits::load_for_update(conn, key, now_ms).await?;
-        match decide(tat, now_ms, *limit) {
-            Ok(new_tat) => db::rate_limits::store(conn, key, new_tat).await?,
-            Err(throttled) => return Ok(Err((throttled, *key))),
+        let interval = limit.interval_ms();
+        let burst = interval * i64::from(limit.burst.max(1));
+        if db::rate_limits::spend(conn, key, now_ms, interval, burst)
+            .await?
+            .is_none()
+        {
+            // Over the limit: how long until it has room again.
+            let tat = db::rate_limits::load(conn, key).await?.unwrap_or(now_ms);
+            let throttled = decide(tat, now_ms, *limit).err().unwrap_or(Throttled {
+                retry_after_secs: 1,
+            });
+            return Ok(Err((throttled, *key)));
         }
     }
     Ok(Ok(()))

@@ -3,22 +3,32 @@
 use super::Conn;
 use sqlx::Row;
 
-/// Reads a key's arrival time, creating the row when missing, in one
-/// statement: the upsert locks the row for the rest of the transaction on
-/// PostgreSQL, so two instances cannot both spend the same allowance, and
-/// housekeeping deleting the key meanwhile cannot make it vanish between a
-/// check and a read.
-pub async fn load_for_update(conn: &mut Conn, key: &str, now_ms: i64) -> sqlx::Result<i64> {
+/// Spends one request of `key` if its allowance has room, in one statement:
+/// GCRA's decision (`rate_limit::decide`) made by the database on the
+/// locked row. Returns the new arrival time, or `None` when over the limit
+/// (nothing is changed then). A missing key starts with a full allowance.
+pub async fn spend(
+    conn: &mut Conn,
+    key: &str,
+    now_ms: i64,
+    interval_ms: i64,
+    burst_ms: i64,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query(
-        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2)
-         ON CONFLICT (key) DO UPDATE SET tat_ms = rate_limits.tat_ms
+        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2 + $3)
+         ON CONFLICT (key) DO UPDATE
+         SET tat_ms = CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END + $3
+         WHERE CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END + $3 - $4 <= $2
          RETURNING tat_ms",
     )
     .bind(key)
     .bind(now_ms)
-    .fetch_one(conn)
+    .bind(interval_ms)
+    .bind(burst_ms)
+    .fetch_optional(conn)
     .await?
-    .try_get("tat_ms")
+    .map(|row| row.try_get("tat_ms"))
+    .transpose()
 }
 
 /// A key's arrival time, without creating or locking anything.
@@ -31,19 +41,27 @@ pub async fn load(conn: &mut Conn, key: &str) -> sqlx::Result<Option<i64>> {
         .transpose()
 }
 
+/// The arrival times of up to two keys, in one query (missing keys are
+/// left out).
+pub async fn load_pair(
+    conn: &mut Conn,
+    first: &str,
+    second: &str,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query("SELECT key, tat_ms FROM rate_limits WHERE key IN ($1, $2)")
+        .bind(first)
+        .bind(second)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("key")?, row.try_get("tat_ms")?)))
+        .collect()
+}
+
 /// Moves a key's arrival time back by one interval (one request's worth).
 pub async fn give_back(conn: &mut Conn, key: &str, interval_ms: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE rate_limits SET tat_ms = tat_ms - $1 WHERE key = $2")
         .bind(interval_ms)
-        .bind(key)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn store(conn: &mut Conn, key: &str, tat_ms: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE rate_limits SET tat_ms = $1 WHERE key = $2")
-        .bind(tat_ms)
         .bind(key)
         .execute(conn)
         .await?;
