@@ -10,7 +10,7 @@ use crate::{
         db::Db,
         mail::{outbox, transport::Transport},
         passwords::Hasher,
-        sessions, AppState,
+        sessions, AppState, Shared,
     },
 };
 use anyhow::Context;
@@ -92,7 +92,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     db.migrate().await.context("database migrations failed")?;
     let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
     let leptos_options = leptos_options(&settings);
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         settings: Arc::new(settings),
         db,
         hasher: Arc::new(hasher),
@@ -102,7 +102,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         mail_retry_base_secs: 5,
         mail_poll_ms: 1000,
         has_accounts: Arc::default(),
-    })
+    }))
 }
 
 pub fn redact_url(url: &str) -> String {

@@ -26,8 +26,38 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Shared by every request, every server function and the mail worker.
+///
+/// One `Arc`: Leptos clones the state into the context of every server
+/// function and resource of a page, and cloning its fields one by one (the
+/// Leptos options alone are a dozen reference counts) was 7% of a page
+/// view's time (BENCHMARKS.md). Reads go through `Deref`; the setup code
+/// that adjusts a fresh state goes through `DerefMut`, which copies only a
+/// state that is already shared.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(state: Shared) -> Self {
+        Self(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// What the state holds.
+#[derive(Clone)]
+pub struct Shared {
     pub settings: Arc<config::Settings>,
     pub db: db::Db,
     pub hasher: Arc<passwords::Hasher>,

@@ -12,11 +12,37 @@ pub mod setup_tokens;
 pub mod tokens;
 pub mod users;
 
-use sqlx::{any::AnyPoolOptions, AnyPool, Transaction};
-use std::time::Duration;
+use sqlx::{any::AnyPoolOptions, AnyPool, SqlSafeStr, Transaction};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub type Conn = sqlx::AnyConnection;
-pub type Tx = Transaction<'static, sqlx::Any>;
+
+/// A write transaction. On SQLite it also holds this process's writer
+/// turn (see [`Db::begin`]) until it commits or is dropped.
+pub struct Tx {
+    tx: Transaction<'static, sqlx::Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -31,6 +57,12 @@ pub enum Engine {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
+    /// SQLite allows one writer at a time. Writers of this process wait
+    /// for their turn here, woken as soon as the one before commits,
+    /// instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10, …
+    /// ms between tries (BENCHMARKS.md); other processes on the same file
+    /// still meet the busy timeout.
+    writer: Option<Arc<Mutex<()>>>,
 }
 
 impl Db {
@@ -48,6 +80,9 @@ impl Db {
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10));
         if engine == Engine::Sqlite {
+            // An embedded database cannot drop a connection: no ping on
+            // every acquire (sqlx's default), one round trip less per query.
+            options = options.test_before_acquire(false);
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL lets readers work while one writer commits; the
@@ -69,7 +104,12 @@ impl Db {
             });
         }
         let pool = options.connect(url).await?;
-        Ok(Self { pool, engine })
+        let writer = (engine == Engine::Sqlite).then(Arc::default);
+        Ok(Self {
+            pool,
+            engine,
+            writer,
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -80,11 +120,25 @@ impl Db {
     }
 
     /// A write transaction. SQLite takes its write lock at the start, so two
-    /// writers queue on the busy timeout instead of deadlocking on upgrade.
+    /// writers queue instead of deadlocking on upgrade; in this process
+    /// they queue for their turn first.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Engine::Postgres => self.pool.begin().await,
+        match &self.writer {
+            Some(writer) => {
+                // The connection first, then the turn: only the
+                // transaction itself is serial.
+                let conn = self.pool.acquire().await?;
+                let turn = writer.clone().lock_owned().await;
+                let tx = Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+                Ok(Tx {
+                    tx,
+                    _turn: Some(turn),
+                })
+            }
+            None => Ok(Tx {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            }),
         }
     }
 
@@ -98,7 +152,7 @@ impl Db {
     pub async fn lock_users_for_first_account(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
         if self.engine == Engine::Postgres {
             sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut **tx)
+                .execute(&mut ***tx)
                 .await?;
         }
         Ok(())
