@@ -188,10 +188,6 @@ css=$(basename target/site/pkg/gatehouse*.css)
 run "GET /pkg/$css" 1 "$SECONDS_PER" -H 'Accept-Encoding: gzip, deflate, br' \
   "$BASE/pkg/$css" >/dev/null
 run "GET /favicon.ico" 1 "$SECONDS_PER" "$BASE/favicon.ico" >/dev/null
-run "POST /api/request_password_reset, known email" 32 "$SECONDS_PER" \
-  -s "$(post_script /api/request_password_reset known)" "$BASE" >/dev/null
-run "POST /api/request_password_reset, unknown email" 32 "$SECONDS_PER" \
-  -s "$(post_script /api/request_password_reset unknown)" "$BASE" >/dev/null
 login_rps=$(run "POST /api/login (valid)" 32 "$SECONDS_PER" -s "$(post_script /api/login login)" "$BASE")
 idle_mid=$(rss_kib)
 run "login flood" 32 "$FLOOD_SECONDS" -s "$(post_script /api/login login)" "$BASE" >/dev/null
@@ -200,6 +196,12 @@ after_32=$(rss_kib)
 run "login flood" 256 "$FLOOD_SECONDS" --timeout 10s -s "$(post_script /api/login login)" "$BASE" >/dev/null
 sleep 5
 after_256=$(rss_kib)
+# Last: every known-address request queues a mail, which the mail worker
+# then delivers for a while (it would slow whatever ran next).
+run "POST /api/request_password_reset, known email" 32 "$SECONDS_PER" \
+  -s "$(post_script /api/request_password_reset known)" "$BASE" >/dev/null
+run "POST /api/request_password_reset, unknown email" 32 "$SECONDS_PER" \
+  -s "$(post_script /api/request_password_reset unknown)" "$BASE" >/dev/null
 
 {
   echo
