@@ -13,7 +13,10 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export LEPTOS_OUTPUT_NAME=gatehouse
 # cargo-leptos builds with `--cfg erase_components` (Cargo.toml), which changes
 # the hydration markers in the HTML: server and client must agree on it.
-export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
+# Given to the plain cargo commands below only: cargo-leptos adds the flag to
+# whatever RUSTFLAGS it finds, so an exported one would give its builds other
+# flags than scripts/run.sh's, and every WASM dependency would build again.
+erase=(env RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components")
 
 # --- Browser, proxy and database packages from Debian, when missing -------
 need_apt=()
@@ -51,13 +54,13 @@ done
 log "cargo fmt --check"
 cargo fmt --check
 log "clippy (server)"
-cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
+"${erase[@]}" cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
 log "clippy (browser)"
-cargo clippy --no-default-features --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+"${erase[@]}" cargo clippy --no-default-features --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
 # --- Unit and integration tests (SQLite and PostgreSQL) -------------------
 log "unit and integration tests"
-cargo test --no-default-features --features ssr
+"${erase[@]}" cargo test --no-default-features --features ssr
 
 # --- Browser journeys -------------------------------------------------------
 # The server is the binary `cargo test` just built (same features, no
