@@ -148,7 +148,7 @@ pub async fn update_user(
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
     let mut problems = Problems::default();
-    let email = problems.check(Field::Email, Email::parse(email));
+    let email = problems.check(Field::Email, Email::parse_deliverable(email));
     let name = problems.check(Field::Name, Name::parse(name));
     let role = problems.check(Field::Role, Role::parse(role));
     problems.into_result()?;

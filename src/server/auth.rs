@@ -366,7 +366,7 @@ pub async fn create_account(
     meta: &RequestMeta,
 ) -> Result<i64, ServiceError> {
     let mut problems = Problems::default();
-    let email = problems.check(Field::Email, Email::parse(account.email));
+    let email = problems.check(Field::Email, Email::parse_deliverable(account.email));
     let name = problems.check(Field::Name, Name::parse(account.name));
     let role = problems.check(Field::Role, Role::parse(account.role));
     if let InitialPassword::Typed { password, confirm } = &account.password {

@@ -92,7 +92,12 @@ impl Proxies {
         }
         let hops = match self.header {
             ProxyHeader::XForwardedFor => x_forwarded_for(headers),
-            ProxyHeader::Forwarded => forwarded_for(headers),
+            // A value that does not parse (an unclosed quote, say) could hide
+            // the hops our proxies appended: then nothing in it is believed.
+            ProxyHeader::Forwarded => match forwarded_for(headers) {
+                Some(hops) => hops,
+                None => return client,
+            },
         };
         for hop in hops.iter().rev() {
             // An address we cannot read ("unknown", an obfuscated name)
@@ -118,38 +123,57 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Every `X-Forwarded-For` hop, in order, across repeated headers.
+/// Every `X-Forwarded-For` hop, in order, across repeated headers. Each
+/// hop is read on its own: a client's unreadable bytes must not hide the
+/// hops our proxies appended after them.
 fn x_forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     headers
         .get_all("x-forwarded-for")
         .iter()
-        .flat_map(|v| v.to_str().unwrap_or_default().split(','))
-        .map(|hop| parse_node(hop.trim()))
-        .collect()
-}
-
-/// Every `for=` of `Forwarded` (RFC 7239), in order, across repeated headers.
-fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    headers
-        .get_all(http::header::FORWARDED)
-        .iter()
-        .flat_map(|v| split_unquoted(v.to_str().unwrap_or_default(), ','))
-        .map(|element| {
-            split_unquoted(element, ';')
-                .into_iter()
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(key, _)| key.trim().eq_ignore_ascii_case("for"))
-                .and_then(|(_, value)| parse_node(value.trim().trim_matches('"')))
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|hop| {
+            std::str::from_utf8(hop)
+                .ok()
+                .and_then(|hop| parse_node(hop.trim()))
         })
         .collect()
 }
 
-/// Splits on `sep` outside double quotes.
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
+/// Every `for=` of `Forwarded` (RFC 7239), in order, across repeated
+/// headers; `None` when any value does not parse.
+fn forwarded_for(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
+    let mut hops = Vec::new();
+    for value in headers.get_all(http::header::FORWARDED) {
+        for element in split_unquoted(value.to_str().ok()?, ',')? {
+            let mut node = None;
+            for pair in split_unquoted(element, ';')? {
+                let Some((key, value)) = pair.split_once('=') else {
+                    continue;
+                };
+                if key.trim().eq_ignore_ascii_case("for") {
+                    let value = value.trim();
+                    let value = match value.strip_prefix('"') {
+                        Some(quoted) => quoted.strip_suffix('"')?,
+                        None => value,
+                    };
+                    node = parse_node(value);
+                }
+            }
+            hops.push(node);
+        }
+    }
+    Some(hops)
+}
+
+/// Splits on `sep` outside RFC 7230 quoted strings (with `\` escapes);
+/// `None` when a quoted string is left open.
+fn split_unquoted(s: &str, sep: char) -> Option<Vec<&str>> {
     let mut parts = Vec::new();
-    let (mut start, mut quoted) = (0, false);
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in s.char_indices() {
         match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
             c if c == sep && !quoted => {
                 parts.push(&s[start..i]);
@@ -158,8 +182,11 @@ fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
             _ => {}
         }
     }
+    if quoted {
+        return None;
+    }
     parts.push(&s[start..]);
-    parts
+    Some(parts)
 }
 
 /// An address with an optional port: `192.0.2.1`, `192.0.2.1:8080`,
@@ -285,6 +312,29 @@ mod tests {
         let h = headers(&[("forwarded", r#"For="198.51.100.8:443""#)]);
         let p = proxies(&["10.0.0.0/8"], "forwarded");
         assert_eq!(p.client(ip("10.0.0.1"), &h), ip("198.51.100.8"));
+    }
+
+    /// A client's own `Forwarded` value, with an escaped or unclosed quote,
+    /// must not swallow the entry the proxy appended after it.
+    #[test]
+    fn malformed_forwarded_values_are_not_believed() {
+        let p = proxies(&["10.0.0.0/8"], "forwarded");
+        let escaped = headers(&[("forwarded", r#"for=1.1.1.1;x="\"", for=198.51.100.9"#)]);
+        assert_eq!(p.client(ip("10.0.0.1"), &escaped), ip("198.51.100.9"));
+        let unclosed = headers(&[("forwarded", r#"for=1.1.1.1;x=", for=198.51.100.9"#)]);
+        assert_eq!(p.client(ip("10.0.0.1"), &unclosed), ip("10.0.0.1"));
+    }
+
+    /// Bytes that are not UTF-8 in one hop do not hide the others.
+    #[test]
+    fn an_unreadable_x_forwarded_for_hop_hides_nothing_after_it() {
+        let p = proxies(&["10.0.0.0/8"], "x-forwarded-for");
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff, 198.51.100.9").unwrap(),
+        );
+        assert_eq!(p.client(ip("10.0.0.1"), &h), ip("198.51.100.9"));
     }
 
     #[test]

@@ -263,7 +263,7 @@ impl Settings {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(bad("site.name", "must be 1 to 100 characters".into()));
         }
-        let admin_email = crate::domain::Email::parse(&site.admin_email)
+        let admin_email = crate::domain::Email::parse_deliverable(&site.admin_email)
             .map_err(|_| {
                 bad(
                     "site.admin_email",

@@ -258,7 +258,13 @@ fn verify_with(
     let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
     let argon = Argon2::new(algorithm, version, params.clone());
     // Hashes made with more memory than today's (rare: the setting was
-    // lowered) get an area of their own.
+    // lowered) get an area of their own, within reason: a stored hash
+    // asking for gigabytes would take the process down.
+    if params.block_count() > arena.len().saturating_mul(16) {
+        return Err(password_hash::Error::ParamValueInvalid(
+            password_hash::errors::InvalidValue::TooLong,
+        ));
+    }
     let mut larger = Vec::new();
     let memory = if params.block_count() <= arena.len() {
         arena

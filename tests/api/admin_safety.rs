@@ -202,6 +202,34 @@ async fn addresses_the_mailer_cannot_send_to_are_refused_on_the_form(engine: Eng
     app.stop().await;
 }
 
+/// The stricter rule is for addresses being stored: an account made under
+/// the older, looser one can still log in and ask for a reset.
+async fn accounts_stored_under_the_older_address_rule_still_log_in(engine: Engine) {
+    use gatehouse::domain::password::Secret;
+    let app = spawn_app(engine).await;
+    let legacy = "jane..doe@example.test";
+    let hash = app
+        .state
+        .hasher
+        .hash(&Secret::new(USER_PASSWORD))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at)
+         VALUES ($1, $1, 'Jane', 'jane', 'user', $2, 1, 0, 0)",
+    )
+    .bind(legacy)
+    .bind(hash)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let res = app.log_in(legacy, USER_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.request_reset(legacy).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.stop().await;
+}
+
 async fn every_mail_carries_a_message_id_and_auto_submitted(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
@@ -223,5 +251,6 @@ both_engines!(
     two_admins_demoting_each_other_at_once_leave_one,
     an_email_change_is_announced_to_the_old_address,
     addresses_the_mailer_cannot_send_to_are_refused_on_the_form,
+    accounts_stored_under_the_older_address_rule_still_log_in,
     every_mail_carries_a_message_id_and_auto_submitted
 );

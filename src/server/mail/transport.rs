@@ -116,7 +116,7 @@ impl Header for AutoSubmitted {
 /// A multipart message (plain text and HTML), with a `Message-ID` in the
 /// sender's domain (mail without one is scored as spam). Parts are sent as
 /// 8bit so that the link stays on one unbroken line of the raw message.
-/// The recipient is read by the same parser as `Email::parse` uses, so
+/// The recipient is read by the same parser as `Email::parse_deliverable`, so
 /// every address the forms accept can be sent to.
 pub fn build_message(
     from: &str,
