@@ -213,12 +213,7 @@ async fn an_invited_user_sets_a_password_from_the_mail_and_logs_in(engine: Engin
         "{text}"
     );
     let link = mail.link().unwrap();
-    let page = app
-        .get(&link.replace(&app.base, ""))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&link).await;
     assert!(page.contains("Choose your password"));
     let pw = "my own secret garden path";
     let res = app
@@ -367,12 +362,7 @@ async fn the_last_admin_cannot_be_removed_and_admins_cannot_lock_themselves_out(
 
 async fn disabling_ends_sessions_and_enabling_restores_login(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_admin().await;
-    let id = app
-        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await
-        .to_string();
-    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, admin) = app.with_admin_and_user().await;
     let jane = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
     let res = form_post_with(
         &admin,

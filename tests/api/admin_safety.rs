@@ -102,13 +102,8 @@ async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
 
 async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_admin().await;
-    let id = app
-        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await
-        .to_string();
+    let (id, admin_client) = app.with_admin_and_user().await;
     let jane = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
-    let admin_client = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let res = call_with(
         &admin_client,
         &app.base,
@@ -152,12 +147,7 @@ async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
 
 async fn addresses_the_mailer_cannot_send_to_are_refused_on_the_form(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_admin().await;
-    let id = app
-        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await
-        .to_string();
-    let admin_client = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, admin_client) = app.with_admin_and_user().await;
     for bad in [
         "jane..doe@example.test",
         "jane@-example.test",

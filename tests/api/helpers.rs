@@ -169,6 +169,27 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The HTML of a page, from a path or an absolute link to this site
+    /// (as mails and redirects give them).
+    pub async fn page(&self, link: &str) -> String {
+        self.get(&link.replace(&self.base, ""))
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// A site with its admin and Jane, a user: Jane's id and the admin's
+    /// logged-in client.
+    pub async fn with_admin_and_user(&self) -> (String, Client) {
+        self.create_admin().await;
+        let id = self
+            .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+            .await;
+        let admin = logged_in(self, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        (id.to_string(), admin)
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(self.url(path))

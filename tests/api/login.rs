@@ -59,12 +59,7 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(engine: Engin
         )
         .await;
     assert_eq!(location(&a), location(&b));
-    let page = app
-        .get(&location(&a).replace(&app.base, ""))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&location(&a)).await;
     assert!(
         page.contains("The email or password is incorrect."),
         "the error shows on the page"

@@ -60,12 +60,7 @@ async fn an_empty_site_asks_for_the_setup_link_then_closes(engine: Engine) {
         "{link}"
     );
     let token = token_of(&link);
-    let page = app
-        .get(&link.replace(&app.base, ""))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&link).await;
     assert!(page.contains("Create the first site admin") && page.contains(&token));
 
     let res = app
@@ -212,12 +207,7 @@ async fn setup_rejects_weak_or_mismatched_passwords_with_field_messages(engine: 
     for expected in ["invalid_email", "required", "common_password", "mismatch"] {
         assert!(body.contains(expected), "{expected} missing from {body}");
     }
-    let page = app
-        .get(&link.replace(&app.base, ""))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&link).await;
     assert!(
         page.contains("Create the first site admin"),
         "nothing was created, and the link still works"
