@@ -46,6 +46,7 @@ function installHydrationProbe(): void {
     const original = wasm[name];
     if (typeof original !== 'function') continue;
     wasm[name] = function (this: unknown, ...args: unknown[]): unknown {
+      w.__e2eInstantiating = true;
       const result = (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
       result.then(
         () => setTimeout(() => {
@@ -100,28 +101,40 @@ export async function noJsPage(newContext: Fixtures['newContext']): Promise<Page
  */
 export async function waitForHydration(page: Page, timeout = 20_000): Promise<void> {
   await page.waitForLoadState('load');
+  const probed = await page.evaluate(() => (window as unknown as Record<string, unknown>).__e2eProbe === true);
   try {
-    // The module itself must have arrived.
-    await page.waitForFunction(
-      () =>
-        performance
-          .getEntriesByType('resource')
-          .some((entry) => /\.wasm(\?|$)/.test(entry.name) && (entry as PerformanceResourceTiming).responseEnd > 0),
-      undefined,
-      { timeout },
-    );
-    const probed = await page.evaluate(() => (window as unknown as Record<string, unknown>).__e2eProbe === true);
     if (probed) {
+      // Instantiation resolves only once the module has arrived, from the
+      // network or from a cache. (Resource Timing is no witness: the hashed
+      // bundle is cached as immutable, and Chromium lists no entry for a
+      // file it takes from its memory cache.)
       await page.waitForFunction(
         () => (window as unknown as Record<string, unknown>).__e2eHydrated === true,
         undefined,
         { timeout },
       );
+    } else {
+      await page.waitForFunction(
+        () =>
+          performance
+            .getEntriesByType('resource')
+            .some((entry) => /\.wasm(\?|$)/.test(entry.name) && (entry as PerformanceResourceTiming).responseEnd > 0),
+        undefined,
+        { timeout },
+      );
     }
   } catch (error) {
-    throw new Error(`The page ${page.url()} did not load and instantiate its WebAssembly client within ${timeout} ms`, {
-      cause: error,
-    });
+    const seen = await page
+      .evaluate(() => ({
+        instantiating: (window as unknown as Record<string, unknown>).__e2eInstantiating === true,
+        resources: performance.getEntriesByType('resource').map((entry) => entry.name),
+      }))
+      .catch(() => undefined);
+    throw new Error(
+      `The page ${page.url()} did not load and instantiate its WebAssembly client within ${timeout} ms ` +
+        `(seen: ${JSON.stringify(seen)})`,
+      { cause: error },
+    );
   }
   // Let anything hydration started (resources, lazy chunks) settle.
   await page.waitForLoadState('networkidle');
