@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the release browser bundle exactly as scripts/build-release.sh does
-# and prints the size of what browsers download: raw, gzip -9 and brotli -q 11
+# (cargo xtask bundle --release) and prints the size of what browsers download: raw, gzip -9 and brotli -q 11
 # (the server sends the brotli copy that the build writes beside each file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-release.sh --frontend-only
+source scripts/setup.sh
+cargo xtask bundle --release
 command -v brotli >/dev/null || { apt-get update -qq && apt-get install -y -qq brotli; }
 printf '| file | raw | gzip -9 | brotli -q 11 |\n|---|---|---|---|\n'
 # The main module, its JS and the chunk loader (__wasm_split*.js) load on

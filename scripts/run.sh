@@ -5,11 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-log "building (server and browser bundle)"
-# --split: the admin pages are separate WASM chunks (src/pages/admin).
-cargo leptos build --split
-publish_hash_list debug
+log "building the browser bundle (cargo xtask bundle)"
+cargo xtask bundle
+log "building the server"
+cargo build --bin gatehouse
 
-export LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_PKG_DIR=pkg
 log "starting Gatehouse on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops it)"
 exec target/debug/gatehouse serve "$@"

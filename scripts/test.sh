@@ -7,16 +7,8 @@ source scripts/setup.sh
 
 # One pass over everything: incremental caches would only fill the disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-# The browser tests serve the server binary that `cargo test` builds, so
-# every build here sees what cargo-leptos would give its own. Leptos reads
-# the output name at compile time to name the WASM file it loads.
-export LEPTOS_OUTPUT_NAME=gatehouse
-# cargo-leptos builds with `--cfg erase_components` (Cargo.toml), which changes
-# the hydration markers in the HTML: server and client must agree on it.
-# Given to the plain cargo commands below only: cargo-leptos adds the flag to
-# whatever RUSTFLAGS it finds, so an exported one would give its builds other
-# flags than scripts/run.sh's, and every WASM dependency would build again.
-erase=(env RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components")
+# Build flags live in .cargo/config.toml alone, so these builds are the
+# ones scripts/run.sh and plain cargo commands make (no second build).
 
 # --- Browser, proxy and database packages from Debian, when missing -------
 need_apt=()
@@ -52,21 +44,23 @@ done
 
 # --- Static checks ------------------------------------------------------------
 log "cargo fmt --check"
-cargo fmt --check
+cargo fmt --all --check
 log "clippy (server)"
-"${erase[@]}" cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
+cargo clippy --all-targets -- -D warnings
 log "clippy (browser)"
-"${erase[@]}" cargo clippy --no-default-features --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --no-default-features --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+log "clippy (build tool)"
+cargo clippy --package xtask -- -D warnings
 
 # --- Unit and integration tests (SQLite and PostgreSQL) -------------------
 log "unit and integration tests"
-"${erase[@]}" cargo test --no-default-features --features ssr
+cargo test
 
 # --- Browser journeys -------------------------------------------------------
-# The server is the binary `cargo test` just built (same features, no
-# second build of the server's dependencies); cargo-leptos puts the WASM
-# bundle, the stylesheet and the public assets under target/site, which the
-# server reads on each request.
+# The server is the binary `cargo test` just built (no second build of the
+# server's dependencies); `cargo xtask bundle` puts the WASM bundle, the
+# stylesheet and the public assets under target/site, which the server
+# reads on each request.
 (cd end2end && npm ci --no-audit --no-fund)
 port=${E2E_PORT:-3917}
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
@@ -101,17 +95,14 @@ journeys() {
 }
 
 log "building the browser bundle (debug)"
-# --split, as scripts/run.sh and build-release.sh build it: the admin
-# pages are separate WASM chunks (src/pages/admin).
-cargo leptos build --frontend-only --split
-publish_hash_list debug
+cargo xtask bundle
 log "browser journeys in Chromium, debug bundle"
 journeys
 
 # The bundle that scripts/build-release.sh makes for production: size
 # profile, LTO, wasm-opt, precompressed copies (served as they are).
 log "building the browser bundle (release)"
-bash scripts/build-release.sh --frontend-only
+cargo xtask bundle --release
 # What every page downloads, as the server sends it (the .br copies): the
 # budget keeps the client near the minimal Leptos form app that issue 2
 # measured (BENCHMARKS.md has the figures and how to look inside).

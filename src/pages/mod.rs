@@ -1,7 +1,7 @@
 //! One module per page.
 //!
 //! The admin pages are lazy routes: their code is a separate chunk
-//! (`cargo leptos --split`) that the browser fetches when a site admin first
+//! (split out by `cargo xtask bundle`) that the browser fetches when a site admin first
 //! opens one, so nobody else downloads it. Splitting every page but login
 //! as well made the first download 9% smaller, but the pages people open
 //! next then each needed further chunks, 9% more in all (BENCHMARKS.md).

@@ -33,12 +33,13 @@ use tower_http::{
     set_header::SetResponseHeaderLayer, CompressionLevel,
 };
 
-/// Where cargo-leptos put the client bundle, unless LEPTOS_* say otherwise.
+/// Where `cargo xtask bundle` put the client bundle, unless LEPTOS_* say
+/// otherwise.
 ///
-/// The bundle's files have content-hashed names (cargo-leptos `hash-files`),
-/// listed in `hash.txt`, which the build scripts copy into the site folder
-/// so that a bundle and its names travel together. Leptos looks for the
-/// list beside the executable; an absolute path sends it to the site.
+/// The bundle's files have content-hashed names, listed in `hash.txt` in
+/// the site folder, so that a bundle and its names travel together. Leptos
+/// looks for the list beside the executable; an absolute path sends it to
+/// the site.
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
     let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
     let site_root = env("LEPTOS_SITE_ROOT", "target/site");
@@ -182,8 +183,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The Content-Security-Policy: scripts only from this site, inline ones
-/// only with the page's nonce. `cargo leptos watch` (LEPTOS_WATCH) reloads
-/// pages over a WebSocket, which only development needs.
+/// only with the page's nonce. Under `cargo leptos watch` (LEPTOS_WATCH),
+/// for those who develop with it, pages reload over a WebSocket.
 pub fn content_security_policy(nonce: Option<&str>) -> String {
     let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
     let connect = if std::env::var_os("LEPTOS_WATCH").is_some() {
@@ -320,8 +321,9 @@ fn static_file_name(path: &str) -> Option<&str> {
     (path.starts_with("/pkg/") || public_file).then_some(name)
 }
 
-/// `name.<22 base64url characters>.ext`, as cargo-leptos names hashed files
-/// (`hash-files`); not the all-underscore placeholder of an unhashed build.
+/// `name.<22 base64url characters>.ext`, as `cargo xtask bundle` (and
+/// cargo-leptos) name hashed files; not the all-underscore placeholder of an
+/// unhashed build.
 fn is_content_hashed(name: &str) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
     parts.len() >= 3

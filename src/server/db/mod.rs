@@ -5,6 +5,7 @@
 //! where the dialects differ, each function picks its engine's statement.
 
 pub mod audit;
+mod migrations;
 pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;
@@ -43,9 +44,6 @@ impl std::ops::DerefMut for Tx {
         &mut self.tx
     }
 }
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -114,8 +112,8 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.engine {
-            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
-            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+            Engine::Sqlite => migrations::SQLITE.run(&self.pool).await,
+            Engine::Postgres => migrations::POSTGRES.run(&self.pool).await,
         }
     }
 
