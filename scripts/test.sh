@@ -1,14 +1,39 @@
 #!/usr/bin/env bash
 # Runs every test layer: formatting and lints, unit and integration tests on
 # SQLite and PostgreSQL, then the browser journeys in Chromium.
+#
+#   bash scripts/test.sh           everything (what CI runs)
+#   bash scripts/test.sh --quick   the day-to-day loop: formatting, the
+#                                  server's lints, unit and integration
+#                                  tests on SQLite; no PostgreSQL, no browser
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
 
-# One pass over everything: incremental caches would only fill the disk.
-export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+quick=false
+case "${1:-}" in
+  --quick) quick=true ;;
+  "") ;;
+  *) echo "usage: bash scripts/test.sh [--quick]" >&2; exit 2 ;;
+esac
+
 # Build flags live in .cargo/config.toml alone, so these builds are the
 # ones scripts/run.sh and plain cargo commands make (no second build).
+
+if $quick; then
+  source scripts/setup.sh
+  log "cargo fmt --check"
+  cargo fmt --all --check
+  log "clippy (server)"
+  cargo clippy --all-targets -- -D warnings
+  log "unit and integration tests on SQLite (the PostgreSQL variants left out)"
+  cargo test -- --skip ::postgres
+  log "quick checks passed; bash scripts/test.sh runs everything"
+  exit 0
+fi
+
+source scripts/setup.sh
+# One pass over everything: incremental caches would only fill the disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # --- Browser, proxy and database packages from Debian, when missing -------
 need_apt=()

@@ -386,6 +386,14 @@ impl Running {
             worker_abort.abort();
         }
     }
+
+    /// Stops at once, without waiting: for a caller that cannot wait (a
+    /// test server dropped by a failing test).
+    pub fn abort(&self) {
+        let _ = self.shutdown.send(true);
+        self.server.abort();
+        self.worker.abort();
+    }
 }
 
 /// Binds, then serves the app and runs the mail worker in the background.

@@ -5,6 +5,7 @@ use crate::{
     domain::{CurrentUser, Role},
     server::{config::Settings, db, tokens, AppState},
 };
+use cookie::{Cookie, SameSite};
 use http::HeaderMap;
 
 /// On https the `__Host-` prefix pins the cookie to this exact origin.
@@ -16,29 +17,30 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
+/// The session cookie: HttpOnly, SameSite=Lax, Secure on https, for the
+/// session's absolute lifetime.
 pub fn set_cookie(settings: &Settings, id: &str) -> String {
     let max_age = i64::from(settings.auth.session_absolute_hours) * 3600;
-    let secure = if settings.cookie_secure() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        cookie_name(settings)
-    )
+    session_cookie(settings, id)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+        .to_string()
 }
 
+/// Tells the browser to forget the session cookie.
 pub fn clear_cookie(settings: &Settings) -> String {
-    let secure = if settings.cookie_secure() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        cookie_name(settings)
-    )
+    session_cookie(settings, "")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+fn session_cookie<'c>(settings: &Settings, value: &'c str) -> cookie::CookieBuilder<'c> {
+    Cookie::build((cookie_name(settings), value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.cookie_secure())
 }
 
 /// The session id from the Cookie header, if it has the right shape.
@@ -48,10 +50,10 @@ pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
         .filter(|v| tokens::well_formed(v))
 }
 
@@ -131,6 +133,8 @@ mod tests {
         );
         let secure = set_cookie(&settings("https://id.example.com"), "abc");
         assert!(secure.starts_with("__Host-gatehouse_session=abc;") && secure.contains("; Secure"));
+        let cleared = clear_cookie(&settings("http://127.0.0.1:3000"));
+        assert!(cleared.starts_with("gatehouse_session=;") && cleared.contains("Max-Age=0"));
     }
 
     #[test]

@@ -19,8 +19,7 @@ pub fn generate() -> String {
 }
 
 pub fn hash(raw: &str) -> String {
-    let digest = Sha256::digest(raw.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(raw.as_bytes()))
 }
 
 /// Whether `raw` looks like a token we could have made.

@@ -118,7 +118,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_the_key() {
 
 async fn migrate_and_create_admin_prepare_a_site_to_log_in_to(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(engine, dir.path()).await;
+    let url = empty_database_url(engine, dir.path()).await;
     let env = [("GATEHOUSE_DATABASE_URL", url.as_str())];
 
     let out = gatehouse(dir.path(), &["migrate"], &env, None);

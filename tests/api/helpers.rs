@@ -17,7 +17,10 @@ pub enum Engine {
     Postgres,
 }
 
-/// Writes each test twice: once on SQLite, once on PostgreSQL.
+/// Writes each test twice: once on SQLite, once on PostgreSQL. The
+/// PostgreSQL variants are named `…::postgres`, so `cargo test -- --skip
+/// ::postgres` leaves them out (`scripts/test.sh --quick` does); otherwise
+/// they need a server and fail when there is none.
 #[macro_export]
 macro_rules! both_engines {
     ($($name:ident),* $(,)?) => {
@@ -29,9 +32,7 @@ macro_rules! both_engines {
                 }
                 #[test]
                 fn postgres() {
-                    if $crate::helpers::postgres_available() {
-                        $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Postgres))
-                    }
+                    $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Postgres))
                 }
             }
         )*
@@ -52,17 +53,86 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// PostgreSQL tests need TEST_DATABASE_URL. Under CI they must run, so a
-/// missing URL fails them loudly instead of skipping.
-pub fn postgres_available() -> bool {
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests cannot be skipped");
-    }
-    eprintln!("SKIPPED: set TEST_DATABASE_URL to run the PostgreSQL variant");
-    false
+/// The PostgreSQL server the tests make their databases on: TEST_DATABASE_URL,
+/// or else the local one that `scripts/test.sh` starts and sets up.
+pub fn postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres".into())
+}
+
+async fn postgres_admin() -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let url = postgres_url();
+    sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|error| {
+            panic!(
+                "The PostgreSQL variants of the tests need a server, and {url} answers: {error}.\n\
+             Start one and set TEST_DATABASE_URL (scripts/test.sh starts the local one), or leave\n\
+             them out: cargo test -- --skip ::postgres (as scripts/test.sh --quick does)."
+            )
+        })
+}
+
+/// A database migrated once per run of the test binary, which each
+/// PostgreSQL test's database copies (`CREATE DATABASE … TEMPLATE`): a copy
+/// takes a fraction of running every migration again.
+async fn postgres_template() -> &'static str {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = unique_database_name("template");
+            create_database(&name, None).await;
+            let db = gatehouse::server::db::Db::connect(&database_url(&name), 1)
+                .await
+                .expect("connect to the template database");
+            db.migrate().await.expect("migrate the template database");
+            // A template may have no connections while it is copied.
+            db.pool.close().await;
+            name
+        })
+        .await
+}
+
+fn unique_database_name(kind: &str) -> String {
+    let random = gatehouse::server::tokens::hash(&gatehouse::server::tokens::generate());
+    format!("gh_test_{kind}_{}", &random[..16])
+}
+
+async fn create_database(name: &str, template: Option<&str>) {
+    let template = template
+        .map(|t| format!(" TEMPLATE {t}"))
+        .unwrap_or_default();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name}{template}"
+    )))
+    .execute(&mut postgres_admin().await)
+    .await
+    .expect("create a test database");
+}
+
+fn database_url(name: &str) -> String {
+    let mut url = url::Url::parse(&postgres_url()).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(name);
+    url.to_string()
+}
+
+/// Cheap password hashing, for the tests that are not about its parameters:
+/// a 19th of the defaults' work. Not cheaper: a server refuses to verify
+/// stored hashes that ask for more than 16 times its own memory, and the
+/// CLI tests' accounts are hashed by the binary with the defaults.
+pub fn cheap_hashing(config: &mut Config) {
+    config.auth.argon2_memory_kib = 2048;
+    config.auth.argon2_iterations = 1;
+}
+
+/// The default hashing parameters, for the tests that are about them.
+pub fn production_hashing(config: &mut Config) {
+    let defaults = gatehouse::server::config::AuthConfig::default();
+    config.auth.argon2_memory_kib = defaults.argon2_memory_kib;
+    config.auth.argon2_iterations = defaults.argon2_iterations;
 }
 
 pub struct TestApp {
@@ -79,26 +149,28 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_app_with(engine, |_| {}).await
 }
 
+/// A new database with the schema in place (PostgreSQL: a copy of the
+/// migrated template; SQLite: a new file, which the app migrates at start).
 pub async fn fresh_database_url(engine: Engine, dir: &std::path::Path) -> String {
     match engine {
         Engine::Sqlite => format!("sqlite://{}/test.db?mode=rwc", dir.display()),
         Engine::Postgres => {
-            use sqlx::Connection;
-            let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-            let name = format!(
-                "gh_test_{}",
-                &gatehouse::server::tokens::hash(&gatehouse::server::tokens::generate())[..16]
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            url.to_string()
+            let template = postgres_template().await;
+            let name = unique_database_name("db");
+            create_database(&name, Some(template)).await;
+            database_url(&name)
+        }
+    }
+}
+
+/// A new database without any tables, for the tests of migrating.
+pub async fn empty_database_url(engine: Engine, dir: &std::path::Path) -> String {
+    match engine {
+        Engine::Sqlite => fresh_database_url(engine, dir).await,
+        Engine::Postgres => {
+            let name = unique_database_name("db");
+            create_database(&name, None).await;
+            database_url(&name)
         }
     }
 }
@@ -120,6 +192,7 @@ pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config))
     config.database.max_connections = 8;
     config.mail.transport = "smtp".into();
     config.mail.smtp_url = sink.url();
+    cheap_hashing(&mut config);
     configure(&mut config);
     let settings = Settings::from_config(config).expect("valid test settings");
 
@@ -277,8 +350,24 @@ impl TestApp {
     }
 
     pub async fn stop(mut self) {
+        self.stop_server().await;
+    }
+
+    /// Stops the server and its mail worker (after the message in hand),
+    /// keeping the database and the sink to look at.
+    pub async fn stop_server(&mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;
+        }
+    }
+}
+
+/// A test that fails before `stop()` still stops its server (the runtime
+/// is shared by every test of the binary).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort();
         }
     }
 }

@@ -329,7 +329,7 @@ async fn a_disabled_user_cannot_log_in(engine: Engine) {
 }
 
 async fn hashes_made_with_old_parameters_are_upgraded_at_login(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, production_hashing).await;
     let id = app
         .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
         .await;

@@ -6,6 +6,27 @@ use gatehouse::server::{
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
+/// Waits until every queued message is marked sent, then stops the server
+/// and its mail worker (which finishes the message in hand first): what the
+/// sink holds then is final.
+async fn all_sent_and_stopped(app: &mut TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (unsent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        if unsent == 0 {
+            return app.stop_server().await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{unsent} messages still unsent after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn the_forgot_password_answer_never_waits_for_the_mail_server(engine: Engine) {
     let mut app = spawn_app(engine).await;
     app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
@@ -47,7 +68,7 @@ async fn mail_queued_while_the_server_is_down_is_delivered_once_it_is_back(engin
     app.sink.resume().await;
     app.sink.wait_for(USER_EMAIL, 1).await;
     app.sink.wait_for("sam@example.test", 1).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    all_sent_and_stopped(&mut app).await;
     assert_eq!(app.sink.mails_to(USER_EMAIL).len(), 1, "exactly once");
     assert_eq!(
         app.sink.mails_to("sam@example.test").len(),
@@ -70,7 +91,7 @@ async fn mail_queued_while_the_server_is_down_is_delivered_once_it_is_back(engin
 }
 
 async fn several_workers_never_send_a_message_twice(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let mut app = spawn_app(engine).await;
     let now = app.state.clock.now();
     let total = 40;
     {
@@ -103,7 +124,7 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
     for i in 0..total {
         app.sink.wait_for(&format!("user{i}@example.test"), 1).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    all_sent_and_stopped(&mut app).await;
     assert_eq!(app.sink.mails().len(), total, "each message exactly once");
     let mut conn = app.state.db.conn().await.unwrap();
     let counts = db::outbox::counts(&mut conn).await.unwrap();

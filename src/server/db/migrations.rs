@@ -69,14 +69,27 @@ mod tests {
     /// What sqlx itself reads from the folder: versions, descriptions,
     /// checksums and transaction modes.
     async fn from_folder(engine: &str) -> Vec<(i64, String, Vec<u8>, bool)> {
-        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(engine);
-        summary(&Migrator::new(folder).await.expect("the migrations folder is readable"))
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(engine);
+        summary(
+            &Migrator::new(folder)
+                .await
+                .expect("the migrations folder is readable"),
+        )
     }
 
     fn summary(migrator: &Migrator) -> Vec<(i64, String, Vec<u8>, bool)> {
         migrator
             .iter()
-            .map(|m| (m.version, m.description.to_string(), m.checksum.to_vec(), m.no_tx))
+            .map(|m| {
+                (
+                    m.version,
+                    m.description.to_string(),
+                    m.checksum.to_vec(),
+                    m.no_tx,
+                )
+            })
             .collect()
     }
 
