@@ -1,11 +1,13 @@
 //! Types shared by the browser and the server: parse, don't validate.
 
+pub mod audit_event;
 pub mod email;
 pub mod name;
 pub mod password;
 pub mod role;
 pub mod user;
 
+pub use audit_event::Event as AuditEvent;
 pub use email::Email;
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};

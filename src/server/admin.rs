@@ -6,7 +6,7 @@ use crate::{
     domain::{AuditEntry, AuditPage, CurrentUser, Email, Name, Role, UserPage, UserSummary},
     error::{AppError, Field, Problem, Problems},
     server::{
-        audit::{self, Event, Who},
+        audit::{self, Entry, Event, Who},
         auth::{self, InitialPassword, NewAccount},
         db::{self, users::Page},
         mail::{outbox, templates, templates::format_time},
@@ -23,7 +23,7 @@ fn summary(state: &AppState, u: db::users::UserRow) -> UserSummary {
     let tz = state.settings.time_zone;
     UserSummary {
         id: u.id,
-        role: Role::parse(&u.role).unwrap_or(Role::User),
+        role: u.role,
         active: u.active,
         has_password: u.password_hash.is_some(),
         created: format_time(u.created_at, tz),
@@ -160,7 +160,7 @@ pub async fn update_user(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let target = load(&mut tx, id).await?;
-    let demoted = target.role == Role::SiteAdmin.as_str() && role != Role::SiteAdmin;
+    let demoted = target.role == Role::SiteAdmin && role != Role::SiteAdmin;
     if demoted {
         if target.id == actor.id {
             return Err(AppError::OwnAccount.into());
@@ -174,7 +174,7 @@ pub async fn update_user(
     if target.name != name.as_str() {
         changed.push("name");
     }
-    if target.role != role.as_str() {
+    if target.role != role {
         changed.push("role");
     }
     if changed.is_empty() {
@@ -220,11 +220,11 @@ pub async fn update_user(
     audit::record(
         &mut tx,
         now,
-        Event::UserEdited,
-        Who::user(actor.id, &actor.email),
-        Who::user(id, email.as_str()),
         meta,
-        Some(&detail),
+        Entry::new(Event::UserEdited)
+            .by(Who::user(actor.id, &actor.email))
+            .on(Who::user(id, email.as_str()))
+            .detail(&detail),
     )
     .await?;
     tx.commit().await?;
@@ -265,11 +265,10 @@ pub async fn set_active(
     audit::record(
         &mut tx,
         now,
-        event,
-        Who::user(actor.id, &actor.email),
-        Who::user(id, &target.email),
         meta,
-        None,
+        Entry::new(event)
+            .by(Who::user(actor.id, &actor.email))
+            .on(Who::user(id, &target.email)),
     )
     .await?;
     tx.commit().await?;
@@ -295,15 +294,20 @@ pub async fn delete_user(
         return Err(AppError::OwnAccount.into());
     }
     keep_an_admin(&mut tx, state, &target).await?;
-    let detail = format!("{} <{}>, role {}", target.name, target.email, target.role);
+    let detail = format!(
+        "{} <{}>, role {}",
+        target.name,
+        target.email,
+        target.role.as_str()
+    );
     audit::record(
         &mut tx,
         now,
-        Event::UserDeleted,
-        Who::user(actor.id, &actor.email),
-        Who::user(id, &target.email),
         meta,
-        Some(&detail),
+        Entry::new(Event::UserDeleted)
+            .by(Who::user(actor.id, &actor.email))
+            .on(Who::user(id, &target.email))
+            .detail(&detail),
     )
     .await?;
     db::users::delete(&mut tx, id).await?;
@@ -330,11 +334,10 @@ pub async fn send_reset(
     audit::record(
         &mut tx,
         now,
-        Event::ResetSentByAdmin,
-        Who::user(actor.id, &actor.email),
-        Who::user(id, &target.email),
         meta,
-        None,
+        Entry::new(Event::ResetSentByAdmin)
+            .by(Who::user(actor.id, &actor.email))
+            .on(Who::user(id, &target.email)),
     )
     .await?;
     tx.commit().await?;

@@ -1,81 +1,7 @@
 //! The audit log: who did what to whom, when, from where.
 
+pub use crate::domain::audit_event::Event;
 use crate::server::{db, request::RequestMeta};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    Login,
-    LoginFailed,
-    LoginThrottled,
-    Logout,
-    LogoutEverywhere,
-    ResetRequested,
-    ResetThrottled,
-    ResetCompleted,
-    InvitationSent,
-    InvitationAccepted,
-    PasswordChanged,
-    UserCreated,
-    UserEdited,
-    UserDisabled,
-    UserEnabled,
-    UserDeleted,
-    ResetSentByAdmin,
-    AccessDenied,
-    PasswordChangeFailed,
-}
-
-impl Event {
-    pub const ALL: [Event; 19] = [
-        Event::Login,
-        Event::LoginFailed,
-        Event::LoginThrottled,
-        Event::Logout,
-        Event::LogoutEverywhere,
-        Event::ResetRequested,
-        Event::ResetThrottled,
-        Event::ResetCompleted,
-        Event::InvitationSent,
-        Event::InvitationAccepted,
-        Event::PasswordChanged,
-        Event::UserCreated,
-        Event::UserEdited,
-        Event::UserDisabled,
-        Event::UserEnabled,
-        Event::UserDeleted,
-        Event::ResetSentByAdmin,
-        Event::AccessDenied,
-        Event::PasswordChangeFailed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Login => "login",
-            Event::LoginFailed => "login_failed",
-            Event::LoginThrottled => "login_throttled",
-            Event::Logout => "logout",
-            Event::LogoutEverywhere => "logout_everywhere",
-            Event::ResetRequested => "reset_requested",
-            Event::ResetThrottled => "reset_throttled",
-            Event::ResetCompleted => "reset_completed",
-            Event::InvitationSent => "invitation_sent",
-            Event::InvitationAccepted => "invitation_accepted",
-            Event::PasswordChanged => "password_changed",
-            Event::UserCreated => "user_created",
-            Event::UserEdited => "user_edited",
-            Event::UserDisabled => "user_disabled",
-            Event::UserEnabled => "user_enabled",
-            Event::UserDeleted => "user_deleted",
-            Event::ResetSentByAdmin => "reset_sent_by_admin",
-            Event::AccessDenied => "access_denied",
-            Event::PasswordChangeFailed => "password_change_failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Event> {
-        Event::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-}
 
 /// Someone or something an entry is about.
 #[derive(Debug, Clone, Copy, Default)]
@@ -99,32 +25,62 @@ impl<'a> Who<'a> {
     }
 }
 
+/// One entry: what happened, who did it, to whom, and a detail.
+/// `Entry::new(Event::UserEdited).by(admin).on(user).detail("…")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub event: Event,
+    pub actor: Who<'a>,
+    pub target: Who<'a>,
+    pub detail: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(event: Event) -> Self {
+        Self {
+            event,
+            actor: Who::default(),
+            target: Who::default(),
+            detail: None,
+        }
+    }
+
+    /// Who did it.
+    pub fn by(self, actor: Who<'a>) -> Self {
+        Self { actor, ..self }
+    }
+
+    /// To whom.
+    pub fn on(self, target: Who<'a>) -> Self {
+        Self { target, ..self }
+    }
+
+    /// Someone acting on their own account (logging in, changing their
+    /// password): actor and target at once.
+    pub fn about(self, who: Who<'a>) -> Self {
+        Self {
+            actor: who,
+            target: who,
+            ..self
+        }
+    }
+
+    pub fn detail(self, detail: &'a str) -> Self {
+        Self {
+            detail: Some(detail),
+            ..self
+        }
+    }
+}
+
 /// Writes one entry, in the caller's transaction when given one.
 pub async fn record(
     conn: &mut db::Conn,
     now: i64,
-    event: Event,
-    actor: Who<'_>,
-    target: Who<'_>,
     meta: &RequestMeta,
-    detail: Option<&str>,
+    entry: Entry<'_>,
 ) -> sqlx::Result<()> {
-    let ip = meta.ip();
-    db::audit::insert(
-        conn,
-        db::audit::NewEntry {
-            event: event.as_str(),
-            actor_id: actor.id,
-            actor_email: actor.email,
-            target_id: target.id,
-            target_email: target.email,
-            ip: ip.as_deref(),
-            detail,
-            window_key: None,
-        },
-        now,
-    )
-    .await
+    insert(conn, now, meta, entry, None).await
 }
 
 /// How long one entry of a [`Repeated`] event counts its repeats.
@@ -134,26 +90,32 @@ pub const WINDOW_SECS: i64 = 3600;
 /// one entry per `key` and hour, whose count goes up with each repeat, so a
 /// flood can neither fill the disk nor bury the events around it.
 pub struct Repeated<'a> {
-    pub event: Event,
+    pub entry: Entry<'a>,
     /// What the repeats have in common (the throttled key, the user).
     pub key: &'a str,
-    pub actor: Who<'a>,
-    pub target: Who<'a>,
-    pub detail: Option<&'a str>,
 }
 
 pub async fn record_repeated(
     conn: &mut db::Conn,
     now: i64,
     meta: &RequestMeta,
-    entry: Repeated<'_>,
+    Repeated { entry, key }: Repeated<'_>,
 ) -> sqlx::Result<()> {
     let window_key = format!(
-        "{}:{}:{}",
+        "{}:{key}:{}",
         entry.event.as_str(),
-        entry.key,
         now.div_euclid(WINDOW_SECS)
     );
+    insert(conn, now, meta, entry, Some(&window_key)).await
+}
+
+async fn insert(
+    conn: &mut db::Conn,
+    now: i64,
+    meta: &RequestMeta,
+    entry: Entry<'_>,
+    window_key: Option<&str>,
+) -> sqlx::Result<()> {
     let ip = meta.ip();
     db::audit::insert(
         conn,
@@ -165,7 +127,7 @@ pub async fn record_repeated(
             target_email: entry.target.email,
             ip: ip.as_deref(),
             detail: entry.detail,
-            window_key: Some(&window_key),
+            window_key,
         },
         now,
     )

@@ -4,7 +4,7 @@ use crate::{
     domain::{password::Secret, CurrentUser, Email, Name, Role},
     error::{AppError, Field, Problem, Problems},
     server::{
-        audit::{self, Event, Who},
+        audit::{self, Entry, Event, Who},
         db,
         mail::{outbox, templates},
         password_reset::queue_link,
@@ -95,11 +95,8 @@ pub async fn log_in(
         audit::record(
             &mut conn,
             now,
-            Event::LoginFailed,
-            Who::default(),
-            target,
             meta,
-            None,
+            Entry::new(Event::LoginFailed).on(target),
         )
         .await?;
         return Err(AppError::InvalidCredentials.into());
@@ -131,22 +128,18 @@ pub async fn log_in(
     audit::record(
         &mut tx,
         now,
-        Event::Login,
-        Who::user(user.id, &user.email),
-        Who::user(user.id, &user.email),
         meta,
-        None,
+        Entry::new(Event::Login).about(Who::user(user.id, &user.email)),
     )
     .await?;
     tx.commit().await?;
 
-    let role = Role::parse(&user.role).unwrap_or(Role::User);
     Ok((
         CurrentUser {
             id: user.id,
             email: user.email,
             name: user.name,
-            role,
+            role: user.role,
         },
         session_id,
     ))
@@ -166,11 +159,8 @@ pub async fn log_out(
         audit::record(
             &mut conn,
             state.clock.now(),
-            Event::Logout,
-            Who::user(u.id, &u.email),
-            Who::user(u.id, &u.email),
             meta,
-            None,
+            Entry::new(Event::Logout).about(Who::user(u.id, &u.email)),
         )
         .await?;
     }
@@ -188,11 +178,10 @@ pub async fn log_out_everywhere(
     audit::record(
         &mut tx,
         state.clock.now(),
-        Event::LogoutEverywhere,
-        Who::user(user.id, &user.email),
-        Who::user(user.id, &user.email),
         meta,
-        Some(&detail),
+        Entry::new(Event::LogoutEverywhere)
+            .about(Who::user(user.id, &user.email))
+            .detail(&detail),
     )
     .await?;
     tx.commit().await?;
@@ -245,11 +234,10 @@ pub async fn change_password(
         audit::record(
             &mut conn,
             state.clock.now(),
-            Event::PasswordChangeFailed,
-            Who::user(user.id, &user.email),
-            Who::user(user.id, &user.email),
             meta,
-            Some("wrong current password"),
+            Entry::new(Event::PasswordChangeFailed)
+                .about(Who::user(user.id, &user.email))
+                .detail("wrong current password"),
         )
         .await?;
         return Err(AppError::field(Field::CurrentPassword, Problem::WrongCurrentPassword).into());
@@ -266,11 +254,8 @@ pub async fn change_password(
     audit::record(
         &mut tx,
         now,
-        Event::PasswordChanged,
-        Who::user(user.id, &user.email),
-        Who::user(user.id, &user.email),
         meta,
-        None,
+        Entry::new(Event::PasswordChanged).about(Who::user(user.id, &user.email)),
     )
     .await?;
     tx.commit().await?;
@@ -295,11 +280,11 @@ pub async fn record_throttled(
             state.clock.now(),
             meta,
             audit::Repeated {
-                event,
+                entry: Entry {
+                    detail,
+                    ..Entry::new(event).on(target)
+                },
                 key,
-                actor: Who::default(),
-                target,
-                detail,
             },
         )
         .await
@@ -429,11 +414,11 @@ pub async fn create_account(
     audit::record(
         &mut tx,
         now,
-        Event::UserCreated,
-        actor_who,
-        Who::user(id, email.as_str()),
         meta,
-        Some(&detail),
+        Entry::new(Event::UserCreated)
+            .by(actor_who)
+            .on(Who::user(id, email.as_str()))
+            .detail(&detail),
     )
     .await?;
     if setup_token.is_some() {
@@ -444,11 +429,10 @@ pub async fn create_account(
         audit::record(
             &mut tx,
             now,
-            Event::InvitationSent,
-            actor_who,
-            Who::user(id, email.as_str()),
             meta,
-            None,
+            Entry::new(Event::InvitationSent)
+                .by(actor_who)
+                .on(Who::user(id, email.as_str())),
         )
         .await?;
     }

@@ -5,7 +5,7 @@ use crate::{
     domain::{password::Secret, Email},
     error::{AppError, Field, Problems},
     server::{
-        audit::{self, Event, Who},
+        audit::{self, Entry, Event, Who},
         auth::{queue_password_changed, record_throttled},
         db,
         mail::{outbox, templates},
@@ -56,11 +56,8 @@ pub async fn request_reset(
             audit::record(
                 &mut tx,
                 now,
-                Event::ResetRequested,
-                Who::default(),
-                Who::user(user.id, &user.email),
                 meta,
-                None,
+                Entry::new(Event::ResetRequested).on(Who::user(user.id, &user.email)),
             )
             .await?;
         }
@@ -68,11 +65,10 @@ pub async fn request_reset(
             audit::record(
                 &mut tx,
                 now,
-                Event::ResetRequested,
-                Who::default(),
-                Who::email(email.as_str()),
                 meta,
-                Some("no active account"),
+                Entry::new(Event::ResetRequested)
+                    .on(Who::email(email.as_str()))
+                    .detail("no active account"),
             )
             .await?;
         }
@@ -188,11 +184,10 @@ pub async fn reset_password(
     audit::record(
         &mut tx,
         now,
-        event,
-        Who::user(user.id, &user.email),
-        Who::user(user.id, &user.email),
         meta,
-        Some(&detail),
+        Entry::new(event)
+            .about(Who::user(user.id, &user.email))
+            .detail(&detail),
     )
     .await?;
     tx.commit().await?;
@@ -244,11 +239,10 @@ pub async fn resend_link(
     audit::record(
         &mut tx,
         now,
-        event,
-        Who::default(),
-        Who::user(user.id, &user.email),
         meta,
-        Some(detail),
+        Entry::new(event)
+            .on(Who::user(user.id, &user.email))
+            .detail(detail),
     )
     .await?;
     tx.commit().await?;

@@ -96,11 +96,12 @@ pub async fn require_admin(state: &AppState) -> Result<CurrentUser, AppError> {
             state.clock.now(),
             &meta(),
             audit::Repeated {
-                event: audit::Event::AccessDenied,
+                entry: audit::Entry {
+                    detail: path.as_deref(),
+                    ..audit::Entry::new(audit::Event::AccessDenied)
+                        .by(audit::Who::user(user.id, &user.email))
+                },
                 key: &key,
-                actor: audit::Who::user(user.id, &user.email),
-                target: audit::Who::default(),
-                detail: path.as_deref(),
             },
         )
         .await

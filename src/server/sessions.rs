@@ -2,7 +2,7 @@
 //! the database, idle and absolute timeouts.
 
 use crate::{
-    domain::{CurrentUser, Role},
+    domain::CurrentUser,
     server::{config::Settings, db, tokens, AppState},
 };
 use cookie::{Cookie, SameSite};
@@ -97,12 +97,11 @@ pub async fn resolve(state: &AppState, id: &str) -> sqlx::Result<Option<CurrentU
     if now - row.last_seen_at >= 60 {
         db::sessions::touch(&mut conn, &hash, now).await?;
     }
-    let role = Role::parse(&row.role).unwrap_or(Role::User);
     Ok(Some(CurrentUser {
         id: row.user_id,
         email: row.email,
         name: row.name,
-        role,
+        role: row.role,
     }))
 }
 

@@ -1,38 +1,14 @@
 //! `/admin/audit`: who did what, to whom, when and from where.
 
 use super::{admin_only, encode_query};
-use crate::{api::admin_users::list_audit, components::DataTable};
+use crate::{api::admin_users::list_audit, components::DataTable, domain::AuditEvent};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const EVENTS: &[(&str, &str)] = &[
-    ("login", "Logged in"),
-    ("login_failed", "Failed login"),
-    ("login_throttled", "Login throttled"),
-    ("logout", "Logged out"),
-    ("logout_everywhere", "Logged out everywhere"),
-    ("reset_requested", "Reset requested"),
-    ("reset_throttled", "Reset throttled"),
-    ("reset_completed", "Reset completed"),
-    ("invitation_sent", "Invitation sent"),
-    ("invitation_accepted", "Invitation accepted"),
-    ("password_changed", "Password changed"),
-    ("user_created", "User created"),
-    ("user_edited", "User edited"),
-    ("user_disabled", "User disabled"),
-    ("user_enabled", "User enabled"),
-    ("user_deleted", "User deleted"),
-    ("reset_sent_by_admin", "Reset email sent by an admin"),
-    ("access_denied", "Access denied"),
-    ("password_change_failed", "Wrong current password"),
-];
-
 fn label(event: &str) -> String {
-    EVENTS
-        .iter()
-        .find(|(e, _)| *e == event)
-        .map(|(_, l)| (*l).to_owned())
+    AuditEvent::parse(event)
+        .map(|e| e.label().to_owned())
         .unwrap_or_else(|| event.to_owned())
 }
 
@@ -67,8 +43,8 @@ fn AuditLog() -> impl IntoView {
                 <label for="audit-event">"Event"</label>
                 <select id="audit-event" name="event">
                     <option value="" selected=move || get("event").is_none()>"All events"</option>
-                    {EVENTS.iter().map(|(value, text)| view! {
-                        <option value=*value selected=move || get("event").as_deref() == Some(*value)>{*text}</option>
+                    {AuditEvent::ALL.into_iter().map(|event| view! {
+                        <option value=event.as_str() selected=move || get("event").as_deref() == Some(event.as_str())>{event.label()}</option>
                     }).collect_view()}
                 </select>
             </div>

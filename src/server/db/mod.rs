@@ -180,6 +180,17 @@ fn create_sqlite_parent_dir(url: &str) {
 }
 
 /// True when the error is a unique-constraint violation (a duplicate email).
+/// A role as stored. Anything else is a broken row: an error, never a
+/// silent demotion to a plain user.
+pub fn stored_role(row: &sqlx::any::AnyRow, column: &str) -> sqlx::Result<crate::domain::Role> {
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    crate::domain::Role::parse(&text).map_err(|_| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("unknown role {text:?}").into(),
+    })
+}
+
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())

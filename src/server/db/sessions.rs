@@ -1,6 +1,7 @@
 //! The `sessions` table: only a hash of each session id is stored.
 
 use super::Conn;
+use crate::domain::Role;
 use sqlx::Row;
 
 pub struct NewSession<'a> {
@@ -34,7 +35,7 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// The session with this hash, if it has neither idled out nor passed its
@@ -61,7 +62,7 @@ pub async fn find_live(
             last_seen_at: r.try_get("last_seen_at")?,
             email: r.try_get("email")?,
             name: r.try_get("name")?,
-            role: r.try_get("role")?,
+            role: super::stored_role(&r, "role")?,
         })
     })
     .transpose()

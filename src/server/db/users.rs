@@ -1,6 +1,7 @@
 //! The `users` table.
 
 use super::{Conn, Engine};
+use crate::domain::Role;
 use sqlx::{any::AnyRow, Row};
 
 macro_rules! user_columns {
@@ -14,7 +15,7 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: Option<String>,
     pub active: bool,
     pub created_at: i64,
@@ -28,7 +29,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<UserRow> {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
-        role: row.try_get("role")?,
+        role: super::stored_role(row, "role")?,
         password_hash: row.try_get("password_hash")?,
         active: row.try_get::<i64, _>("active")? != 0,
         created_at: row.try_get("created_at")?,
