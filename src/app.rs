@@ -1,10 +1,8 @@
 //! The HTML shell, the layout and the route table.
 
 use crate::{
-    api::auth::{get_current_user, get_password_policy, LogOut, LogOutEverywhere},
-    components::FormAction,
-    domain::CurrentUser,
-    error::AppError,
+    api::auth::get_password_policy,
+    components::Auth,
     pages::{
         account::AccountPage,
         admin::{audit::AdminAuditRoute, users::AdminUsersRoute},
@@ -49,41 +47,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
-    }
-}
-
-/// Who is logged in, and the actions that change it. Pages and the header
-/// share it, so logging in or out updates both without a reload.
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    /// Bumped by pages whose actions change who is logged in.
-    pub refresh: RwSignal<u64>,
-    pub log_out: FormAction,
-    pub log_out_everywhere: FormAction,
-}
-
-impl Auth {
-    fn new() -> Self {
-        let refresh = RwSignal::new(0u64);
-        let log_out = FormAction::new::<LogOut>();
-        let log_out_everywhere = FormAction::new::<LogOutEverywhere>();
-        let user = Resource::new(
-            move || {
-                (
-                    refresh.get(),
-                    log_out.version(),
-                    log_out_everywhere.version(),
-                )
-            },
-            |_| get_current_user(),
-        );
-        Self {
-            user,
-            refresh,
-            log_out,
-            log_out_everywhere,
-        }
     }
 }
 

@@ -1,10 +1,12 @@
 //! Reusable pieces of the forms and layout.
 
+pub mod auth;
 pub mod data_table;
 pub mod form_field;
 pub mod password_hint;
 pub mod post_form;
 
+pub use auth::Auth;
 pub use data_table::DataTable;
 pub use form_field::{FormField, FormMessage, SubmitButton};
 pub use password_hint::PasswordField;

@@ -6,7 +6,9 @@
 //! Every form-posted server function here takes form fields and answers
 //! `Result<(), AppError>`, so one untyped copy serves them all: the browser
 //! sends the form's fields as they are, exactly what it sends when
-//! JavaScript is off, and the server parses them as usual.
+//! JavaScript is off, and the server parses them as usual. A reader who
+//! knows Leptos: this is `ActionForm` without its type parameter; what it
+//! saved is measured in BENCHMARKS.md ("Browser bundle size").
 
 use crate::error::AppError;
 use leptos::{prelude::*, server_fn::ServerFn};

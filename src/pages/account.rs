@@ -2,8 +2,7 @@
 
 use crate::{
     api::auth::ChangePassword,
-    app::Auth,
-    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
+    components::{Auth, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
     domain::CurrentUser,
     error::Field,
     pages::{field_error, form_error},

@@ -1,6 +1,6 @@
 //! `/`: sends people where they belong.
 
-use crate::app::Auth;
+use crate::components::Auth;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 

@@ -2,8 +2,7 @@
 
 use crate::{
     api::auth::{needs_setup, LogIn},
-    app::Auth,
-    components::{FormAction, FormField, FormMessage, PostForm, SubmitButton},
+    components::{Auth, FormAction, FormField, FormMessage, PostForm, SubmitButton},
     error::Field,
     pages::{field_error, form_error, setup::SetupLinkHelp},
 };

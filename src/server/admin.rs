@@ -6,11 +6,11 @@ use crate::{
     domain::{AuditEntry, AuditPage, CurrentUser, Email, Name, Role, UserPage, UserSummary},
     error::{AppError, Field, Problem, Problems},
     server::{
+        account_mail::queue_link,
         audit::{self, Entry, Event, Who},
         auth::{self, InitialPassword, NewAccount},
         db::{self, users::Page},
         mail::{outbox, templates, templates::format_time},
-        password_reset::queue_link,
         request::RequestMeta,
         tokens::Purpose,
         AppState, ServiceError,

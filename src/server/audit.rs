@@ -1,7 +1,10 @@
 //! The audit log: who did what to whom, when, from where.
 
 pub use crate::domain::audit_event::Event;
-use crate::server::{db, request::RequestMeta};
+use crate::{
+    error::AppError,
+    server::{db, rate_limit::Throttled, request::RequestMeta, AppState, ServiceError},
+};
 
 /// Someone or something an entry is about.
 #[derive(Debug, Clone, Copy, Default)]
@@ -132,6 +135,42 @@ async fn insert(
         now,
     )
     .await
+}
+
+/// Records a throttled request (one counted audit entry per key and hour)
+/// and returns the answer for it.
+pub async fn record_throttled(
+    state: &AppState,
+    meta: &RequestMeta,
+    event: Event,
+    (throttled, key): (Throttled, &str),
+    target: Who<'_>,
+    detail: Option<&str>,
+) -> ServiceError {
+    let recorded = async {
+        let mut conn = state.db.conn().await?;
+        record_repeated(
+            &mut conn,
+            state.clock.now(),
+            meta,
+            Repeated {
+                entry: Entry {
+                    detail,
+                    ..Entry::new(event).on(target)
+                },
+                key,
+            },
+        )
+        .await
+    }
+    .await;
+    match recorded {
+        Ok(()) => AppError::TooManyRequests {
+            retry_after_secs: throttled.retry_after_secs,
+        }
+        .into(),
+        Err(e) => e.into(),
+    }
 }
 
 #[cfg(test)]

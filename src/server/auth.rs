@@ -4,11 +4,9 @@ use crate::{
     domain::{password::Secret, CurrentUser, Email, Name, Role},
     error::{AppError, Field, Problem, Problems},
     server::{
+        account_mail::{queue_link, queue_password_changed},
         audit::{self, Entry, Event, Who},
-        db,
-        mail::{outbox, templates},
-        password_reset::queue_link,
-        passwords,
+        db, passwords,
         rate_limit::{self, Limits},
         request::RequestMeta,
         sessions,
@@ -64,7 +62,7 @@ pub async fn log_in(
         };
         let target = Who::email(email.as_str());
         let throttled = (throttled, key);
-        return Err(record_throttled(
+        return Err(audit::record_throttled(
             state,
             meta,
             Event::LoginThrottled,
@@ -263,42 +261,6 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Records a throttled request (one counted audit entry per key and hour)
-/// and returns the answer for it.
-pub async fn record_throttled(
-    state: &AppState,
-    meta: &RequestMeta,
-    event: Event,
-    (throttled, key): (rate_limit::Throttled, &str),
-    target: Who<'_>,
-    detail: Option<&str>,
-) -> ServiceError {
-    let recorded = async {
-        let mut conn = state.db.conn().await?;
-        audit::record_repeated(
-            &mut conn,
-            state.clock.now(),
-            meta,
-            audit::Repeated {
-                entry: Entry {
-                    detail,
-                    ..Entry::new(event).on(target)
-                },
-                key,
-            },
-        )
-        .await
-    }
-    .await;
-    match recorded {
-        Ok(()) => AppError::TooManyRequests {
-            retry_after_secs: throttled.retry_after_secs,
-        }
-        .into(),
-        Err(e) => e.into(),
-    }
-}
-
 async fn end_sessions_except(
     conn: &mut db::Conn,
     user_id: i64,
@@ -307,22 +269,6 @@ async fn end_sessions_except(
     db::sessions::delete_for_user_except(conn, user_id, keep_hash.unwrap_or(""))
         .await
         .map(|_| ())
-}
-
-pub async fn queue_password_changed(
-    conn: &mut db::Conn,
-    state: &AppState,
-    to: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    let s = &state.settings;
-    let mail = templates::password_changed_email(
-        &s.site_name,
-        &templates::format_time(now, s.time_zone),
-        &s.link("/forgot-password"),
-        &s.admin_email,
-    );
-    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
 }
 
 /// How a new account gets its password.

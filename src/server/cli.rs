@@ -180,7 +180,7 @@ async fn create_admin(
         Err(e) => bail!("{}", AppError::from(e).message()),
     }
     if invite {
-        let transport = Transport::from_settings(&state.settings).map_err(anyhow::Error::msg)?;
+        let transport = Transport::new(&state.settings.mail).map_err(anyhow::Error::msg)?;
         loop {
             match outbox::deliver_one(&state, &transport).await? {
                 Delivery::Sent => println!("Invitation sent through {}.", transport.describe()),
@@ -196,7 +196,7 @@ async fn create_admin(
 }
 
 async fn send_test_email(settings: Settings, to: &str) -> anyhow::Result<()> {
-    let transport = Transport::from_settings(&settings).map_err(anyhow::Error::msg)?;
+    let transport = Transport::new(&settings.mail).map_err(anyhow::Error::msg)?;
     let mail = templates::test_email(&settings.site_name);
     let message = build_message(
         &settings.admin_email,

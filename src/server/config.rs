@@ -229,12 +229,7 @@ impl Config {
     }
 }
 
-/// Where mail goes.
-#[derive(Debug, Clone)]
-pub enum MailTransport {
-    File { dir: PathBuf },
-    Smtp { url: String },
-}
+pub use crate::server::mail::transport::MailTransport;
 
 /// The checked configuration the rest of the server works with.
 #[derive(Debug, Clone)]

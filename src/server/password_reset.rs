@@ -5,11 +5,9 @@ use crate::{
     domain::{password::Secret, Email},
     error::{AppError, Field, Problems},
     server::{
+        account_mail::{queue_link, queue_password_changed},
         audit::{self, Entry, Event, Who},
-        auth::{queue_password_changed, record_throttled},
-        db,
-        mail::{outbox, templates},
-        passwords,
+        db, passwords,
         rate_limit::{self, Limits},
         request::RequestMeta,
         tokens::{self, Purpose, TokenState},
@@ -34,7 +32,7 @@ pub async fn request_reset(
     ];
     let throttled = |refused| {
         let target = Who::email(email.as_str());
-        record_throttled(state, meta, Event::ResetThrottled, refused, target, None)
+        audit::record_throttled(state, meta, Event::ResetThrottled, refused, target, None)
     };
     // One transaction spends the allowances and queues the mail: on
     // SQLite every write transaction waits for the one before it.
@@ -78,31 +76,6 @@ pub async fn request_reset(
         state.mail_notify.notify_one();
     }
     Ok(())
-}
-
-/// Issues a single-use link and queues its mail: a reset link, or an
-/// invitation for an account that has no password yet.
-pub async fn queue_link(
-    conn: &mut db::Conn,
-    state: &AppState,
-    purpose: Purpose,
-    user_id: i64,
-    to: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    let s = &state.settings;
-    let hours = match purpose {
-        Purpose::Reset => s.auth.reset_hours,
-        Purpose::Invite => s.auth.invite_hours,
-    };
-    let (raw, expires_at) = tokens::issue(conn, user_id, purpose, now, hours).await?;
-    let link = s.link(&format!("/reset-password/{raw}"));
-    let expires = templates::format_time(expires_at, s.time_zone);
-    let mail = match purpose {
-        Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
-        Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
-    };
-    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
 }
 
 /// What the page behind a link should show. Looking never uses a token up.

@@ -109,7 +109,7 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
     for _ in 0..3 {
         let state = app.state.clone();
         workers.push(tokio::spawn(async move {
-            let transport = Transport::from_settings(&state.settings).unwrap();
+            let transport = Transport::new(&state.settings.mail).unwrap();
             loop {
                 match outbox::deliver_one(&state, &transport).await.unwrap() {
                     outbox::Delivery::Idle => break,

@@ -176,7 +176,7 @@ async fn old_audit_entries_are_deleted_after_the_retention_period(engine: Engine
     app.log_in(USER_EMAIL, "another wrong password").await;
     // The mail worker runs housekeeping too, once the clock has moved;
     // run it here as well so the test does not wait for it.
-    gatehouse::server::housekeeping(&app.state).await;
+    gatehouse::server::housekeeping::run(&app.state).await;
     let rows = audit_rows(&app, "login_failed").await;
     assert_eq!(rows.len(), 1, "only the recent entry is kept");
     assert!(audit_rows(&app, "user_created").await.is_empty());

@@ -3,7 +3,7 @@
 pub mod audit;
 pub mod users;
 
-use crate::{app::Auth, domain::CurrentUser};
+use crate::{components::Auth, domain::CurrentUser};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 

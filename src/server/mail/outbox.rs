@@ -125,7 +125,7 @@ pub async fn run_worker(
             tracing::error!(error = %e, "outbox worker could not reach the database");
         }
         if state.clock.now() >= housekeeping_due {
-            crate::server::housekeeping(&state).await;
+            crate::server::housekeeping::run(&state).await;
             housekeeping_due = state.clock.now() + 600;
         }
         if busy {

@@ -1,6 +1,5 @@
 //! Where mail goes: `.eml` files for local use, or SMTP through lettre.
 
-use crate::server::config::{MailTransport, Settings};
 use lettre::{
     message::{
         header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue},
@@ -56,9 +55,16 @@ pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
+/// Where mail goes (the checked `mail.*` settings).
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    File { dir: PathBuf },
+    Smtp { url: String },
+}
+
 impl Transport {
-    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        match &settings.mail {
+    pub fn new(mail: &MailTransport) -> Result<Self, String> {
+        match mail {
             MailTransport::File { dir } => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;

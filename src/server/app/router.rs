@@ -1,0 +1,100 @@
+//! The routes: pages (rendered by Leptos), server functions, static files
+//! and the health check, with the middleware every request passes through.
+
+use super::middleware::{
+    api_error_status, cache_policy, content_security_policy, origin_check, page_guard,
+};
+use crate::{
+    app::{shell, App},
+    server::{client_addr, AppState},
+};
+use axum::{
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer,
+    set_header::SetResponseHeaderLayer, CompressionLevel,
+};
+
+/// The route list is made once per process: generating it briefly stops
+/// every resource in the process from loading (a process-wide flag in
+/// leptos_server), which would stall pages rendered meanwhile by another
+/// router, as in the integration tests.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = route_list();
+    let max_body = state.settings.limits.max_body_bytes;
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&state, routes, || {}, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let state = state.clone();
+                move || leptos::prelude::provide_context(state.clone())
+            },
+            shell,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), page_guard))
+        .layer(middleware::from_fn(cache_policy))
+        .layer(middleware::from_fn(api_error_status))
+        .layer(middleware::from_fn_with_state(state.clone(), origin_check))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        // Pages are compressed as they are sent: brotli's default quality
+        // (11) is meant for files compressed once, and made every page
+        // view several times dearer (BENCHMARKS.md). Static files are sent
+        // precompressed at the best quality.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        // Same-origin only: reset links carry their token in the path.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        // Pages set their own policy, with the nonce of their inline
+        // scripts (`set_page_csp`); everything else gets it without one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&content_security_policy(None)).expect("a valid header"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(state.settings.proxies.clone()),
+            client_addr::layer,
+        ))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Starting the server (state, listener, mail worker) and stopping it.
+
+use super::{bundle::leptos_options, router::router};
+use crate::server::{
+    clock::{Clock, SystemClock},
+    config::Settings,
+    db::Db,
+    mail::{outbox, transport::Transport},
+    passwords::Hasher,
+    AppState, Shared,
+};
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use std::{net::SocketAddr, sync::Arc};
+use tokio::sync::{watch, Notify};
+
+/// Connects, migrates and assembles the shared state.
+pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database_url, settings.max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&settings.database_url)
+            )
+        })?;
+    db.migrate().await.context("database migrations failed")?;
+    let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
+    let leptos_options = leptos_options(&settings);
+    Ok(AppState::new(Shared {
+        settings: Arc::new(settings),
+        db,
+        hasher: Arc::new(hasher),
+        clock,
+        leptos_options,
+        mail_notify: Arc::new(Notify::new()),
+        mail_retry_base_secs: 5,
+        mail_poll_ms: 1000,
+        has_accounts: Arc::default(),
+    }))
+}
+
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Everything a running server owns: the address it listens on and the
+/// handles to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets the mail worker finish the message in
+    /// hand, and waits for both.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let grace = std::time::Duration::from_secs(10);
+        let server_abort = self.server.abort_handle();
+        if tokio::time::timeout(grace, self.server).await.is_err() {
+            tracing::warn!("open connections did not close in time; stopping anyway");
+            server_abort.abort();
+        }
+        let worker_abort = self.worker.abort_handle();
+        if tokio::time::timeout(grace, self.worker).await.is_err() {
+            tracing::warn!("the mail worker did not stop in time");
+            worker_abort.abort();
+        }
+    }
+
+    /// Stops at once, without waiting: for a caller that cannot wait (a
+    /// test server dropped by a failing test).
+    pub fn abort(&self) {
+        let _ = self.shutdown.send(true);
+        self.server.abort();
+        self.worker.abort();
+    }
+}
+
+/// Binds, then serves the app and runs the mail worker in the background.
+pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<Running> {
+    let transport = Transport::new(&state.settings.mail).map_err(anyhow::Error::msg)?;
+    let addr = listener.local_addr()?;
+    let (shutdown, rx) = watch::channel(false);
+    let app = router(state.clone());
+    let mut server_rx = rx.clone();
+    // Without TCP_NODELAY a response whose headers and body go out as two
+    // writes waits for the client's delayed ACK: 40 ms on every static
+    // file (BENCHMARKS.md).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    let server = tokio::spawn(async move {
+        let result = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_rx.wait_for(|stop| *stop).await;
+        })
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "server error");
+        }
+    });
+    let worker = tokio::spawn(outbox::run_worker(state.clone(), transport, rx));
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        server,
+        worker,
+    })
+}
+
+/// `gatehouse serve`: runs until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let addr = settings.addr;
+    let state = build_state(settings, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let running = start(state.clone(), listener).await?;
+    tracing::info!(
+        "Gatehouse is listening on http://{} (public URL {}, database {}, mail {})",
+        running.addr,
+        state.settings.public_url,
+        redact_url(&state.settings.database_url),
+        Transport::new(&state.settings.mail)
+            .map(|t| t.describe())
+            .unwrap_or_default()
+    );
+    match crate::server::setup::issue_link(&state).await {
+        Ok(Some(link)) => tracing::info!(
+            "No accounts yet: open {link} to create the first site admin (valid for {} hours; `gatehouse setup-link` prints a fresh one), or run `gatehouse create-admin`",
+            crate::server::setup::LINK_HOURS
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not issue a setup link"),
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
