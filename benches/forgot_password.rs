@@ -43,15 +43,18 @@ async fn main() {
     let state = app::build_state(settings, Arc::new(SystemClock))
         .await
         .unwrap();
-    let account = NewAccount {
-        email: "known@example.test",
-        name: "Known",
-        role: "user",
-        password: InitialPassword::Typed {
-            password: Secret::new("bench passphrase 2026"),
-            confirm: Secret::new("bench passphrase 2026"),
-        },
+    let password = InitialPassword::Typed {
+        password: Secret::new("bench passphrase 2026"),
+        confirm: Secret::new("bench passphrase 2026"),
     };
+    let account = NewAccount::parse(
+        &state.settings,
+        "known@example.test",
+        "Known",
+        "user",
+        password,
+    )
+    .unwrap();
     create_account(&state, None, account, None, &RequestMeta::default())
         .await
         .unwrap();

@@ -213,6 +213,14 @@ impl Problems {
             Err(AppError::Validation(self.0))
         }
     }
+
+    /// The parsed fields (the `Some` of every [`check`](Self::check) zipped
+    /// together), or every problem found. A field that failed to parse has
+    /// recorded its problem, so without problems the fields are all there.
+    pub fn finish<T>(self, parsed: Option<T>) -> Result<T, AppError> {
+        self.into_result()?;
+        parsed.ok_or(AppError::Internal)
+    }
 }
 
 #[cfg(test)]

@@ -37,24 +37,20 @@ pub async fn add_user(
     password: Option<Secret>,
     confirm_password: Option<Secret>,
 ) -> Result<(), AppError> {
-    use crate::server::{admin, auth::InitialPassword, request};
+    use crate::server::{
+        admin,
+        auth::{InitialPassword, NewAccount},
+        request,
+    };
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
     let typed = InitialPassword::Typed {
         password: password.unwrap_or_default(),
         confirm: confirm_password.unwrap_or_default(),
     };
-    admin::add_user(
-        &state,
-        &admin_user,
-        &email,
-        &name,
-        &role,
-        &setup,
-        typed,
-        &request::meta(),
-    )
-    .await?;
+    let password = admin::initial_password(&setup, typed)?;
+    let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
+    admin::add_user(&state, &admin_user, account, &request::meta()).await?;
     let done = if setup == "invite" {
         "invited"
     } else {
@@ -74,16 +70,8 @@ pub async fn update_user(
     use crate::server::{admin, request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    admin::update_user(
-        &state,
-        &admin_user,
-        id,
-        &email,
-        &name,
-        &role,
-        &request::meta(),
-    )
-    .await?;
+    let edit = admin::ProfileEdit::parse(&email, &name, &role)?;
+    admin::update_user(&state, &admin_user, id, edit, &request::meta()).await?;
     request::redirect_back_with("saved", "/admin/users");
     Ok(())
 }

@@ -87,35 +87,42 @@ pub async fn list_users(
     })
 }
 
-#[allow(clippy::too_many_arguments)] // one per form field
+/// How the new user's password is set: `invite` (a "set your password"
+/// mail) or `here` (typed on the spot, in `typed`).
+pub fn initial_password(setup: &str, typed: InitialPassword) -> Result<InitialPassword, AppError> {
+    match setup {
+        "invite" => Ok(InitialPassword::Invite),
+        "here" => Ok(typed),
+        _ => Err(AppError::field(Field::Setup, Problem::InvalidChoice)),
+    }
+}
+
 pub async fn add_user(
     state: &AppState,
     actor: &CurrentUser,
-    email: &str,
-    name: &str,
-    role: &str,
-    setup: &str,
-    password: InitialPassword,
+    account: NewAccount,
     meta: &RequestMeta,
 ) -> Result<i64, ServiceError> {
-    let password = match setup {
-        "invite" => InitialPassword::Invite,
-        "here" => password,
-        _ => return Err(AppError::field(Field::Setup, Problem::InvalidChoice).into()),
-    };
-    auth::create_account(
-        state,
-        Some(actor),
-        NewAccount {
-            email,
-            name,
-            role,
-            password,
-        },
-        None,
-        meta,
-    )
-    .await
+    auth::create_account(state, Some(actor), account, None, meta).await
+}
+
+/// A user's profile as an admin edits it, parsed.
+pub struct ProfileEdit {
+    pub email: Email,
+    pub name: Name,
+    pub role: Role,
+}
+
+impl ProfileEdit {
+    /// Parses the edit form's fields, with every problem at once.
+    pub fn parse(email: &str, name: &str, role: &str) -> Result<Self, AppError> {
+        let mut problems = Problems::default();
+        let email = problems.check(Field::Email, Email::parse_deliverable(email));
+        let name = problems.check(Field::Name, Name::parse(name));
+        let role = problems.check(Field::Role, Role::parse(role));
+        let ((email, name), role) = problems.finish(email.zip(name).zip(role))?;
+        Ok(Self { email, name, role })
+    }
 }
 
 async fn load(conn: &mut db::Conn, id: i64) -> Result<db::users::UserRow, ServiceError> {
@@ -142,21 +149,10 @@ pub async fn update_user(
     state: &AppState,
     actor: &CurrentUser,
     id: i64,
-    email: &str,
-    name: &str,
-    role: &str,
+    edit: ProfileEdit,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let mut problems = Problems::default();
-    let email = problems.check(Field::Email, Email::parse_deliverable(email));
-    let name = problems.check(Field::Name, Name::parse(name));
-    let role = problems.check(Field::Role, Role::parse(role));
-    problems.into_result()?;
-    let (email, name, role) = (
-        email.expect("checked"),
-        name.expect("checked"),
-        role.expect("checked"),
-    );
+    let ProfileEdit { email, name, role } = edit;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let target = load(&mut tx, id).await?;

@@ -6,6 +6,7 @@ use crate::{
     server::{
         account_mail::{queue_link, queue_password_changed},
         audit::{self, Entry, Event, Who},
+        config::Settings,
         db, passwords,
         rate_limit::{self, Limits},
         request::RequestMeta,
@@ -279,11 +280,50 @@ pub enum InitialPassword {
     Invite,
 }
 
-pub struct NewAccount<'a> {
-    pub email: &'a str,
-    pub name: &'a str,
-    pub role: &'a str,
+/// An account to create, parsed: an address mail can reach, a name, a role,
+/// and a password that meets the policy (or an invitation). Only
+/// [`NewAccount::parse`] makes one, so [`create_account`] never sees a raw
+/// form.
+pub struct NewAccount {
+    pub email: Email,
+    pub name: Name,
+    pub role: Role,
     pub password: InitialPassword,
+}
+
+impl NewAccount {
+    /// Parses a form's fields, with every problem at once, each on its field.
+    pub fn parse(
+        settings: &Settings,
+        email: &str,
+        name: &str,
+        role: &str,
+        password: InitialPassword,
+    ) -> Result<Self, AppError> {
+        let mut problems = Problems::default();
+        let email = problems.check(Field::Email, Email::parse_deliverable(email));
+        let name = problems.check(Field::Name, Name::parse(name));
+        let role = problems.check(Field::Role, Role::parse(role));
+        if let InitialPassword::Typed { password, confirm } = &password {
+            let local = email.as_ref().map(Email::local_part);
+            passwords::check_new_password_pair(
+                &mut problems,
+                &settings.password_policy(),
+                Field::Password,
+                password.expose(),
+                confirm.expose(),
+                local.as_deref(),
+            );
+        }
+        let parsed = problems.finish(email.zip(name).zip(role))?;
+        let ((email, name), role) = parsed;
+        Ok(Self {
+            email,
+            name,
+            role,
+            password,
+        })
+    }
 }
 
 /// Creates an account. With a `setup_token` it is the first-run setup: it
@@ -292,33 +332,17 @@ pub struct NewAccount<'a> {
 pub async fn create_account(
     state: &AppState,
     actor: Option<&CurrentUser>,
-    account: NewAccount<'_>,
+    account: NewAccount,
     setup_token: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<i64, ServiceError> {
-    let mut problems = Problems::default();
-    let email = problems.check(Field::Email, Email::parse_deliverable(account.email));
-    let name = problems.check(Field::Name, Name::parse(account.name));
-    let role = problems.check(Field::Role, Role::parse(account.role));
-    if let InitialPassword::Typed { password, confirm } = &account.password {
-        let local = email.as_ref().map(Email::local_part);
-        passwords::check_new_password_pair(
-            &mut problems,
-            &state.settings.password_policy(),
-            Field::Password,
-            password.expose(),
-            confirm.expose(),
-            local.as_deref(),
-        );
-    }
-    problems.into_result()?;
-    let (email, name, role) = (
-        email.expect("checked"),
-        name.expect("checked"),
-        role.expect("checked"),
-    );
-
-    let hash = match &account.password {
+    let NewAccount {
+        email,
+        name,
+        role,
+        password,
+    } = account;
+    let hash = match &password {
         InitialPassword::Typed { password, .. } => Some(state.hasher.hash(password).await?),
         InitialPassword::Invite => None,
     };
@@ -370,7 +394,7 @@ pub async fn create_account(
     if setup_token.is_some() {
         db::setup_tokens::delete_all_or_expired(&mut tx, now, true).await?;
     }
-    if let InitialPassword::Invite = account.password {
+    if let InitialPassword::Invite = password {
         queue_link(&mut tx, state, Purpose::Invite, id, email.as_str(), now).await?;
         audit::record(
             &mut tx,

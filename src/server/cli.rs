@@ -160,13 +160,11 @@ async fn create_admin(
         addr: None,
         user_agent: Some("gatehouse create-admin".into()),
     };
-    let account = NewAccount {
-        email,
-        name,
-        role,
-        password,
+    let created = match NewAccount::parse(&state.settings, email, name, role, password) {
+        Ok(account) => auth::create_account(&state, None, account, None, &meta).await,
+        Err(invalid) => Err(invalid.into()),
     };
-    match auth::create_account(&state, None, account, None, &meta).await {
+    match created {
         Ok(id) => {
             println!("Created {role} #{id} <{}>.", email.trim());
         }

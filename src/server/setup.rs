@@ -80,11 +80,9 @@ pub async fn create_first_admin(
         let mut conn = state.db.conn().await?;
         check_open(&mut conn, token, state.clock.now()).await?;
     }
-    let account = NewAccount {
-        email,
-        name,
-        role: "site_admin",
-        password: InitialPassword::Typed { password, confirm },
-    };
+    // Parsed after the link is checked: a visitor without a valid link
+    // learns nothing about the form.
+    let password = InitialPassword::Typed { password, confirm };
+    let account = NewAccount::parse(&state.settings, email, name, "site_admin", password)?;
     auth::create_account(state, None, account, Some(token), meta).await
 }

@@ -46,16 +46,8 @@ async fn act(
         match how {
             Against::Disable => admin::set_active(&state, &actor, target, false, &meta).await,
             Against::Demote => {
-                admin::update_user(
-                    &state,
-                    &actor,
-                    target,
-                    &target_email,
-                    "Admin",
-                    "user",
-                    &meta,
-                )
-                .await
+                let edit = admin::ProfileEdit::parse(&target_email, "Admin", "user").unwrap();
+                admin::update_user(&state, &actor, target, edit, &meta).await
             }
         }
         .is_ok()

@@ -295,15 +295,12 @@ impl TestApp {
                 request::RequestMeta,
             },
         };
-        let account = NewAccount {
-            email,
-            name,
-            role,
-            password: InitialPassword::Typed {
-                password: Secret::new(password),
-                confirm: Secret::new(password),
-            },
+        let password = InitialPassword::Typed {
+            password: Secret::new(password),
+            confirm: Secret::new(password),
         };
+        let account = NewAccount::parse(&self.state.settings, email, name, role, password)
+            .expect("valid test account");
         create_account(&self.state, None, account, None, &RequestMeta::default())
             .await
             .expect("user created")
