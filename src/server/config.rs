@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::{net::SocketAddr, path::PathBuf};
 use url::Url;
 
-/// The file as written: every key optional, defaults below.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
+/// The settings as written. Every key is optional in a site's file: the
+/// defaults come first (see [`DEFAULTS`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub site: SiteConfig,
     pub database: DatabaseConfig,
@@ -22,7 +22,6 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SiteConfig {
     pub name: String,
     pub admin_email: String,
@@ -61,14 +60,12 @@ fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuthConfig {
     pub min_password_length: usize,
     pub reset_hours: u32,
@@ -83,7 +80,6 @@ pub struct AuthConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LimitsConfig {
     pub login_per_ip_per_hour: u32,
     pub login_per_ip_burst: u32,
@@ -97,94 +93,53 @@ pub struct LimitsConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuditConfig {
     /// Entries older than this many days are deleted by housekeeping.
     pub retention_days: u32,
 }
 
-impl Default for AuditConfig {
-    fn default() -> Self {
-        Self {
-            retention_days: 400,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MailConfig {
     pub transport: String,
     pub smtp_url: String,
     pub max_attempts: u32,
 }
 
-impl Default for SiteConfig {
+/// The shipped `Leptos.toml`: every key with its default value. It is the
+/// one place defaults are written; the server compiles it in, so a site's
+/// own file needs only the keys it changes.
+pub const DEFAULTS: &str = include_str!("../../Leptos.toml");
+
+impl Default for Config {
     fn default() -> Self {
-        Self {
-            name: "Gatehouse".into(),
-            admin_email: "admin@gatehouse.localhost".into(),
-            public_url: String::new(),
-            time_zone: "UTC".into(),
-            data_dir: PathBuf::from("data"),
-            addr: "127.0.0.1:3000".into(),
-            trusted_proxies: Vec::new(),
-            proxy_headers: "x-forwarded-for".into(),
-        }
+        static PARSED: std::sync::LazyLock<Config> = std::sync::LazyLock::new(|| {
+            Figment::from(Toml::string(DEFAULTS))
+                .extract()
+                .unwrap_or_else(|e| panic!("the shipped Leptos.toml must set every key: {e}"))
+        });
+        PARSED.clone()
     }
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        Self {
-            url: String::new(),
-            max_connections: 16,
+/// Each section's defaults, for code that builds one section alone.
+macro_rules! section_defaults {
+    ($($section:ident: $ty:ty),+ $(,)?) => {$(
+        impl Default for $ty {
+            fn default() -> Self {
+                Config::default().$section
+            }
         }
-    }
+    )+};
 }
 
-impl Default for AuthConfig {
-    fn default() -> Self {
-        Self {
-            min_password_length: 12,
-            reset_hours: 24,
-            invite_hours: 168,
-            session_idle_minutes: 120,
-            session_absolute_hours: 168,
-            argon2_memory_kib: 19456,
-            argon2_iterations: 2,
-            argon2_parallelism: 1,
-            hash_concurrency: 0,
-            hash_queue_timeout_ms: 3000,
-        }
-    }
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        Self {
-            login_per_ip_per_hour: 300,
-            login_per_ip_burst: 30,
-            login_per_account_per_hour: 60,
-            login_per_account_burst: 10,
-            reset_per_ip_per_hour: 60,
-            reset_per_ip_burst: 10,
-            reset_per_account_per_hour: 6,
-            reset_per_account_burst: 3,
-            max_body_bytes: 64 * 1024,
-        }
-    }
-}
-
-impl Default for MailConfig {
-    fn default() -> Self {
-        Self {
-            transport: "file".into(),
-            smtp_url: String::new(),
-            max_attempts: 12,
-        }
-    }
-}
+section_defaults!(
+    site: SiteConfig,
+    database: DatabaseConfig,
+    auth: AuthConfig,
+    limits: LimitsConfig,
+    mail: MailConfig,
+    audit: AuditConfig,
+);
 
 /// Environment variables with short names, and the key each one sets.
 const ENV_ALIASES: &[(&str, &str)] = &[
@@ -424,6 +379,21 @@ mod tests {
             s.link("/reset-password/x"),
             "http://127.0.0.1:3000/reset-password/x"
         );
+    }
+
+    /// A site's file names only what it changes; every other key keeps the
+    /// default from the shipped Leptos.toml.
+    #[test]
+    fn a_site_file_needs_only_the_keys_it_changes() {
+        let c: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[auth]\nreset_hours = 2\n"))
+            .extract()
+            .unwrap();
+        assert_eq!(c.auth.reset_hours, 2);
+        let shipped = Figment::from(Toml::string(DEFAULTS));
+        let invite: u32 = shipped.extract_inner("auth.invite_hours").unwrap();
+        assert_eq!(c.auth.invite_hours, invite);
+        assert_eq!(c.site.name, Config::default().site.name);
     }
 
     #[test]
