@@ -19,7 +19,8 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
     use crate::server::{auth, request, sessions};
     let state = request::state()?;
     let old_session = request::session_id(&state);
-    let (_, session_id) = auth::log_in(&state, &email, &password, &request::meta()).await?;
+    let credentials = auth::Credentials::parse(&email, password)?;
+    let (_, session_id) = auth::log_in(&state, &credentials, &request::meta()).await?;
     if let Some(old) = old_session {
         sessions::end(&state, &old).await.ok();
     }

@@ -20,36 +20,75 @@ fn login_account_key(email_normalized: &str) -> String {
     rate_limit::key("login:acct", email_normalized)
 }
 
+/// What the login form sends, parsed: an address (as typed, matched
+/// without regard to case) and a password of a length worth verifying.
+pub struct Credentials {
+    pub email: Email,
+    pub password: Secret,
+}
+
+impl Credentials {
+    pub fn parse(email: &str, password: Secret) -> Result<Self, AppError> {
+        use crate::domain::password::MAX_PASSWORD_LEN;
+        let mut problems = Problems::default();
+        let email = problems.check(Field::Email, Email::parse(email));
+        if password.expose().is_empty() {
+            problems.add(Field::Password, Problem::Required);
+        } else if password.expose().chars().count() > MAX_PASSWORD_LEN {
+            // Never hash megabytes; no valid password is this long anyway.
+            problems.add(
+                Field::Password,
+                Problem::TooLong {
+                    max: MAX_PASSWORD_LEN,
+                },
+            );
+        }
+        let email = problems.finish(email)?;
+        Ok(Self { email, password })
+    }
+}
+
 /// Checks the credentials and starts a session; returns the user and the
 /// new session id. Unknown email, wrong password and disabled account all
 /// give the same answer, in the same time.
 pub async fn log_in(
     state: &AppState,
-    email: &str,
-    password: &Secret,
+    credentials: &Credentials,
     meta: &RequestMeta,
 ) -> Result<(CurrentUser, String), ServiceError> {
-    let mut problems = Problems::default();
-    let email = problems.check(Field::Email, Email::parse(email));
-    if password.expose().is_empty() {
-        problems.add(Field::Password, Problem::Required);
-    } else if password.expose().chars().count() > crate::domain::password::MAX_PASSWORD_LEN {
-        // Never hash megabytes; no valid password is this long anyway.
-        problems.add(
-            Field::Password,
-            Problem::TooLong {
-                max: crate::domain::password::MAX_PASSWORD_LEN,
-            },
-        );
-    }
-    problems.into_result()?;
-    let email = email.expect("checked above");
+    let Credentials { email, password } = credentials;
     let normalized = email.normalized();
+    let account_key = spend_login_allowances(state, email, &normalized, meta).await?;
 
-    // Both allowances are spent before the password is verified, so that
-    // guesses sent at once cannot all be verified; the account's comes
-    // back when the password is right.
-    let account_key = login_account_key(&normalized);
+    let user = {
+        let mut conn = state.db.conn().await?;
+        db::users::find_by_email(&mut conn, &normalized).await?
+    };
+    let stored = user
+        .as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone());
+    let verification = state.hasher.verify(password, stored.as_deref()).await?;
+    let Some(user) = user.filter(|_| verification.ok) else {
+        return Err(record_failed_login(state, email, meta).await);
+    };
+    if verification.needs_rehash {
+        upgrade_hash(state, &user, stored.as_deref(), password).await?;
+    }
+    start_session(state, user, &account_key, meta).await
+}
+
+/// Spends the address's and the account's login allowances before the
+/// password is verified, so that guesses sent at once cannot all be
+/// verified; the account's comes back when the password is right. Returns
+/// the account's key, for that refund.
+async fn spend_login_allowances(
+    state: &AppState,
+    email: &Email,
+    normalized: &str,
+    meta: &RequestMeta,
+) -> Result<String, ServiceError> {
+    let account_key = login_account_key(normalized);
     let ip_key = rate_limit::key("login:ip", &meta.throttle_subject());
     let keys = [
         (ip_key.as_str(), Limits::login_ip(state)),
@@ -61,58 +100,57 @@ pub async fn log_in(
         } else {
             "too many attempts for this account"
         };
-        let target = Who::email(email.as_str());
-        let throttled = (throttled, key);
         return Err(audit::record_throttled(
             state,
             meta,
             Event::LoginThrottled,
-            throttled,
-            target,
+            (throttled, key),
+            Who::email(email.as_str()),
             Some(detail),
         )
         .await);
     }
+    Ok(account_key)
+}
 
-    let user = {
+/// Audits a failed login and returns the one answer for every cause
+/// (unknown address, wrong password, disabled account).
+async fn record_failed_login(state: &AppState, email: &Email, meta: &RequestMeta) -> ServiceError {
+    let recorded = async {
         let mut conn = state.db.conn().await?;
-        db::users::find_by_email(&mut conn, &normalized).await?
+        let entry = Entry::new(Event::LoginFailed).on(Who::email(email.as_str()));
+        audit::record(&mut conn, state.clock.now(), meta, entry).await
     };
-    let stored = user
-        .as_ref()
-        .filter(|u| u.active)
-        .and_then(|u| u.password_hash.clone());
-    let verification = state.hasher.verify(password, stored.as_deref()).await?;
-    let now = state.clock.now();
-
-    let Some(user) = user.filter(|_| verification.ok) else {
-        let mut conn = state.db.conn().await?;
-        let target = Who {
-            id: None,
-            email: Some(email.as_str()),
-        };
-        audit::record(
-            &mut conn,
-            now,
-            meta,
-            Entry::new(Event::LoginFailed).on(target),
-        )
-        .await?;
-        return Err(AppError::InvalidCredentials.into());
-    };
-
-    if verification.needs_rehash {
-        let new_hash = state.hasher.hash(password).await?;
-        let mut conn = state.db.conn().await?;
-        db::users::upgrade_password_hash(
-            &mut conn,
-            user.id,
-            stored.as_deref().unwrap_or_default(),
-            &new_hash,
-        )
-        .await?;
+    match recorded.await {
+        Ok(()) => AppError::InvalidCredentials.into(),
+        Err(e) => e.into(),
     }
+}
 
+/// Re-hashes a right password made with older parameters (only if the
+/// stored hash is still the one verified).
+async fn upgrade_hash(
+    state: &AppState,
+    user: &db::users::UserRow,
+    verified: Option<&str>,
+    password: &Secret,
+) -> Result<(), ServiceError> {
+    let new_hash = state.hasher.hash(password).await?;
+    let mut conn = state.db.conn().await?;
+    db::users::upgrade_password_hash(&mut conn, user.id, verified.unwrap_or_default(), &new_hash)
+        .await?;
+    Ok(())
+}
+
+/// Starts the session, notes the login, gives back the account's allowance
+/// and audits it, all in one transaction.
+async fn start_session(
+    state: &AppState,
+    user: db::users::UserRow,
+    account_key: &str,
+    meta: &RequestMeta,
+) -> Result<(CurrentUser, String), ServiceError> {
+    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let session_id = sessions::start(
         &mut tx,
@@ -123,7 +161,7 @@ pub async fn log_in(
     )
     .await?;
     db::users::record_login(&mut tx, user.id, now).await?;
-    rate_limit::refund(&mut tx, &account_key, Limits::login_account(state)).await?;
+    rate_limit::refund(&mut tx, account_key, Limits::login_account(state)).await?;
     audit::record(
         &mut tx,
         now,
@@ -132,16 +170,13 @@ pub async fn log_in(
     )
     .await?;
     tx.commit().await?;
-
-    Ok((
-        CurrentUser {
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            role: user.role,
-        },
-        session_id,
-    ))
+    let user = CurrentUser {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+    };
+    Ok((user, session_id))
 }
 
 pub async fn log_out(
