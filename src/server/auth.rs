@@ -371,13 +371,8 @@ pub async fn create_account(
     setup_token: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<i64, ServiceError> {
-    let NewAccount {
-        email,
-        name,
-        role,
-        password,
-    } = account;
-    let hash = match &password {
+    // Hashed before the transaction: no lock is held while argon2 runs.
+    let hash = match &account.password {
         InitialPassword::Typed { password, .. } => Some(state.hasher.hash(password).await?),
         InitialPassword::Invite => None,
     };
@@ -387,63 +382,68 @@ pub async fn create_account(
         state.db.lock_users_for_first_account(&mut tx).await?;
         crate::server::setup::check_open(&mut tx, token, now).await?;
     }
-    let inserted = db::users::insert(
-        &mut tx,
-        db::users::NewUser {
-            email: email.as_str(),
-            email_normalized: &email.normalized(),
-            name: name.as_str(),
-            role: role.as_str(),
-            password_hash: hash.as_deref(),
-            now,
-        },
-    )
-    .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(AppError::field(Field::Email, Problem::AlreadyTaken).into());
-        }
-        Err(e) => return Err(e.into()),
+    let id = insert_account(&mut tx, &account, hash.as_deref(), now).await?;
+    let actor = actor.map(|a| Who::user(a.id, &a.email)).unwrap_or_default();
+    let created = Who::user(id, account.email.as_str());
+    let setup_note = if setup_token.is_some() {
+        ", first-run setup"
+    } else {
+        ""
     };
-    let actor_who = actor.map(|a| Who::user(a.id, &a.email)).unwrap_or_default();
-    let detail = format!(
-        "role {}{}",
-        role.as_str(),
-        if setup_token.is_some() {
-            ", first-run setup"
-        } else {
-            ""
-        }
-    );
-    audit::record(
-        &mut tx,
-        now,
-        meta,
-        Entry::new(Event::UserCreated)
-            .by(actor_who)
-            .on(Who::user(id, email.as_str()))
-            .detail(&detail),
-    )
-    .await?;
+    let detail = format!("role {}{setup_note}", account.role.as_str());
+    let entry = Entry::new(Event::UserCreated)
+        .by(actor)
+        .on(created)
+        .detail(&detail);
+    audit::record(&mut tx, now, meta, entry).await?;
     if setup_token.is_some() {
         db::setup_tokens::delete_all_or_expired(&mut tx, now, true).await?;
     }
-    if let InitialPassword::Invite = password {
-        queue_link(&mut tx, state, Purpose::Invite, id, email.as_str(), now).await?;
-        audit::record(
+    if let InitialPassword::Invite = account.password {
+        queue_link(
             &mut tx,
+            state,
+            Purpose::Invite,
+            id,
+            account.email.as_str(),
             now,
-            meta,
-            Entry::new(Event::InvitationSent)
-                .by(actor_who)
-                .on(Who::user(id, email.as_str())),
         )
         .await?;
+        let entry = Entry::new(Event::InvitationSent).by(actor).on(created);
+        audit::record(&mut tx, now, meta, entry).await?;
     }
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(id)
+}
+
+/// Stores the new account; an address already in use is the email field's
+/// problem.
+async fn insert_account(
+    tx: &mut db::Tx,
+    account: &NewAccount,
+    password_hash: Option<&str>,
+    now: i64,
+) -> Result<i64, ServiceError> {
+    let inserted = db::users::insert(
+        tx,
+        db::users::NewUser {
+            email: account.email.as_str(),
+            email_normalized: &account.email.normalized(),
+            name: account.name.as_str(),
+            role: account.role.as_str(),
+            password_hash,
+            now,
+        },
+    )
+    .await;
+    match inserted {
+        Ok(id) => Ok(id),
+        Err(e) if db::is_unique_violation(&e) => {
+            Err(AppError::field(Field::Email, Problem::AlreadyTaken).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn needs_setup(state: &AppState) -> Result<bool, ServiceError> {

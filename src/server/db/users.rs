@@ -191,159 +191,222 @@ pub async fn list(
     page: Page,
     limit: i64,
 ) -> sqlx::Result<Found> {
-    let (before, after) = match page {
-        Page::First => (i64::MAX, 0),
-        Page::Before(id) => (id, 0),
-        Page::After(id) => (i64::MAX, id),
-    };
-    let ascending = matches!(page, Page::After(_));
+    let keys = Keyset::new(page, limit);
     let term = term.map(str::trim).filter(|t| !t.is_empty());
-    let mut scanned_to = None;
-    let rows = match (term, engine) {
-        (None, _) => {
-            let sql = ordered!(
-                ascending,
-                concat!(
-                    "SELECT ",
-                    user_columns!(),
-                    " FROM users WHERE id < $1 AND id > $2"
-                ),
-                " ORDER BY id DESC LIMIT $3",
-                " ORDER BY id ASC LIMIT $3"
-            );
-            sqlx::query(sql)
-                .bind(before)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(conn)
-                .await?
-        }
+    let (rows, scanned_to) = match (term, engine) {
+        (None, _) => (list_all(conn, keys).await?, None),
         (Some(t), Engine::Sqlite) if t.chars().count() >= 3 => {
-            let sql = ordered!(
-                ascending,
-                concat!(
-                    "SELECT ", user_columns!(), " FROM users WHERE id IN (",
-                    "SELECT rowid FROM users_fts WHERE users_fts MATCH $1 AND rowid < $2 AND rowid > $3"
-                ),
-                " ORDER BY rowid DESC LIMIT $4) ORDER BY id DESC",
-                " ORDER BY rowid ASC LIMIT $4) ORDER BY id ASC"
-            );
-            let phrase = format!("\"{}\"", t.replace('"', "\"\""));
-            sqlx::query(sql)
-                .bind(phrase)
-                .bind(before)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(conn)
-                .await?
+            (search_sqlite_trigrams(conn, t, keys).await?, None)
         }
-        (Some(t), Engine::Sqlite) => {
-            // Trigrams need three characters; shorter terms walk the
-            // primary key, which finds short (hence common) strings fast.
-            let sql = ordered!(
-                ascending,
-                concat!(
-                    "SELECT ", user_columns!(), " FROM users ",
-                    "WHERE (instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0) AND id < $2 AND id > $3"
-                ),
-                " ORDER BY id DESC LIMIT $4",
-                " ORDER BY id ASC LIMIT $4"
-            );
-            sqlx::query(sql)
-                .bind(t)
-                .bind(before)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(conn)
-                .await?
-        }
-        (Some(t), Engine::Postgres) => {
-            let (rows, edge) = search_postgres(conn, t, before, after, ascending, limit).await?;
-            scanned_to = edge;
-            rows
-        }
+        (Some(t), Engine::Sqlite) => (search_sqlite_short(conn, t, keys).await?, None),
+        (Some(t), Engine::Postgres) => search_postgres(conn, t, keys).await?,
     };
     let mut users = rows
         .iter()
         .map(from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
-    if ascending {
+    if keys.ascending {
         users.reverse();
     }
     Ok(Found { users, scanned_to })
+}
+
+/// Where a page lies on the primary key: ids below `before` and above
+/// `after`, read newest first or (walking back) oldest first.
+#[derive(Clone, Copy)]
+struct Keyset {
+    before: i64,
+    after: i64,
+    ascending: bool,
+    limit: i64,
+}
+
+impl Keyset {
+    fn new(page: Page, limit: i64) -> Self {
+        let (before, after) = match page {
+            Page::First => (i64::MAX, 0),
+            Page::Before(id) => (id, 0),
+            Page::After(id) => (i64::MAX, id),
+        };
+        let ascending = matches!(page, Page::After(_));
+        Self {
+            before,
+            after,
+            ascending,
+            limit,
+        }
+    }
+}
+
+async fn list_all(conn: &mut Conn, keys: Keyset) -> sqlx::Result<Vec<AnyRow>> {
+    let sql = ordered!(
+        keys.ascending,
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id < $1 AND id > $2"
+        ),
+        " ORDER BY id DESC LIMIT $3",
+        " ORDER BY id ASC LIMIT $3"
+    );
+    sqlx::query(sql)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(keys.limit)
+        .fetch_all(conn)
+        .await
+}
+
+/// SQLite, terms of three characters or more: the trigram index
+/// (`users_fts`), matched as a phrase.
+async fn search_sqlite_trigrams(
+    conn: &mut Conn,
+    term: &str,
+    keys: Keyset,
+) -> sqlx::Result<Vec<AnyRow>> {
+    let sql =
+        ordered!(
+            keys.ascending,
+            concat!(
+            "SELECT ", user_columns!(), " FROM users WHERE id IN (",
+            "SELECT rowid FROM users_fts WHERE users_fts MATCH $1 AND rowid < $2 AND rowid > $3"
+        ),
+            " ORDER BY rowid DESC LIMIT $4) ORDER BY id DESC",
+            " ORDER BY rowid ASC LIMIT $4) ORDER BY id ASC"
+        );
+    let phrase = format!("\"{}\"", term.replace('"', "\"\""));
+    sqlx::query(sql)
+        .bind(phrase)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(keys.limit)
+        .fetch_all(conn)
+        .await
+}
+
+/// SQLite, terms of one or two characters: trigrams need three, so these
+/// walk the primary key, which finds short (hence common) strings fast.
+async fn search_sqlite_short(
+    conn: &mut Conn,
+    term: &str,
+    keys: Keyset,
+) -> sqlx::Result<Vec<AnyRow>> {
+    let sql = ordered!(
+        keys.ascending,
+        concat!(
+            "SELECT ", user_columns!(), " FROM users ",
+            "WHERE (instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0) AND id < $2 AND id > $3"
+        ),
+        " ORDER BY id DESC LIMIT $4",
+        " ORDER BY id ASC LIMIT $4"
+    );
+    sqlx::query(sql)
+        .bind(term)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(keys.limit)
+        .fetch_all(conn)
+        .await
 }
 
 /// A page of a search on PostgreSQL, in two plans, because the planner
 /// cannot tell a common term from a rare one. First the newest rows, a
 /// bounded window walked along the primary key: a common term fills the
 /// page there at once. When it does not, the term is rare: terms of three
-/// characters or more go to the trigram index, which finds every match
-/// (`id + 0` keeps the planner from walking the whole primary key in search
-/// of them); shorter ones, which trigrams cannot serve, walk a larger but
-/// still bounded window, and the page says where that walk stopped.
+/// characters or more go to the trigram index, which finds every match;
+/// shorter ones, which trigrams cannot serve, walk a larger but still
+/// bounded window, and the page says where that walk stopped.
 async fn search_postgres(
     conn: &mut Conn,
     term: &str,
-    before: i64,
-    after: i64,
-    ascending: bool,
-    limit: i64,
+    keys: Keyset,
 ) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
     let pattern = format!("%{}%", escape_like(term));
-    let window = |size: i64| {
-        let sql = ordered!(
-            ascending,
-            concat!(
-                "SELECT ", user_columns!(), " FROM (",
-                "SELECT ", user_columns!(), ", email_normalized, name_normalized FROM users ",
-                "WHERE id < $2 AND id > $3"
-            ),
-            concat!(
-                " ORDER BY id DESC LIMIT $5) recent ",
-                "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
-                "ORDER BY id DESC LIMIT $4"
-            ),
-            concat!(
-                " ORDER BY id ASC LIMIT $5) recent ",
-                "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
-                "ORDER BY id ASC LIMIT $4"
-            )
-        );
-        sqlx::query(sql)
-            .bind(pattern.clone())
-            .bind(before)
-            .bind(after)
-            .bind(limit)
-            .bind(size)
-    };
-    let found = window(SEARCH_WINDOW).fetch_all(&mut *conn).await?;
-    if found.len() as i64 >= limit {
+    let found = postgres_window(conn, &pattern, keys, SEARCH_WINDOW).await?;
+    if found.len() as i64 >= keys.limit {
         return Ok((found, None));
     }
-    if term.chars().count() < 3 {
-        let found = window(SHORT_TERM_WINDOW).fetch_all(&mut *conn).await?;
-        if found.len() as i64 >= limit {
-            return Ok((found, None));
-        }
-        // Where the walk stopped, if rows remain beyond it.
-        let edge_sql = ordered!(
-            ascending,
-            "SELECT id FROM users WHERE id < $1 AND id > $2",
-            " ORDER BY id DESC LIMIT 1 OFFSET $3",
-            " ORDER BY id ASC LIMIT 1 OFFSET $3"
-        );
-        let edge = sqlx::query(edge_sql)
-            .bind(before)
-            .bind(after)
-            .bind(SHORT_TERM_WINDOW - 1)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|row| row.try_get::<i64, _>("id"))
-            .transpose()?;
-        return Ok((found, edge));
+    if term.chars().count() >= 3 {
+        return Ok((postgres_trigrams(conn, &pattern, keys).await?, None));
     }
-    let indexed = ordered!(
-        ascending,
+    let found = postgres_window(conn, &pattern, keys, SHORT_TERM_WINDOW).await?;
+    if found.len() as i64 >= keys.limit {
+        return Ok((found, None));
+    }
+    let edge = postgres_window_edge(conn, keys, SHORT_TERM_WINDOW).await?;
+    Ok((found, edge))
+}
+
+/// The matches among the `size` rows nearest the page's start.
+async fn postgres_window(
+    conn: &mut Conn,
+    pattern: &str,
+    keys: Keyset,
+    size: i64,
+) -> sqlx::Result<Vec<AnyRow>> {
+    let sql = ordered!(
+        keys.ascending,
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM (",
+            "SELECT ",
+            user_columns!(),
+            ", email_normalized, name_normalized FROM users ",
+            "WHERE id < $2 AND id > $3"
+        ),
+        concat!(
+            " ORDER BY id DESC LIMIT $5) recent ",
+            "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
+            "ORDER BY id DESC LIMIT $4"
+        ),
+        concat!(
+            " ORDER BY id ASC LIMIT $5) recent ",
+            "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
+            "ORDER BY id ASC LIMIT $4"
+        )
+    );
+    sqlx::query(sql)
+        .bind(pattern)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(keys.limit)
+        .bind(size)
+        .fetch_all(conn)
+        .await
+}
+
+/// Where a walk of `size` rows stopped, if rows remain beyond it.
+async fn postgres_window_edge(
+    conn: &mut Conn,
+    keys: Keyset,
+    size: i64,
+) -> sqlx::Result<Option<i64>> {
+    let sql = ordered!(
+        keys.ascending,
+        "SELECT id FROM users WHERE id < $1 AND id > $2",
+        " ORDER BY id DESC LIMIT 1 OFFSET $3",
+        " ORDER BY id ASC LIMIT 1 OFFSET $3"
+    );
+    sqlx::query(sql)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(size - 1)
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get::<i64, _>("id"))
+        .transpose()
+}
+
+/// Every match, through the trigram index of email and name together
+/// (`id + 0` keeps the planner from walking the whole primary key instead).
+async fn postgres_trigrams(
+    conn: &mut Conn,
+    pattern: &str,
+    keys: Keyset,
+) -> sqlx::Result<Vec<AnyRow>> {
+    let sql = ordered!(
+        keys.ascending,
         concat!(
             "SELECT ", user_columns!(), " FROM users ",
             "WHERE (email_normalized || chr(31) || name_normalized) LIKE $1 ESCAPE '\\' AND id < $2 AND id > $3"
@@ -354,15 +417,14 @@ async fn search_postgres(
     // Planned afresh with the term itself: a cached generic plan cannot
     // see that the term is rare, nor use the trigram index for
     // `LIKE $1 ESCAPE …`.
-    let rows = sqlx::query(indexed)
+    sqlx::query(sql)
         .persistent(false)
-        .bind(&pattern)
-        .bind(before)
-        .bind(after)
-        .bind(limit)
+        .bind(pattern)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(keys.limit)
         .fetch_all(conn)
-        .await?;
-    Ok((rows, None))
+        .await
 }
 
 fn escape_like(s: &str) -> String {
