@@ -10,7 +10,7 @@ use crate::{
     components::{
         DataTable, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
     },
-    domain::{CurrentUser, Role, UserSummary},
+    domain::{CurrentUser, Role, UserPage, UserSummary},
     error::{AppError, Field},
     pages::{field_error, form_error},
 };
@@ -55,24 +55,59 @@ struct RowActions {
     editing: RwSignal<Option<i64>>,
 }
 
+impl RowActions {
+    fn new() -> Self {
+        let actions = Self {
+            update: FormAction::new::<UpdateUser>(),
+            disable: FormAction::new::<DisableUser>(),
+            enable: FormAction::new::<EnableUser>(),
+            delete: FormAction::new::<DeleteUser>(),
+            reset: FormAction::new::<SendResetEmail>(),
+            editing: RwSignal::new(None),
+        };
+        Effect::new(move |_| {
+            if let Some(id) = actions.update.submitted_id() {
+                actions.editing.set(Some(id));
+            }
+        });
+        actions
+    }
+
+    /// Changes whenever one of the actions has an answer.
+    fn versions(self) -> [usize; 5] {
+        [
+            self.update.version(),
+            self.disable.version(),
+            self.enable.version(),
+            self.delete.version(),
+            self.reset.version(),
+        ]
+    }
+
+    /// The message of the last failure of a row's action. The edit form's
+    /// field problems show at their fields instead.
+    fn error(self) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            let errors: [Option<AppError>; 5] = [
+                self.update
+                    .last_error()
+                    .filter(|e| !matches!(e, AppError::Validation(_))),
+                self.disable.last_error(),
+                self.enable.last_error(),
+                self.delete.last_error(),
+                self.reset.last_error(),
+            ];
+            errors.into_iter().flatten().next().map(|e| e.message())
+        })
+    }
+}
+
 #[component]
 fn UsersAdmin(me: CurrentUser) -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let add = FormAction::new::<AddUser>();
-    let actions = RowActions {
-        update: FormAction::new::<UpdateUser>(),
-        disable: FormAction::new::<DisableUser>(),
-        enable: FormAction::new::<EnableUser>(),
-        delete: FormAction::new::<DeleteUser>(),
-        reset: FormAction::new::<SendResetEmail>(),
-        editing: RwSignal::new(None),
-    };
-    Effect::new(move |_| {
-        if let Some(id) = actions.update.submitted_id() {
-            actions.editing.set(Some(id));
-        }
-    });
+    let actions = RowActions::new();
     let users = Resource::new(
         move || {
             (
@@ -80,42 +115,41 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                 get("before").and_then(|v| v.parse::<i64>().ok()),
                 get("after").and_then(|v| v.parse::<i64>().ok()),
                 get("done"),
-                (
-                    add.version(),
-                    actions.update.version(),
-                    actions.disable.version(),
-                ),
-                (
-                    actions.enable.version(),
-                    actions.delete.version(),
-                    actions.reset.version(),
-                ),
+                add.version(),
+                actions.versions(),
             )
         },
         |(q, before, after, ..)| list_users(q, before, after),
     );
-
-    let add_error = add.error();
-    let row_error = Signal::derive(move || {
-        let errors: [Option<AppError>; 5] = [
-            actions
-                .update
-                .last_error()
-                .filter(|e| !matches!(e, AppError::Validation(_))),
-            actions.disable.last_error(),
-            actions.enable.last_error(),
-            actions.delete.last_error(),
-            actions.reset.last_error(),
-        ];
-        errors.into_iter().flatten().next().map(|e| e.message())
-    });
     let done = Signal::derive(move || {
         get("done")
             .and_then(|d| done_message(&d))
             .map(str::to_owned)
     });
 
-    // Search as the admin types (debounced); the form also works as a GET without JS.
+    view! {
+        <h1>"Users"</h1>
+        <FormMessage error=actions.error() success=done/>
+        <SearchBox value=Signal::derive(move || get("q").unwrap_or_default())/>
+        <AddUserForm add error=add.error()/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let me = me.clone();
+                Suspend::new(async move {
+                    match users.await {
+                        Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
+                        Ok(page) => view! { <UsersPage page me=me.id actions query=get("q")/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The search box: a GET form without JavaScript; with it, the list follows
+/// as the admin types (debounced).
+#[component]
+fn SearchBox(value: Signal<String>) -> impl IntoView {
     let navigate = use_navigate();
     let pending_search = StoredValue::new(None::<TimeoutHandle>);
     let on_search = move |ev: leptos::ev::Event| {
@@ -145,10 +179,7 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
         .ok();
         pending_search.set_value(handle);
     };
-
     view! {
-        <h1>"Users"</h1>
-        <FormMessage error=row_error success=done/>
         <form method="get" action="/admin/users" class="toolbar" role="search">
             <label for="user-search" class="visually-hidden">"Search users by email or name"</label>
             <input
@@ -156,56 +187,50 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                 name="q"
                 type="search"
                 placeholder="Search by email or name"
-                value=move || get("q").unwrap_or_default()
+                value=value
                 on:input=on_search
             />
             <button type="submit" class="button secondary">"Search"</button>
         </form>
-        <AddUserForm add error=add_error/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                let me = me.clone();
-                Suspend::new(async move {
-                    match users.await {
-                        Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
-                        Ok(page) => {
-                            let q = get("q").map(|q| format!("&q={}", encode_query(&q))).unwrap_or_default();
-                            let newer = page.newer.map(|id| format!("/admin/users?after={id}{q}"));
-                            let older = page.older.map(|id| format!("/admin/users?before={id}{q}"));
-                            let empty = page.users.is_empty();
-                            view! {
-                                {empty.then(|| view! {
-                                    <p class="muted">
-                                        {if older.is_some() || newer.is_some() {
-                                            "No users match among these; the search can go further."
-                                        } else {
-                                            "No users match."
-                                        }}
-                                    </p>
-                                })}
-                                <DataTable id="users-table" caption="Users, newest first">
-                                    <thead><tr>
-                                        <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
-                                        <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>
-                                        <th scope="col">"Actions"</th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {page.users.into_iter().map(|u| {
-                                            let is_me = u.id == me.id;
-                                            view! { <UserRow user=u is_me actions/> }
-                                        }).collect_view()}
-                                    </tbody>
-                                </DataTable>
-                                <nav class="pager" aria-label="Pages">
-                                    {newer.map(|href| view! { <a href=href rel="prev">"Newer users"</a> })}
-                                    {older.map(|href| view! { <a href=href rel="next">"Older users"</a> })}
-                                </nav>
-                            }.into_any()
-                        }
-                    }
-                })
-            }}
-        </Suspense>
+    }
+}
+
+/// One page of the list, with links to the newer and older pages.
+#[component]
+fn UsersPage(page: UserPage, me: i64, actions: RowActions, query: Option<String>) -> impl IntoView {
+    let q = query
+        .map(|q| format!("&q={}", encode_query(&q)))
+        .unwrap_or_default();
+    let newer = page.newer.map(|id| format!("/admin/users?after={id}{q}"));
+    let older = page.older.map(|id| format!("/admin/users?before={id}{q}"));
+    let empty = page.users.is_empty();
+    view! {
+        {empty.then(|| view! {
+            <p class="muted">
+                {if older.is_some() || newer.is_some() {
+                    "No users match among these; the search can go further."
+                } else {
+                    "No users match."
+                }}
+            </p>
+        })}
+        <DataTable id="users-table" caption="Users, newest first">
+            <thead><tr>
+                <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
+                <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>
+                <th scope="col">"Actions"</th>
+            </tr></thead>
+            <tbody>
+                {page.users.into_iter().map(|u| {
+                    let is_me = u.id == me;
+                    view! { <UserRow user=u is_me actions/> }
+                }).collect_view()}
+            </tbody>
+        </DataTable>
+        <nav class="pager" aria-label="Pages">
+            {newer.map(|href| view! { <a href=href rel="prev">"Newer users"</a> })}
+            {older.map(|href| view! { <a href=href rel="next">"Older users"</a> })}
+        </nav>
     }
 }
 
