@@ -275,13 +275,7 @@ async fn search_sqlite_trigrams(
             " ORDER BY rowid ASC LIMIT $4) ORDER BY id ASC"
         );
     let phrase = format!("\"{}\"", term.replace('"', "\"\""));
-    sqlx::query(sql)
-        .bind(phrase)
-        .bind(keys.before)
-        .bind(keys.after)
-        .bind(keys.limit)
-        .fetch_all(conn)
-        .await
+    search_page(conn, sql, phrase, keys, Plan::Cached).await
 }
 
 /// SQLite, terms of one or two characters: trigrams need three, so these
@@ -300,13 +294,7 @@ async fn search_sqlite_short(
         " ORDER BY id DESC LIMIT $4",
         " ORDER BY id ASC LIMIT $4"
     );
-    sqlx::query(sql)
-        .bind(term)
-        .bind(keys.before)
-        .bind(keys.after)
-        .bind(keys.limit)
-        .fetch_all(conn)
-        .await
+    search_page(conn, sql, term.to_owned(), keys, Plan::Cached).await
 }
 
 /// A page of a search on PostgreSQL, in two plans, because the planner
@@ -417,9 +405,28 @@ async fn postgres_trigrams(
     // Planned afresh with the term itself: a cached generic plan cannot
     // see that the term is rare, nor use the trigram index for
     // `LIKE $1 ESCAPE …`.
+    search_page(conn, sql, pattern.to_owned(), keys, Plan::ForThisTerm).await
+}
+
+/// Whether a statement's prepared plan is kept for the next search.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Cached,
+    ForThisTerm,
+}
+
+/// Runs a search statement whose parameters are the term ($1) and the page
+/// ($2 before, $3 after, $4 limit).
+async fn search_page(
+    conn: &mut Conn,
+    sql: &'static str,
+    term: String,
+    keys: Keyset,
+    plan: Plan,
+) -> sqlx::Result<Vec<AnyRow>> {
     sqlx::query(sql)
-        .persistent(false)
-        .bind(pattern)
+        .persistent(plan == Plan::Cached)
+        .bind(term)
         .bind(keys.before)
         .bind(keys.after)
         .bind(keys.limit)
