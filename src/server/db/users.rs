@@ -173,6 +173,25 @@ macro_rules! ordered {
     };
 }
 
+/// A page of the users for which `$filter` (on the term, `$1`) holds, in
+/// keyset order on `$key` ($2 before, $3 after, $4 limit).
+macro_rules! filtered_page {
+    ($ascending:expr, $filter:literal, $key:literal) => {
+        ordered!(
+            $ascending,
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE ",
+                $filter,
+                " AND id < $2 AND id > $3"
+            ),
+            concat!(" ORDER BY ", $key, " DESC LIMIT $4"),
+            concat!(" ORDER BY ", $key, " ASC LIMIT $4")
+        )
+    };
+}
+
 /// A page of the user list.
 pub struct Found {
     pub users: Vec<UserRow>,
@@ -285,14 +304,10 @@ async fn search_sqlite_short(
     term: &str,
     keys: Keyset,
 ) -> sqlx::Result<Vec<AnyRow>> {
-    let sql = ordered!(
+    let sql = filtered_page!(
         keys.ascending,
-        concat!(
-            "SELECT ", user_columns!(), " FROM users ",
-            "WHERE (instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0) AND id < $2 AND id > $3"
-        ),
-        " ORDER BY id DESC LIMIT $4",
-        " ORDER BY id ASC LIMIT $4"
+        "(instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0)",
+        "id"
     );
     search_page(conn, sql, term.to_owned(), keys, Plan::Cached).await
 }
@@ -393,14 +408,10 @@ async fn postgres_trigrams(
     pattern: &str,
     keys: Keyset,
 ) -> sqlx::Result<Vec<AnyRow>> {
-    let sql = ordered!(
+    let sql = filtered_page!(
         keys.ascending,
-        concat!(
-            "SELECT ", user_columns!(), " FROM users ",
-            "WHERE (email_normalized || chr(31) || name_normalized) LIKE $1 ESCAPE '\\' AND id < $2 AND id > $3"
-        ),
-        " ORDER BY id + 0 DESC LIMIT $4",
-        " ORDER BY id + 0 ASC LIMIT $4"
+        "(email_normalized || chr(31) || name_normalized) LIKE $1 ESCAPE '\\'",
+        "id + 0"
     );
     // Planned afresh with the term itself: a cached generic plan cannot
     // see that the term is rare, nor use the trigram index for
