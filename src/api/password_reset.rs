@@ -14,8 +14,13 @@ pub enum LinkStatus {
 
 #[server(prefix = "/api", endpoint = "request_password_reset", output = crate::api::Answer)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    use crate::server::{password_reset, request};
+    use crate::{
+        domain::Email,
+        error::Field,
+        server::{password_reset, request},
+    };
     let state = request::state()?;
+    let email = Email::parse(&email).map_err(|p| AppError::field(Field::Email, p))?;
     password_reset::request_reset(&state, &email, &request::meta()).await?;
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())

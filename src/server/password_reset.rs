@@ -19,10 +19,9 @@ use crate::{
 /// the same answer, for any other address. Never touches the mail server.
 pub async fn request_reset(
     state: &AppState,
-    email: &str,
+    email: &Email,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let email = Email::parse(email).map_err(|p| AppError::field(Field::Email, p))?;
     let normalized = email.normalized();
     let ip_key = rate_limit::key("reset:ip", &meta.throttle_subject());
     let account_key = rate_limit::key("reset:acct", &normalized);
