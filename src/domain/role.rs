@@ -35,6 +35,15 @@ impl Role {
     }
 }
 
+/// A role as stored (the database's rows decode through this): anything
+/// else is an error, never a silent demotion to a plain user.
+impl TryFrom<String> for Role {
+    type Error = Problem;
+    fn try_from(stored: String) -> Result<Self, Problem> {
+        Self::parse(&stored)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,10 +62,10 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|| "postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres".into())
 }
 
-async fn postgres_admin() -> sqlx::PgConnection {
+async fn postgres_admin() -> sqlx_postgres::PgConnection {
     use sqlx::Connection;
     let url = postgres_url();
-    sqlx::PgConnection::connect(&url)
+    sqlx_postgres::PgConnection::connect(&url)
         .await
         .unwrap_or_else(|error| {
             panic!(

@@ -1,7 +1,7 @@
 //! The `audit_log` table.
 
 use super::Conn;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 pub struct NewEntry<'a> {
     pub event: &'a str,
@@ -15,7 +15,7 @@ pub struct NewEntry<'a> {
     pub window_key: Option<&'a str>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
     pub id: i64,
     pub at: i64,
@@ -68,20 +68,7 @@ pub async fn list(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(EntryRow {
-                id: r.try_get("id")?,
-                at: r.try_get("at")?,
-                event: r.try_get("event")?,
-                actor_email: r.try_get("actor_email")?,
-                target_email: r.try_get("target_email")?,
-                ip: r.try_get("ip")?,
-                detail: r.try_get("detail")?,
-                count: r.try_get("count")?,
-            })
-        })
-        .collect()
+    rows.iter().map(EntryRow::from_row).collect()
 }
 
 /// Deletes entries older than `before` (retention).

@@ -65,7 +65,7 @@ pub struct Db {
 
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
-        sqlx::any::install_default_drivers();
+        install_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
         } else {
@@ -180,15 +180,39 @@ fn create_sqlite_parent_dir(url: &str) {
 }
 
 /// True when the error is a unique-constraint violation (a duplicate email).
-/// A role as stored. Anything else is a broken row: an error, never a
-/// silent demotion to a plain user.
-pub fn stored_role(row: &sqlx::any::AnyRow, column: &str) -> sqlx::Result<crate::domain::Role> {
-    use sqlx::Row;
-    let text: String = row.try_get(column)?;
-    crate::domain::Role::parse(&text).map_err(|_| sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: format!("unknown role {text:?}").into(),
-    })
+/// The engines behind `AnyPool`, installed once per process.
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        sqlx::any::install_drivers(&[sqlx_sqlite::any::DRIVER, sqlx_postgres::any::DRIVER])
+            .expect("the database drivers are installed once");
+    });
+}
+
+/// A yes/no column, stored as 0 or 1 on both engines; rows decode it to
+/// `bool` with `#[sqlx(try_from = "IntFlag")]`.
+pub struct IntFlag(bool);
+
+impl From<IntFlag> for bool {
+    fn from(flag: IntFlag) -> bool {
+        flag.0
+    }
+}
+
+impl sqlx::Type<sqlx::Any> for IntFlag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for IntFlag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Self(<i64 as sqlx::Decode<sqlx::Any>>::decode(value)? != 0))
+    }
 }
 
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {

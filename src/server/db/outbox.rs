@@ -2,7 +2,7 @@
 //! by one worker at a time through a lease.
 
 use super::{Conn, Engine};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 pub struct NewMail<'a> {
     pub kind: &'a str,
@@ -12,13 +12,16 @@ pub struct NewMail<'a> {
     pub html: &'a str,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MailRow {
     pub id: i64,
     pub kind: String,
+    #[sqlx(rename = "to_addr")]
     pub to: String,
     pub subject: String,
+    #[sqlx(rename = "body_text")]
     pub text: String,
+    #[sqlx(rename = "body_html")]
     pub html: String,
     pub attempts: i64,
 }
@@ -74,18 +77,7 @@ pub async fn claim_next(
         .bind(now)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| {
-        Ok(MailRow {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            to: r.try_get("to_addr")?,
-            subject: r.try_get("subject")?,
-            text: r.try_get("body_text")?,
-            html: r.try_get("body_html")?,
-            attempts: r.try_get("attempts")?,
-        })
-    })
-    .transpose()
+    row.map(|r| MailRow::from_row(&r)).transpose()
 }
 
 /// Records delivery and wipes the body: it may hold a live link, and only
@@ -128,6 +120,7 @@ pub async fn mark_failed(conn: &mut Conn, id: i64, error: &str, now: i64) -> sql
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
 pub struct OutboxCounts {
     pub pending: i64,
     pub sent: i64,
@@ -135,7 +128,7 @@ pub struct OutboxCounts {
 }
 
 pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
-    let r = sqlx::query(
+    let row = sqlx::query(
         "SELECT
             COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) AS pending,
             COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent,
@@ -144,11 +137,7 @@ pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
     )
     .fetch_one(conn)
     .await?;
-    Ok(OutboxCounts {
-        pending: r.try_get("pending")?,
-        sent: r.try_get("sent")?,
-        failed: r.try_get("failed")?,
-    })
+    OutboxCounts::from_row(&row)
 }
 
 /// Delivered rows are kept a while for the record, then dropped.

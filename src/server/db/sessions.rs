@@ -2,7 +2,7 @@
 
 use super::Conn;
 use crate::domain::Role;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 pub struct NewSession<'a> {
     pub id_hash: &'a str,
@@ -30,11 +30,13 @@ pub async fn insert(conn: &mut Conn, s: NewSession<'_>) -> sqlx::Result<()> {
 }
 
 /// A live session and its user.
+#[derive(sqlx::FromRow)]
 pub struct SessionRow {
     pub user_id: i64,
     pub last_seen_at: i64,
     pub email: String,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
 }
 
@@ -56,16 +58,7 @@ pub async fn find_live(
     .bind(now - idle_secs)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(SessionRow {
-            user_id: r.try_get("user_id")?,
-            last_seen_at: r.try_get("last_seen_at")?,
-            email: r.try_get("email")?,
-            name: r.try_get("name")?,
-            role: super::stored_role(&r, "role")?,
-        })
-    })
-    .transpose()
+    row.map(|r| SessionRow::from_row(&r)).transpose()
 }
 
 pub async fn touch(conn: &mut Conn, id_hash: &str, now: i64) -> sqlx::Result<()> {

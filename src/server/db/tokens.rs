@@ -1,9 +1,9 @@
 //! The `password_tokens` table: reset and invitation tokens, hashed.
 
 use super::Conn;
-use sqlx::Row;
+use sqlx::FromRow;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: i64,
     pub user_id: i64,
@@ -41,17 +41,7 @@ pub async fn find_by_hash(conn: &mut Conn, token_hash: &str) -> sqlx::Result<Opt
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(TokenRow {
-            id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
-            token_hash: r.try_get("token_hash")?,
-            purpose: r.try_get("purpose")?,
-            expires_at: r.try_get("expires_at")?,
-            used_at: r.try_get("used_at")?,
-        })
-    })
-    .transpose()
+    row.map(|r| TokenRow::from_row(&r)).transpose()
 }
 
 /// Uses up every outstanding token of the user; returns how many there were.

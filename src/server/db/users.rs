@@ -2,7 +2,7 @@
 
 use super::{Conn, Engine};
 use crate::domain::Role;
-use sqlx::{any::AnyRow, Row};
+use sqlx::{any::AnyRow, FromRow, Row};
 
 macro_rules! user_columns {
     () => {
@@ -10,33 +10,20 @@ macro_rules! user_columns {
     };
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub password_hash: Option<String>,
+    #[sqlx(try_from = "super::IntFlag")]
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
     pub password_changed_at: Option<i64>,
-}
-
-fn from_row(row: &AnyRow) -> sqlx::Result<UserRow> {
-    Ok(UserRow {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: super::stored_role(row, "role")?,
-        password_hash: row.try_get("password_hash")?,
-        active: row.try_get::<i64, _>("active")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        last_login_at: row.try_get("last_login_at")?,
-        password_changed_at: row.try_get("password_changed_at")?,
-    })
 }
 
 pub struct NewUser<'a> {
@@ -92,7 +79,7 @@ pub async fn find_by_email(
     .bind(email_normalized)
     .fetch_optional(conn)
     .await?
-    .map(|r| from_row(&r))
+    .map(|r| UserRow::from_row(&r))
     .transpose()
 }
 
@@ -105,7 +92,7 @@ pub async fn find_by_id(conn: &mut Conn, id: i64) -> sqlx::Result<Option<UserRow
     .bind(id)
     .fetch_optional(conn)
     .await?
-    .map(|r| from_row(&r))
+    .map(|r| UserRow::from_row(&r))
     .transpose()
 }
 
@@ -222,7 +209,7 @@ pub async fn list(
     };
     let mut users = rows
         .iter()
-        .map(from_row)
+        .map(UserRow::from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
     if keys.ascending {
         users.reverse();
