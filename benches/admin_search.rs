@@ -3,7 +3,7 @@
 //! database) on PostgreSQL. Calls the same storage function the admin page
 //! uses; reports median and p95 per query shape.
 //!
-//! cargo bench --no-default-features --features ssr --bench admin_search
+//! cargo bench --bench admin_search
 //!
 //! BENCH_SKIP_SQLITE=1 measures PostgreSQL alone.
 

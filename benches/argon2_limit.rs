@@ -3,7 +3,7 @@
 //! way the server's hashing slots do). `scripts/bench-http.sh` compares the
 //! login rate with this figure.
 //!
-//! cargo bench --no-default-features --features ssr --bench argon2_limit
+//! cargo bench --bench argon2_limit
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use gatehouse::server::config::AuthConfig;

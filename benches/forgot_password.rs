@@ -1,7 +1,7 @@
 //! Median response time of `/api/request_password_reset` for a known and an
 //! unknown address, side by side. They must be indistinguishable.
 //!
-//! cargo bench --no-default-features --features ssr --bench forgot_password
+//! cargo bench --bench forgot_password
 
 use gatehouse::{
     domain::password::Secret,

@@ -39,8 +39,7 @@ fi
 argon2_limit=
 if [ -z "${BENCH_SKIP_ARGON2:-}" ]; then
   log "argon2id hashes per second with every core (benches/argon2_limit.rs)"
-  argon2_out=$(RUSTFLAGS="--cfg erase_components" BENCH_SECONDS=10 \
-    cargo bench -q --no-default-features --features ssr --bench argon2_limit 2>/dev/null)
+  argon2_out=$(BENCH_SECONDS=10 cargo bench -q --bench argon2_limit 2>/dev/null)
   echo "$argon2_out" | grep -v '^ARGON2_LIMIT' >&2
   argon2_limit=$(echo "$argon2_out" | sed -n 's/^ARGON2_LIMIT=//p')
 fi
@@ -55,7 +54,7 @@ trap cleanup EXIT
 
 export GATEHOUSE_DATA_DIR="$work" GATEHOUSE_DATABASE_URL="sqlite://$work/bench.db?mode=rwc"
 export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" GATEHOUSE_PUBLIC_URL="$BASE"
-export LEPTOS_SITE_ROOT="$PWD/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=gatehouse
+export LEPTOS_SITE_ROOT="$PWD/target/site" LEPTOS_SITE_PKG_DIR=pkg
 export RUST_LOG=warn
 for key in LOGIN_PER_IP LOGIN_PER_ACCOUNT RESET_PER_IP RESET_PER_ACCOUNT; do
   export "GATEHOUSE_LIMITS__${key}_PER_HOUR=1000000000" "GATEHOUSE_LIMITS__${key}_BURST=1000000"

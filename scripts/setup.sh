@@ -8,6 +8,11 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The server alone (scripts/test.sh --quick) needs nothing more.
+if [ -n "${SETUP_SERVER_ONLY:-}" ]; then
+  return 0
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

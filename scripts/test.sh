@@ -20,7 +20,7 @@ esac
 # ones scripts/run.sh and plain cargo commands make (no second build).
 
 if $quick; then
-  source scripts/setup.sh
+  SETUP_SERVER_ONLY=1 source scripts/setup.sh
   log "cargo fmt --check"
   cargo fmt --all --check
   log "clippy (server)"

@@ -142,33 +142,25 @@ async fn insert(
 pub async fn record_throttled(
     state: &AppState,
     meta: &RequestMeta,
-    event: Event,
+    entry: Entry<'_>,
     (throttled, key): (Throttled, &str),
-    target: Who<'_>,
-    detail: Option<&str>,
 ) -> ServiceError {
     let recorded = async {
         let mut conn = state.db.conn().await?;
-        record_repeated(
-            &mut conn,
-            state.clock.now(),
-            meta,
-            Repeated {
-                entry: Entry {
-                    detail,
-                    ..Entry::new(event).on(target)
-                },
-                key,
-            },
-        )
-        .await
-    }
-    .await;
+        let repeated = Repeated { entry, key };
+        record_repeated(&mut conn, state.clock.now(), meta, repeated).await
+    };
+    let answer = AppError::TooManyRequests {
+        retry_after_secs: throttled.retry_after_secs,
+    };
+    answer_once_recorded(recorded.await, answer)
+}
+
+/// The answer to a refused request once its audit entry is written, or the
+/// database's error when writing it failed.
+pub fn answer_once_recorded(recorded: sqlx::Result<()>, answer: AppError) -> ServiceError {
     match recorded {
-        Ok(()) => AppError::TooManyRequests {
-            retry_after_secs: throttled.retry_after_secs,
-        }
-        .into(),
+        Ok(()) => answer.into(),
         Err(e) => e.into(),
     }
 }

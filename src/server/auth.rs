@@ -100,15 +100,10 @@ async fn spend_login_allowances(
         } else {
             "too many attempts for this account"
         };
-        return Err(audit::record_throttled(
-            state,
-            meta,
-            Event::LoginThrottled,
-            (throttled, key),
-            Who::email(email.as_str()),
-            Some(detail),
-        )
-        .await);
+        let entry = Entry::new(Event::LoginThrottled)
+            .on(Who::email(email.as_str()))
+            .detail(detail);
+        return Err(audit::record_throttled(state, meta, entry, (throttled, key)).await);
     }
     Ok(account_key)
 }
@@ -121,10 +116,7 @@ async fn record_failed_login(state: &AppState, email: &Email, meta: &RequestMeta
         let entry = Entry::new(Event::LoginFailed).on(Who::email(email.as_str()));
         audit::record(&mut conn, state.clock.now(), meta, entry).await
     };
-    match recorded.await {
-        Ok(()) => AppError::InvalidCredentials.into(),
-        Err(e) => e.into(),
-    }
+    audit::answer_once_recorded(recorded.await, AppError::InvalidCredentials)
 }
 
 /// Re-hashes a right password made with older parameters (only if the

@@ -31,7 +31,8 @@ pub async fn request_reset(
     ];
     let throttled = |refused| {
         let target = Who::email(email.as_str());
-        audit::record_throttled(state, meta, Event::ResetThrottled, refused, target, None)
+        let entry = Entry::new(Event::ResetThrottled).on(target);
+        audit::record_throttled(state, meta, entry, refused)
     };
     // One transaction spends the allowances and queues the mail: on
     // SQLite every write transaction waits for the one before it.

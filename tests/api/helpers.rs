@@ -55,7 +55,7 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 
 /// The PostgreSQL server the tests make their databases on: TEST_DATABASE_URL,
 /// or else the local one that `scripts/test.sh` starts and sets up.
-pub fn postgres_url() -> String {
+fn postgres_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())
