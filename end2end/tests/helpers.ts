@@ -18,6 +18,7 @@ import {
   type BrowserContext,
   type BrowserContextOptions,
   type Page,
+  type Request,
 } from '@playwright/test';
 
 export { expect };
@@ -68,16 +69,31 @@ export type Fixtures = {
   newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>;
 };
 
+/** Requests each page has sent and not yet seen answered, for diagnostics. */
+const inFlight = new WeakMap<Page, Set<Request>>();
+
+async function watchContext(context: BrowserContext): Promise<void> {
+  await context.addInitScript(installHydrationProbe);
+  const pending = (request: Request): Set<Request> | undefined => {
+    const page = request.frame().page();
+    if (!inFlight.has(page)) inFlight.set(page, new Set());
+    return inFlight.get(page);
+  };
+  context.on('request', (request) => pending(request)?.add(request));
+  context.on('requestfinished', (request) => pending(request)?.delete(request));
+  context.on('requestfailed', (request) => pending(request)?.delete(request));
+}
+
 export const test = base.extend<Fixtures>({
   context: async ({ context }, use) => {
-    await context.addInitScript(installHydrationProbe);
+    await watchContext(context);
     await use(context);
   },
   newContext: async ({ browser, baseURL }, use) => {
     const opened: BrowserContext[] = [];
     await use(async (options: BrowserContextOptions = {}) => {
       const context = await browser.newContext({ baseURL, ...options });
-      await context.addInitScript(installHydrationProbe);
+      await watchContext(context);
       opened.push(context);
       return context;
     });
@@ -98,46 +114,69 @@ export async function noJsPage(newContext: Fixtures['newContext']): Promise<Page
 /**
  * Waits until the WASM client has loaded and hydrated the current document.
  * Call it after every full page load before interacting "with JavaScript".
+ *
+ * If the client has not even started to instantiate after `stall` ms, the
+ * page is loaded once more, as a person would: in a few hundred page loads
+ * on CI, headless Chromium once left the bundle's module import unanswered
+ * with nothing pending on the server. What was still in flight is logged,
+ * and a page that does not start on the second load fails the test.
  */
-export async function waitForHydration(page: Page, timeout = 20_000): Promise<void> {
+export async function waitForHydration(page: Page, timeout = 20_000, stall = 8_000): Promise<void> {
   await page.waitForLoadState('load');
   const probed = await page.evaluate(() => (window as unknown as Record<string, unknown>).__e2eProbe === true);
-  try {
-    if (probed) {
-      // Instantiation resolves only once the module has arrived, from the
-      // network or from a cache. (Resource Timing is no witness: the hashed
-      // bundle is cached as immutable, and Chromium lists no entry for a
-      // file it takes from its memory cache.)
-      await page.waitForFunction(
-        () => (window as unknown as Record<string, unknown>).__e2eHydrated === true,
-        undefined,
-        { timeout },
-      );
-    } else {
-      await page.waitForFunction(
-        () =>
-          performance
-            .getEntriesByType('resource')
-            .some((entry) => /\.wasm(\?|$)/.test(entry.name) && (entry as PerformanceResourceTiming).responseEnd > 0),
-        undefined,
-        { timeout },
-      );
-    }
-  } catch (error) {
-    const seen = await page
-      .evaluate(() => ({
-        instantiating: (window as unknown as Record<string, unknown>).__e2eInstantiating === true,
-        resources: performance.getEntriesByType('resource').map((entry) => entry.name),
-      }))
-      .catch(() => undefined);
-    throw new Error(
-      `The page ${page.url()} did not load and instantiate its WebAssembly client within ${timeout} ms ` +
-        `(seen: ${JSON.stringify(seen)})`,
-      { cause: error },
+  if (!probed) {
+    await waitFor(page, timeout, () =>
+      performance
+        .getEntriesByType('resource')
+        .some((entry) => /\.wasm(\?|$)/.test(entry.name) && (entry as PerformanceResourceTiming).responseEnd > 0),
     );
+  } else {
+    // Instantiation resolves only once the module has arrived, from the
+    // network or from a cache. (Resource Timing is no witness: the hashed
+    // bundle is cached as immutable, and Chromium lists no entry for a
+    // file it takes from its memory cache.)
+    const hydrated = () => (window as unknown as Record<string, unknown>).__e2eHydrated === true;
+    const started = () => {
+      const w = window as unknown as Record<string, unknown>;
+      return w.__e2eInstantiating === true || w.__e2eHydrated === true;
+    };
+    const startedInTime = await page
+      .waitForFunction(started, undefined, { timeout: stall })
+      .then(() => true)
+      .catch(() => false);
+    if (!startedInTime) {
+      console.warn(`[hydration] ${page.url()} had not started its WebAssembly client after ${stall} ms; ` +
+        `loading it again. ${JSON.stringify(await whatWasSeen(page))}`);
+      await page.reload();
+      await page.waitForLoadState('load');
+    }
+    await waitFor(page, timeout, hydrated);
   }
   // Let anything hydration started (resources, lazy chunks) settle.
   await page.waitForLoadState('networkidle');
+}
+
+async function whatWasSeen(page: Page): Promise<Record<string, unknown>> {
+  const inPage = await page
+    .evaluate(() => ({
+      instantiating: (window as unknown as Record<string, unknown>).__e2eInstantiating === true,
+      resources: performance.getEntriesByType('resource').map((entry) => entry.name),
+    }))
+    .catch(() => ({}));
+  const pending = [...(inFlight.get(page) ?? [])].map((request) => request.url());
+  return { ...inPage, pending };
+}
+
+async function waitFor(page: Page, timeout: number, condition: () => boolean): Promise<void> {
+  try {
+    await page.waitForFunction(condition, undefined, { timeout });
+  } catch (error) {
+    throw new Error(
+      `The page ${page.url()} did not load and instantiate its WebAssembly client within ${timeout} ms ` +
+        `(seen: ${JSON.stringify(await whatWasSeen(page))})`,
+      { cause: error },
+    );
+  }
 }
 
 /** Navigates to `url` (relative to baseURL) and waits for hydration. */
