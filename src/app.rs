@@ -5,13 +5,14 @@ use crate::{
     components::Auth,
     pages::{
         account::AccountPage,
-        admin::{audit::AdminAuditRoute, users::AdminUsersRoute},
+        admin::{apps::AdminAppsRoute, audit::AdminAuditRoute, users::AdminUsersRoute},
         forgot_password::ForgotPasswordPage,
         home::HomePage,
         login::LoginPage,
         not_found::NotFound,
         reset_password::ResetPasswordPage,
         setup::SetupPage,
+        sign_in_problem::SignInProblemRoute,
     },
 };
 use leptos::prelude::*;
@@ -87,6 +88,7 @@ fn Layout() -> impl IntoView {
                                 view! {
                                     {admin.then(|| view! {
                                         <a href="/admin/users">"Users"</a>
+                                        <a href="/admin/apps">"Apps"</a>
                                         <a href="/admin/audit">"Audit log"</a>
                                     })}
                                     <a href="/account">"Account"</a>
@@ -109,7 +111,9 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/apps") view={Lazy::<AdminAppsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in-problem") view={Lazy::<SignInProblemRoute>::new()} ssr=SsrMode::Async/>
             </FlatRoutes>
         </main>
     }

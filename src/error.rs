@@ -21,6 +21,12 @@ pub enum Field {
     Setup,
     /// The "yes, really" box of a dangerous action.
     Confirm,
+    /// An app's redirect URIs, one per line.
+    RedirectUris,
+    /// An app's post-logout redirect URIs, one per line.
+    PostLogoutUris,
+    /// Public or confidential app.
+    ClientType,
 }
 
 /// What is wrong with one field.
@@ -40,6 +46,9 @@ pub enum Problem {
     WrongCurrentPassword,
     AlreadyTaken,
     NotConfirmed,
+    /// Not an absolute https:// address (http:// only on this machine),
+    /// or one with a `#fragment`.
+    InvalidRedirectUri,
 }
 
 impl Problem {
@@ -60,6 +69,7 @@ impl Problem {
             Self::WrongCurrentPassword => "The current password is incorrect.".into(),
             Self::AlreadyTaken => "An account with this email address already exists.".into(),
             Self::NotConfirmed => "Tick the box to confirm.".into(),
+            Self::InvalidRedirectUri => "Enter full https:// addresses without a #fragment, one per line (http:// only for localhost).".into(),
         }
     }
 }

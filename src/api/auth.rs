@@ -25,7 +25,7 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
         sessions::end(&state, &old).await.ok();
     }
     request::set_cookie(sessions::set_cookie(&state.settings, &session_id));
-    leptos_axum::redirect(&request::safe_next(next.as_deref()));
+    leptos_axum::redirect(&request::safe_next(&state.settings, next.as_deref()));
     Ok(())
 }
 

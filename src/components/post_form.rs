@@ -74,13 +74,19 @@ impl FormAction {
 
     /// The `id` field of the submission on its way, if any.
     pub fn submitted_id(&self) -> Option<i64> {
+        self.submitted("id")?.parse().ok()
+    }
+
+    /// A field of the submission on its way (or the last one, until the
+    /// next), as sent: URL-encoded.
+    pub fn submitted(&self, field: &str) -> Option<String> {
+        let prefix = format!("{field}=");
         self.action.input().with(|fields| {
             fields
                 .as_deref()?
                 .split('&')
-                .find_map(|pair| pair.strip_prefix("id="))?
-                .parse()
-                .ok()
+                .find_map(|pair| pair.strip_prefix(prefix.as_str()))
+                .map(str::to_owned)
         })
     }
 }
@@ -145,9 +151,26 @@ async fn send(url: &'static str, fields: String) -> Result<(), AppError> {
         return Err(AppError::de(body));
     }
     if (300..=399).contains(&status) || ClientRes::<AppError>::has_redirect(&response) {
-        call_redirect_hook(&ClientRes::<AppError>::location(&response));
+        let location = ClientRes::<AppError>::location(&response);
+        if served_by_the_server_only(&location) {
+            // Not a page of this app: the browser loads it (the router
+            // would render "not found").
+            leptos::prelude::window()
+                .location()
+                .set_href(&location)
+                .map_err(|_| AppError::Internal)?;
+        } else {
+            call_redirect_hook(&location);
+        }
     }
     Ok(())
+}
+
+/// Paths the server answers without a page, such as the OpenID Connect
+/// authorization step a login returns to.
+#[cfg(feature = "hydrate")]
+fn served_by_the_server_only(location: &str) -> bool {
+    location.starts_with("/oauth2/")
 }
 
 /// On the server nothing is ever submitted: forms are submitted by browsers.

@@ -23,10 +23,17 @@ pub enum Event {
     ResetSentByAdmin,
     AccessDenied,
     PasswordChangeFailed,
+    AppAdded,
+    AppChanged,
+    AppSecretRotated,
+    AppRemoved,
+    AppSignIn,
+    AppAccessDenied,
+    SigningKeyRotated,
 }
 
 impl Event {
-    pub const ALL: [Event; 19] = [
+    pub const ALL: [Event; 26] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -46,6 +53,13 @@ impl Event {
         Event::ResetSentByAdmin,
         Event::AccessDenied,
         Event::PasswordChangeFailed,
+        Event::AppAdded,
+        Event::AppChanged,
+        Event::AppSecretRotated,
+        Event::AppRemoved,
+        Event::AppSignIn,
+        Event::AppAccessDenied,
+        Event::SigningKeyRotated,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -70,6 +84,13 @@ impl Event {
             Event::ResetSentByAdmin => "reset_sent_by_admin",
             Event::AccessDenied => "access_denied",
             Event::PasswordChangeFailed => "password_change_failed",
+            Event::AppAdded => "app_added",
+            Event::AppChanged => "app_changed",
+            Event::AppSecretRotated => "app_secret_rotated",
+            Event::AppRemoved => "app_removed",
+            Event::AppSignIn => "app_sign_in",
+            Event::AppAccessDenied => "app_access_denied",
+            Event::SigningKeyRotated => "signing_key_rotated",
         }
     }
 
@@ -95,6 +116,13 @@ impl Event {
             Event::ResetSentByAdmin => "Reset email sent by an admin",
             Event::AccessDenied => "Access denied",
             Event::PasswordChangeFailed => "Wrong current password",
+            Event::AppAdded => "App registered",
+            Event::AppChanged => "App changed",
+            Event::AppSecretRotated => "App secret replaced",
+            Event::AppRemoved => "App removed",
+            Event::AppSignIn => "Signed in to an app",
+            Event::AppAccessDenied => "App access refused",
+            Event::SigningKeyRotated => "Signing key rotated",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Types shared by the browser and the server: parse, don't validate.
 
+pub mod app;
 pub mod audit_event;
 pub mod email;
 pub mod name;
@@ -7,6 +8,7 @@ pub mod password;
 pub mod role;
 pub mod user;
 
+pub use app::{AppCredentials, AppSummary};
 pub use audit_event::Event as AuditEvent;
 pub use email::Email;
 pub use name::Name;

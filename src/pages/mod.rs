@@ -33,6 +33,7 @@ pub mod login;
 pub mod not_found;
 pub mod reset_password;
 pub mod setup;
+pub mod sign_in_problem;
 
 use crate::error::{AppError, Field};
 use leptos::prelude::*;

@@ -12,6 +12,7 @@ use crate::{
         db::{self, users::Page},
         mail::{outbox, templates, templates::format_time},
         request::RequestMeta,
+        sessions,
         tokens::Purpose,
         AppState, ServiceError,
     },
@@ -199,7 +200,7 @@ pub async fn update_user(
         // change, nor sessions begun under it; and the owner hears of it
         // at the address they know.
         db::tokens::use_up_all(&mut tx, id, now).await?;
-        let ended = db::sessions::delete_for_user(&mut tx, id).await?;
+        let ended = sessions::end_everywhere(&mut tx, id, None, now).await?;
         let s = &state.settings;
         let notice = templates::email_changed_email(
             &s.site_name,
@@ -254,7 +255,7 @@ pub async fn set_active(
     let event = if active {
         Event::UserEnabled
     } else {
-        db::sessions::delete_for_user(&mut tx, id).await?;
+        sessions::end_everywhere(&mut tx, id, None, now).await?;
         db::tokens::use_up_all(&mut tx, id, now).await?;
         Event::UserDisabled
     };

@@ -199,7 +199,7 @@ pub async fn log_out_everywhere(
     meta: &RequestMeta,
 ) -> Result<u64, ServiceError> {
     let mut tx = state.db.begin().await?;
-    let ended = db::sessions::delete_for_user(&mut tx, user.id).await?;
+    let ended = sessions::end_everywhere(&mut tx, user.id, None, state.clock.now()).await?;
     let detail = format!("{ended} sessions ended");
     audit::record(
         &mut tx,
@@ -275,7 +275,7 @@ pub async fn change_password(
     db::users::set_password_hash(&mut tx, user.id, &hash, now).await?;
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     let keep = current_session.map(tokens::hash);
-    end_sessions_except(&mut tx, user.id, keep.as_deref()).await?;
+    sessions::end_everywhere(&mut tx, user.id, Some(keep.as_deref().unwrap_or("")), now).await?;
     queue_password_changed(&mut tx, state, &row.email, now).await?;
     audit::record(
         &mut tx,
@@ -287,16 +287,6 @@ pub async fn change_password(
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(())
-}
-
-async fn end_sessions_except(
-    conn: &mut db::Conn,
-    user_id: i64,
-    keep_hash: Option<&str>,
-) -> sqlx::Result<()> {
-    db::sessions::delete_for_user_except(conn, user_id, keep_hash.unwrap_or(""))
-        .await
-        .map(|_| ())
 }
 
 /// How a new account gets its password.

@@ -1,10 +1,11 @@
-//! The command line: `gatehouse serve | migrate | create-admin | setup-link | send-test-email`.
+//! The command line: `gatehouse serve | migrate | create-admin | setup-link |
+//! send-test-email | app add|list|remove | keys rotate`.
 
 use crate::{
     domain::password::Secret,
     error::AppError,
     server::{
-        app,
+        app, apps,
         auth::{self, InitialPassword, NewAccount},
         clock::SystemClock,
         config::{Config, Settings},
@@ -14,6 +15,7 @@ use crate::{
             templates,
             transport::{build_message, Transport},
         },
+        oidc,
         request::RequestMeta,
         ServiceError,
     },
@@ -75,6 +77,50 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Apps that sign people in through Gatehouse (OpenID Connect clients).
+    #[command(subcommand)]
+    App(AppCommand),
+    /// The keys that sign ID tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an app; prints `client_id=…` and, for a confidential app,
+    /// `client_secret=…` (shown only now), one per line.
+    Add {
+        /// The app's name, as people and the audit log see it.
+        #[arg(long)]
+        name: String,
+        /// Where the app receives sign-ins (exact match); repeat for more.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where the app may send people after logging out; repeat for more.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public app (in a browser or on a device): no secret, PKCE only.
+        #[arg(long)]
+        public: bool,
+        /// Who may sign in: user (everyone) or site_admin.
+        #[arg(long, default_value = "user")]
+        role: String,
+    },
+    /// List the apps, one per line: client id, type, role, name, redirect
+    /// URIs (tab-separated).
+    List,
+    /// Remove an app; every sign-in to it ends.
+    Remove {
+        /// The app's client id.
+        client_id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Make a new signing key; the old one stays published until the ID
+    /// tokens it signed have expired.
+    Rotate,
 }
 
 pub fn load_settings(cli: &Cli) -> Result<Settings, String> {
@@ -121,7 +167,83 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             }
         }
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
+        Command::App(command) => app_command(settings, command).await,
+        Command::Keys(KeysCommand::Rotate) => {
+            let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+            let kid = oidc::keys::rotate(&state, &cli_meta("gatehouse keys rotate"))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("kid={kid}");
+            Ok(())
+        }
     }
+}
+
+fn cli_meta(what: &str) -> RequestMeta {
+    RequestMeta {
+        addr: None,
+        user_agent: Some(what.into()),
+    }
+}
+
+fn user_message(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::User(AppError::Validation(problems)) => {
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|(f, p)| format!("{f:?}: {}", p.message()))
+                .collect();
+            anyhow::anyhow!("{}", lines.join(" "))
+        }
+        e => anyhow::anyhow!("{}", AppError::from(e).message()),
+    }
+}
+
+async fn app_command(settings: Settings, command: AppCommand) -> anyhow::Result<()> {
+    let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+    match command {
+        AppCommand::Add {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            role,
+        } => {
+            let input = apps::AppInput::parse(
+                &name,
+                &redirect_uris.join("\n"),
+                &post_logout_redirect_uris.join("\n"),
+                &role,
+            )
+            .map_err(|e| user_message(e.into()))?;
+            let made = apps::add(&state, None, input, public, &cli_meta("gatehouse app add"))
+                .await
+                .map_err(user_message)?;
+            println!("client_id={}", made.client_id);
+            if let Some(secret) = made.client_secret {
+                println!("client_secret={secret}");
+            }
+        }
+        AppCommand::List => {
+            for app in apps::list(&state).await.map_err(user_message)? {
+                let kind = if app.public { "public" } else { "confidential" };
+                println!(
+                    "{}\t{kind}\t{}\t{}\t{}",
+                    app.client_id,
+                    app.allowed_role.as_str(),
+                    app.name,
+                    app.redirect_uris.join(" ")
+                );
+            }
+        }
+        AppCommand::Remove { client_id } => {
+            apps::remove(&state, None, &client_id, &cli_meta("gatehouse app remove"))
+                .await
+                .map_err(user_message)?;
+            println!("Removed {client_id}.");
+        }
+    }
+    Ok(())
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(Secret, Secret)> {

@@ -35,6 +35,14 @@ pub struct SiteConfig {
     pub trusted_proxies: Vec<String>,
     /// Which header trusted proxies set: `x-forwarded-for` or `forwarded`.
     pub proxy_headers: String,
+    /// Hosts (`host` or `host:port`) that the login page and forward-auth
+    /// may send a browser back to, besides this site. In the environment:
+    /// comma-separated.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub allowed_return_hosts: Vec<String>,
+    /// Parent domain the session cookie is shared with (apps on its
+    /// sub-domains behind forward-auth); empty: this host only.
+    pub cookie_domain: String,
 }
 
 /// A list in the file (`["a", "b"]`), or one comma-separated string (how
@@ -203,6 +211,10 @@ pub struct Settings {
     pub mail_max_attempts: u32,
     pub proxies: crate::server::client_addr::Proxies,
     pub audit_retention_days: u32,
+    /// Lower-case `host` or `host:port` entries (see [`SiteConfig`]).
+    pub allowed_return_hosts: Vec<String>,
+    /// Lower-case, without a leading dot; `None`: a host-only cookie.
+    pub cookie_domain: Option<String>,
 }
 
 impl Settings {
@@ -304,6 +316,33 @@ impl Settings {
         let proxies =
             crate::server::client_addr::Proxies::parse(&site.trusted_proxies, &site.proxy_headers)
                 .map_err(|(key, problem)| bad(key, problem))?;
+        let allowed_return_hosts = site
+            .allowed_return_hosts
+            .iter()
+            .map(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                let plain = !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+                plain
+                    .then_some(h.clone())
+                    .ok_or_else(|| bad("site.allowed_return_hosts", format!("`{h}` is not a host name (like app.example.com or app.example.com:8443)")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cookie_domain = match site.cookie_domain.trim().trim_start_matches('.') {
+            "" => None,
+            domain => {
+                let domain = domain.to_ascii_lowercase();
+                let host = public_url.host_str().unwrap_or_default().to_ascii_lowercase();
+                if !domain.contains('.') || !(host == domain || host.ends_with(&format!(".{domain}"))) {
+                    return Err(bad(
+                        "site.cookie_domain",
+                        format!("`{domain}` must be a parent domain of the public URL's host `{host}`"),
+                    ));
+                }
+                Some(domain)
+            }
+        };
         if config.audit.retention_days == 0 {
             return Err(bad("audit.retention_days", "must be at least 1".into()));
         }
@@ -339,6 +378,8 @@ impl Settings {
             mail_max_attempts: config.mail.max_attempts.max(1),
             proxies,
             audit_retention_days: config.audit.retention_days,
+            allowed_return_hosts,
+            cookie_domain,
         })
     }
 
@@ -349,6 +390,31 @@ impl Settings {
 
     pub fn cookie_secure(&self) -> bool {
         self.public_url.scheme() == "https"
+    }
+
+    /// The OpenID Connect issuer: the public URL without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Whether a browser may be sent to `url` after logging in: this site,
+    /// or a host listed in `site.allowed_return_hosts` (exact match, http or
+    /// https only).
+    pub fn may_return_to(&self, url: &Url) -> bool {
+        if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() {
+            return false;
+        }
+        if url.origin() == self.public_url.origin() {
+            return true;
+        }
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host = host.to_ascii_lowercase();
+        let with_port = url.port().map(|p| format!("{host}:{p}"));
+        self.allowed_return_hosts
+            .iter()
+            .any(|allowed| *allowed == host || Some(allowed) == with_port.as_ref())
     }
 
     /// An absolute link to a path of this site, from the configured URL only.

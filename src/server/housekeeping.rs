@@ -15,6 +15,8 @@ pub async fn run(state: &AppState) {
         let retention = i64::from(state.settings.audit_retention_days) * 86_400;
         db::audit::delete_before(&mut conn, now - retention).await?;
         db::setup_tokens::delete_all_or_expired(&mut conn, now, false).await?;
+        db::oidc::delete_expired(&mut conn, now).await?;
+        crate::server::oidc::keys::drop_expired(&mut conn, now).await?;
         Ok(())
     }
     .await;

@@ -4,6 +4,7 @@
 pub mod account_mail;
 pub mod admin;
 pub mod app;
+pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -11,8 +12,10 @@ pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod forward_auth;
 pub mod housekeeping;
 pub mod mail;
+pub mod oidc;
 pub mod password_reset;
 pub mod passwords;
 pub mod rate_limit;

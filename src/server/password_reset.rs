@@ -10,6 +10,7 @@ use crate::{
         db, passwords,
         rate_limit::{self, Limits},
         request::RequestMeta,
+        sessions,
         tokens::{self, Purpose, TokenState},
         AppState, ServiceError,
     },
@@ -146,7 +147,8 @@ pub async fn reset_password(
     }
     db::users::set_password_hash(&mut tx, user.id, &hash, now).await?;
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
-    let ended = db::sessions::delete_for_user(&mut tx, user.id).await?;
+    db::users::mark_email_verified(&mut tx, user.id).await?;
+    let ended = sessions::end_everywhere(&mut tx, user.id, None, now).await?;
     queue_password_changed(&mut tx, state, &user.email, now).await?;
     let event = if token.purpose == Purpose::Invite.as_str() {
         Event::InvitationAccepted

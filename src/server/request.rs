@@ -47,16 +47,23 @@ fn parts() -> Option<Parts> {
 }
 
 pub fn meta() -> RequestMeta {
-    let Some(parts) = parts() else {
-        return RequestMeta::default();
-    };
-    RequestMeta {
-        addr: parts.extensions.get::<ClientAddr>().map(|c| c.0),
-        user_agent: parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(200).collect()),
+    match parts() {
+        Some(parts) => RequestMeta::of(&parts.headers, &parts.extensions),
+        None => RequestMeta::default(),
+    }
+}
+
+impl RequestMeta {
+    /// From a request's headers and extensions (where the client-address
+    /// layer put the address).
+    pub fn of(headers: &http::HeaderMap, extensions: &http::Extensions) -> Self {
+        Self {
+            addr: extensions.get::<ClientAddr>().map(|c| c.0),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(200).collect()),
+        }
     }
 }
 
@@ -146,14 +153,72 @@ pub fn redirect_back_with(done: &str, fallback: &str) {
     leptos_axum::redirect(&path);
 }
 
+/// The cookie that carries a new app's credentials to the admin's page.
+fn credentials_cookie(state: &AppState) -> &'static str {
+    if state.settings.cookie_secure() {
+        "__Host-gatehouse_new_app"
+    } else {
+        "gatehouse_new_app"
+    }
+}
+
+/// Hands freshly made app credentials to the admin's browser for five
+/// minutes; the apps page shows them once ([`take_credentials`]).
+pub fn hand_over_credentials(state: &AppState, made: &crate::domain::AppCredentials) {
+    let value = format!(
+        "{}.{}",
+        made.client_id,
+        made.client_secret.as_deref().unwrap_or_default()
+    );
+    let cookie = cookie::Cookie::build((credentials_cookie(state), value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(state.settings.cookie_secure())
+        .max_age(cookie::time::Duration::minutes(5))
+        .build();
+    set_cookie(cookie.to_string());
+}
+
+/// Takes the credentials handed over by [`hand_over_credentials`] and
+/// clears the cookie.
+pub fn take_credentials(state: &AppState) -> Option<crate::domain::AppCredentials> {
+    let name = credentials_cookie(state);
+    let value = parts()?
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())?;
+    let cleared = cookie::Cookie::build((name, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(state.settings.cookie_secure())
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    set_cookie(cleared.to_string());
+    let (client_id, secret) = value.split_once('.')?;
+    Some(crate::domain::AppCredentials {
+        client_id: client_id.to_owned(),
+        name: String::new(),
+        client_secret: (!secret.is_empty()).then(|| secret.to_owned()),
+    })
+}
+
 pub fn set_cookie(value: String) {
     if let Ok(v) = HeaderValue::from_str(&value) {
         expect_context::<leptos_axum::ResponseOptions>().append_header(header::SET_COOKIE, v);
     }
 }
 
-/// A local path to continue to after login; anything else becomes `/account`.
-pub fn safe_next(next: Option<&str>) -> String {
+/// Where to continue after login: a local path, or a page on a host the
+/// site lists in `site.allowed_return_hosts` (forward-auth apps); anything
+/// else becomes `/account`.
+pub fn safe_next(settings: &crate::server::config::Settings, next: Option<&str>) -> String {
     match next.map(str::trim) {
         Some(p)
             if p.starts_with('/')
@@ -163,6 +228,12 @@ pub fn safe_next(next: Option<&str>) -> String {
         {
             p.to_owned()
         }
+        Some(p) if !p.chars().any(char::is_control) && !p.contains('\\') => {
+            match url::Url::parse(p) {
+                Ok(url) if settings.may_return_to(&url) => url.to_string(),
+                _ => "/account".to_owned(),
+            }
+        }
         _ => "/account".to_owned(),
     }
 }
@@ -170,15 +241,26 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+    use crate::server::config::{Config, Settings};
 
     #[test]
-    fn only_local_paths_are_followed_after_login() {
+    fn only_local_paths_and_listed_hosts_are_followed_after_login() {
+        let mut c = Config::default();
+        c.site.public_url = "https://id.example.com".into();
+        c.site.allowed_return_hosts = vec!["wiki.example.com".into(), "files.example.com:8443".into()];
+        let s = Settings::from_config(c).unwrap();
+        let safe_next = |next| safe_next(&s, next);
         assert_eq!(safe_next(Some("/admin/users?q=a")), "/admin/users?q=a");
+        assert_eq!(safe_next(Some("https://wiki.example.com/p?x=1")), "https://wiki.example.com/p?x=1");
+        assert_eq!(safe_next(Some("https://files.example.com:8443/")), "https://files.example.com:8443/");
         for evil in [
             "https://evil.test",
+            "https://wiki.example.com.evil.test/",
+            "https://files.example.com/",
+            "https://user@wiki.example.com/",
+            "javascript:alert(1)",
             "//evil.test",
             "/\\evil.test",
-            "javascript:alert(1)",
             "",
         ] {
             assert_eq!(safe_next(Some(evil)), "/account", "{evil}");

@@ -8,12 +8,14 @@ use crate::{
 use cookie::{Cookie, SameSite};
 use http::HeaderMap;
 
-/// On https the `__Host-` prefix pins the cookie to this exact origin.
+/// On https the `__Host-` prefix pins the cookie to this exact origin;
+/// a cookie shared with a parent domain (`site.cookie_domain`) can only
+/// be `__Secure-`.
 pub fn cookie_name(settings: &Settings) -> &'static str {
-    if settings.cookie_secure() {
-        "__Host-gatehouse_session"
-    } else {
-        "gatehouse_session"
+    match (settings.cookie_secure(), settings.cookie_domain.is_some()) {
+        (true, false) => "__Host-gatehouse_session",
+        (true, true) => "__Secure-gatehouse_session",
+        (false, _) => "gatehouse_session",
     }
 }
 
@@ -36,11 +38,15 @@ pub fn clear_cookie(settings: &Settings) -> String {
 }
 
 fn session_cookie<'c>(settings: &Settings, value: &'c str) -> cookie::CookieBuilder<'c> {
-    Cookie::build((cookie_name(settings), value))
+    let cookie = Cookie::build((cookie_name(settings), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(settings.cookie_secure())
+        .secure(settings.cookie_secure());
+    match &settings.cookie_domain {
+        Some(domain) => cookie.domain(domain.clone()),
+        None => cookie,
+    }
 }
 
 /// The session id from the Cookie header, if it has the right shape.
@@ -87,6 +93,21 @@ pub async fn start(
 /// The user behind a session id, if the session is live. Refreshes the idle
 /// timer at most once a minute to spare the database a write per request.
 pub async fn resolve(state: &AppState, id: &str) -> sqlx::Result<Option<CurrentUser>> {
+    Ok(resolve_session(state, id).await?.map(|s| s.user))
+}
+
+/// A live session: its person, and what apps are told about them.
+pub struct LiveSession {
+    pub user: CurrentUser,
+    /// When they entered their password (OpenID Connect `auth_time`).
+    pub auth_time: i64,
+    /// Their stable identifier for apps (OpenID Connect `sub`).
+    pub subject: String,
+    pub email_verified: bool,
+}
+
+/// The session behind an id, if it is live; see [`resolve`].
+pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<LiveSession>> {
     let now = state.clock.now();
     let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
     let hash = tokens::hash(id);
@@ -97,12 +118,35 @@ pub async fn resolve(state: &AppState, id: &str) -> sqlx::Result<Option<CurrentU
     if now - row.last_seen_at >= 60 {
         db::sessions::touch(&mut conn, &hash, now).await?;
     }
-    Ok(Some(CurrentUser {
-        id: row.user_id,
-        email: row.email,
-        name: row.name,
-        role: row.role,
+    Ok(Some(LiveSession {
+        auth_time: row.created_at,
+        subject: row.subject,
+        email_verified: row.email_verified,
+        user: CurrentUser {
+            id: row.user_id,
+            email: row.email,
+            name: row.name,
+            role: row.role,
+        },
     }))
+}
+
+/// Ends every session of the user but the one with `keep_hash`, and every
+/// app sign-in made from the account: their OpenID Connect tokens stop
+/// working at once. For a password reset or change, "log out everywhere",
+/// and an account disabled or given a new address.
+pub async fn end_everywhere(
+    conn: &mut db::Conn,
+    user_id: i64,
+    keep_hash: Option<&str>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let ended = match keep_hash {
+        Some(keep) => db::sessions::delete_for_user_except(conn, user_id, keep).await?,
+        None => db::sessions::delete_for_user(conn, user_id).await?,
+    };
+    db::oidc::revoke_user_grants(conn, user_id, now).await?;
+    Ok(ended)
 }
 
 pub async fn end(state: &AppState, id: &str) -> sqlx::Result<()> {
@@ -134,6 +178,23 @@ mod tests {
         assert!(secure.starts_with("__Host-gatehouse_session=abc;") && secure.contains("; Secure"));
         let cleared = clear_cookie(&settings("http://127.0.0.1:3000"));
         assert!(cleared.starts_with("gatehouse_session=;") && cleared.contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn a_cookie_shared_with_a_parent_domain_names_it_and_drops_the_host_prefix() {
+        let mut c = Config::default();
+        c.site.public_url = "https://id.example.com".into();
+        c.site.cookie_domain = ".Example.com".into();
+        let s = Settings::from_config(c).unwrap();
+        let shared = set_cookie(&s, "abc");
+        assert!(shared.starts_with("__Secure-gatehouse_session=abc;"), "{shared}");
+        assert!(shared.contains("Domain=example.com") && shared.contains("; Secure"), "{shared}");
+        let mut c = Config::default();
+        c.site.public_url = "https://id.example.com".into();
+        c.site.cookie_domain = "other.test".into();
+        assert!(Settings::from_config(c)
+            .unwrap_err()
+            .contains("site.cookie_domain"));
     }
 
     #[test]

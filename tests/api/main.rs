@@ -9,6 +9,8 @@ mod admin_safety;
 mod cli;
 mod hardening;
 mod login;
+mod nginx;
+mod oidc;
 mod outbox;
 mod password_reset;
 mod proxy;

@@ -2,138 +2,13 @@
 //! the app, set up as the README documents, with clients on distinct
 //! loopback addresses (all of 127.0.0.0/8 is loopback on Linux).
 
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, nginx::Nginx};
 use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
-use std::{
-    net::IpAddr,
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{net::IpAddr, time::Duration};
 
-const NGINX: &str = "/usr/sbin/nginx";
 const CLIENT_A: &str = "127.0.0.2";
 const CLIENT_B: &str = "127.0.0.3";
 const WRONG: &str = "not the password at all";
-
-/// A throwaway nginx in the foreground, proxying to the app; killed on drop,
-/// so it stops even when the test panics.
-struct Nginx {
-    base: String,
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    /// None (the test skips) when nginx is not installed, except under CI.
-    async fn start(upstream_port: u16) -> Option<Nginx> {
-        if !Path::new(NGINX).exists() {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but {NGINX} is missing: install nginx to run the proxy tests");
-            }
-            eprintln!("SKIPPED: nginx not installed");
-            return None;
-        }
-        // The free port is found by binding and letting go, so another
-        // process may take it in between: try again a few times.
-        for _ in 0..5 {
-            if let Some(nginx) = Self::try_start(upstream_port).await {
-                return Some(nginx);
-            }
-        }
-        panic!("nginx did not start after 5 tries");
-    }
-
-    async fn try_start(upstream_port: u16) -> Option<Nginx> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display();
-        let conf = format!(
-            r#"daemon off;
-master_process off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{}}
-http {{
-    access_log off;
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream_port};
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }}
-    }}
-}}
-"#
-        );
-        let conf_path = dir.path().join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        // -e: the error log before the configuration is read (the default
-        // under /var/log/nginx may not be writable).
-        let child = Command::new(NGINX)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run nginx");
-        let mut nginx = Nginx {
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Some(nginx);
-            }
-            if let Some(status) = nginx.child.try_wait().unwrap() {
-                let log = nginx.error_log();
-                if log.contains("Address already in use") {
-                    return None;
-                }
-                panic!("nginx exited with {status}:\n{log}");
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "nginx does not accept connections on port {port} after 5 s:\n{}",
-                    nginx.error_log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn error_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A browser on its own loopback address.
 fn client_from(addr: &str) -> Client {
@@ -229,7 +104,16 @@ async fn spawn_behind_proxy(engine: Engine) -> Option<(TestApp, Nginx)> {
         c.limits.login_per_account_per_hour = 1000;
     })
     .await;
-    let Some(nginx) = Nginx::start(port_of(&app.base)).await else {
+    let upstream = port_of(&app.base);
+    let locations = format!(
+        "location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}"
+    );
+    let Some(nginx) = Nginx::start(&locations).await else {
         app.stop().await;
         return None;
     };
@@ -238,7 +122,7 @@ async fn spawn_behind_proxy(engine: Engine) -> Option<(TestApp, Nginx)> {
     Some((app, nginx))
 }
 
-fn port_of(base: &str) -> u16 {
+pub fn port_of(base: &str) -> u16 {
     base.rsplit(':').next().unwrap().parse().unwrap()
 }
 

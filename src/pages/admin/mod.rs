@@ -1,5 +1,6 @@
-//! The admin panel: users and the audit log. Site admins only.
+//! The admin panel: users, apps and the audit log. Site admins only.
 
+pub mod apps;
 pub mod audit;
 pub mod users;
 

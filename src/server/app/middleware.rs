@@ -52,7 +52,9 @@ pub(super) async fn origin_check(
     req: Request,
     next: Next,
 ) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || crate::server::oidc::routes::is_app_endpoint(req.uri().path())
+    {
         return next.run(req).await;
     }
     let expected = state.settings.public_origin();

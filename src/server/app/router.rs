@@ -6,7 +6,7 @@ use super::middleware::{
 };
 use crate::{
     app::{shell, App},
-    server::{client_addr, AppState},
+    server::{client_addr, forward_auth, oidc, AppState},
 };
 use axum::{
     extract::State,
@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/auth/verify", get(forward_auth::verify))
+        .merge(oidc::routes::routes())
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = options.clone();
             move || shell(options.clone())

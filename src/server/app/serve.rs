@@ -37,6 +37,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         mail_retry_base_secs: 5,
         mail_poll_ms: 1000,
         has_accounts: Arc::default(),
+        signing_keys: Arc::default(),
     }))
 }
 
@@ -129,6 +130,11 @@ pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let addr = settings.addr;
     let state = build_state(settings, Arc::new(SystemClock)).await?;
+    // The OpenID Connect signing key is made on first start, before any
+    // app can ask for it.
+    crate::server::oidc::keys::ensure(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot make the signing key: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -30,6 +30,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0001_initial.sql",
         "0002_user_search.sql",
         "0003_deployment_safety.sql",
+        "0004_apps.sql",
     )
 });
 
@@ -39,6 +40,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0002_user_search.sql",
         "0003_deployment_safety.sql",
         "0004_user_search_one_index.sql",
+        "0005_apps.sql",
     )
 });
 

@@ -4,8 +4,10 @@
 //! placeholders and integer times, which both engines read the same way;
 //! where the dialects differ, each function picks its engine's statement.
 
+pub mod apps;
 pub mod audit;
 mod migrations;
+pub mod oidc;
 pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;

@@ -33,7 +33,12 @@ pub async fn insert(conn: &mut Conn, s: NewSession<'_>) -> sqlx::Result<()> {
 #[derive(sqlx::FromRow)]
 pub struct SessionRow {
     pub user_id: i64,
+    /// When the person logged in (OpenID Connect `auth_time`).
+    pub created_at: i64,
     pub last_seen_at: i64,
+    pub subject: String,
+    #[sqlx(try_from = "super::IntFlag")]
+    pub email_verified: bool,
     pub email: String,
     pub name: String,
     #[sqlx(try_from = "String")]
@@ -49,7 +54,7 @@ pub async fn find_live(
     idle_secs: i64,
 ) -> sqlx::Result<Option<SessionRow>> {
     let row = sqlx::query(
-        "SELECT s.user_id, s.last_seen_at, u.email, u.name, u.role
+        "SELECT s.user_id, s.created_at, s.last_seen_at, u.subject, u.email_verified, u.email, u.name, u.role
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
     )

@@ -51,8 +51,8 @@ pub async fn any_exists(conn: &mut Conn) -> sqlx::Result<bool> {
 
 pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     sqlx::query(
-        "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING id",
+        "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at, subject)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9) RETURNING id",
     )
     .bind(user.email)
     .bind(user.email_normalized)
@@ -62,6 +62,7 @@ pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     .bind(user.password_hash)
     .bind(user.now)
     .bind(user.password_hash.map(|_| user.now))
+    .bind(crate::server::tokens::subject())
     .fetch_one(conn)
     .await?
     .try_get("id")
@@ -117,6 +118,16 @@ pub async fn upgrade_password_hash(
         .bind(new)
         .bind(id)
         .bind(old)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The person has shown they read their mailbox (a reset or invitation
+/// link was used).
+pub async fn mark_email_verified(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET email_verified = 1 WHERE id = $1")
+        .bind(id)
         .execute(conn)
         .await?;
     Ok(())
@@ -453,7 +464,10 @@ pub async fn update_profile(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE users SET email = $1, email_normalized = $2, name = $3, name_normalized = $4, role = $5, updated_at = $6 WHERE id = $7",
+        // A new address is unproven until a link sent to it is used.
+        "UPDATE users SET email = $1, email_normalized = $2, name = $3, name_normalized = $4, role = $5, updated_at = $6,
+             email_verified = CASE WHEN email_normalized = $2 THEN email_verified ELSE 0 END
+         WHERE id = $7",
     )
     .bind(email)
     .bind(email_normalized)

@@ -1,0 +1,135 @@
+//! The admin panel's apps (OpenID Connect clients). Each action checks on
+//! the server that the caller is an active site admin.
+//!
+//! A new secret is shown once: the action hands it to the admin's own
+//! browser in a short-lived cookie (HttpOnly, SameSite=Strict), and the page
+//! takes it from there and clears it, so the server never keeps it, with
+//! JavaScript or without.
+
+use crate::{
+    domain::{AppCredentials, AppSummary},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "admin/list_apps", output = crate::api::Answer)]
+pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
+    use crate::server::{apps, request};
+    let state = request::state()?;
+    request::require_admin(&state).await?;
+    Ok(apps::list(&state).await?)
+}
+
+/// `client_type` is `confidential` (the app keeps a secret on its server,
+/// the default) or `public` (in a browser or on a device: PKCE only).
+#[server(prefix = "/api", endpoint = "admin/add_app", output = crate::api::Answer)]
+pub async fn add_app(
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: Option<String>,
+    client_type: String,
+    allowed_role: String,
+) -> Result<(), AppError> {
+    use crate::{
+        error::{Field, Problem},
+        server::{apps, request},
+    };
+    let state = request::state()?;
+    let admin = request::require_admin(&state).await?;
+    let public = match client_type.as_str() {
+        "public" => true,
+        "confidential" => false,
+        _ => return Err(AppError::field(Field::ClientType, Problem::InvalidChoice)),
+    };
+    let input = apps::AppInput::parse(
+        &name,
+        &redirect_uris,
+        post_logout_redirect_uris.as_deref().unwrap_or_default(),
+        &allowed_role,
+    )?;
+    let made = apps::add(&state, Some(&admin), input, public, &request::meta()).await?;
+    request::hand_over_credentials(&state, &made);
+    request::redirect_back_with("added", "/admin/apps");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/edit_app", output = crate::api::Answer)]
+pub async fn edit_app(
+    client_id: String,
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: Option<String>,
+    allowed_role: String,
+) -> Result<(), AppError> {
+    use crate::server::{apps, request};
+    let state = request::state()?;
+    let admin = request::require_admin(&state).await?;
+    let input = apps::AppInput::parse(
+        &name,
+        &redirect_uris,
+        post_logout_redirect_uris.as_deref().unwrap_or_default(),
+        &allowed_role,
+    )?;
+    apps::update(&state, &admin, &client_id, input, &request::meta()).await?;
+    request::redirect_back_with("saved", "/admin/apps");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/rotate_app_secret", output = crate::api::Answer)]
+pub async fn rotate_app_secret(client_id: String) -> Result<(), AppError> {
+    use crate::server::{apps, request};
+    let state = request::state()?;
+    let admin = request::require_admin(&state).await?;
+    let made = apps::rotate_secret(&state, &admin, &client_id, &request::meta()).await?;
+    request::hand_over_credentials(&state, &made);
+    request::redirect_back_with("rotated", "/admin/apps");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/remove_app", output = crate::api::Answer)]
+pub async fn remove_app(client_id: String, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::{
+        error::{Field, Problem},
+        server::{apps, request},
+    };
+    let state = request::state()?;
+    let admin = request::require_admin(&state).await?;
+    if confirm.as_deref() != Some("yes") {
+        return Err(AppError::field(Field::Confirm, Problem::NotConfirmed));
+    }
+    apps::remove(&state, Some(&admin), &client_id, &request::meta()).await?;
+    request::redirect_back_with("removed", "/admin/apps");
+    Ok(())
+}
+
+/// The credentials made by the admin's last action, once.
+#[server(prefix = "/api", endpoint = "admin/take_new_credentials", output = crate::api::Answer)]
+pub async fn take_new_credentials() -> Result<Option<AppCredentials>, AppError> {
+    use crate::server::request;
+    let state = request::state()?;
+    request::require_admin(&state).await?;
+    let Some(mut credentials) = request::take_credentials(&state) else {
+        return Ok(None);
+    };
+    let mut conn = state.db.conn().await.map_err(|_| AppError::Internal)?;
+    let app = crate::server::db::apps::find(&mut conn, &credentials.client_id)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    Ok(app.map(|app| {
+        credentials.name = app.name;
+        credentials
+    }))
+}
+
+/// The name of the app a sign-in was for, for the page that says why it
+/// could not go on.
+#[server(prefix = "/api", endpoint = "app_name", output = crate::api::Answer)]
+pub async fn app_name(client_id: String) -> Result<Option<String>, AppError> {
+    use crate::server::{db, request};
+    let state = request::state()?;
+    let mut conn = state.db.conn().await.map_err(|_| AppError::Internal)?;
+    Ok(db::apps::find(&mut conn, &client_id)
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map(|app| app.name))
+}

@@ -1,0 +1,339 @@
+//! `/admin/apps`: register the apps that sign people in through Gatehouse
+//! (OpenID Connect), edit them, replace their secret and remove them. A
+//! secret is shown once, right after it is made.
+
+use super::admin_only;
+use crate::{
+    api::admin_apps::{list_apps, take_new_credentials, AddApp, EditApp, RemoveApp, RotateAppSecret},
+    components::{DataTable, FormAction, FormField, FormMessage, PostForm, SubmitButton},
+    domain::{AppCredentials, AppSummary, Role},
+    error::{AppError, Field},
+    pages::{field_error, form_error},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+lazy_page!(AdminAppsRoute, AdminAppsPage);
+
+#[component]
+fn AdminAppsPage() -> impl IntoView {
+    view! {
+        <Title text="Apps"/>
+        {admin_only("%2Fadmin%2Fapps", |_| view! { <AppsAdmin/> })}
+    }
+}
+
+fn done_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "added" => "App registered.",
+        "saved" => "Changes saved.",
+        "rotated" => "The app has a new secret; the old one no longer works.",
+        "removed" => "App removed. Everyone signed in through it is signed out of it.",
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy)]
+struct RowActions {
+    edit: FormAction,
+    rotate: FormAction,
+    remove: FormAction,
+}
+
+impl RowActions {
+    fn versions(self) -> [usize; 3] {
+        [self.edit.version(), self.rotate.version(), self.remove.version()]
+    }
+
+    /// The last failure of a row's action; the edit form's field problems
+    /// show at its fields instead.
+    fn error(self) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            let errors: [Option<AppError>; 3] = [
+                self.edit
+                    .last_error()
+                    .filter(|e| !matches!(e, AppError::Validation(_))),
+                self.rotate.last_error(),
+                self.remove
+                    .last_error()
+                    .filter(|e| !matches!(e, AppError::Validation(_))),
+            ];
+            errors.into_iter().flatten().next().map(|e| e.message())
+        })
+    }
+}
+
+#[component]
+fn AppsAdmin() -> impl IntoView {
+    let query = use_query_map();
+    let add = FormAction::new::<AddApp>();
+    let actions = RowActions {
+        edit: FormAction::new::<EditApp>(),
+        rotate: FormAction::new::<RotateAppSecret>(),
+        remove: FormAction::new::<RemoveApp>(),
+    };
+    let apps = Resource::new(
+        move || (query.read().get("done"), add.version(), actions.versions()),
+        |_| list_apps(),
+    );
+    // Taken once: the server clears the credentials as it hands them over.
+    let fresh = Resource::new(
+        move || (add.version(), actions.rotate.version()),
+        |_| take_new_credentials(),
+    );
+    let done = Signal::derive(move || {
+        query
+            .read()
+            .get("done")
+            .and_then(|d| done_message(&d))
+            .map(str::to_owned)
+    });
+    view! {
+        <h1>"Apps"</h1>
+        <p class="lead">
+            "Apps registered here let people sign in with their account here (OpenID Connect). "
+            "The discovery document is at " <code>"/.well-known/openid-configuration"</code> "."
+        </p>
+        <FormMessage error=actions.error() success=done/>
+        <Suspense>
+            {move || Suspend::new(async move {
+                fresh.await.ok().flatten().map(|credentials| view! { <Credentials credentials/> })
+            })}
+        </Suspense>
+        <AddAppForm add/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match apps.await {
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No apps yet."</p> }.into_any(),
+                    Ok(list) => view! { <AppsTable list actions/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The new client id and secret, shown once.
+#[component]
+fn Credentials(credentials: AppCredentials) -> impl IntoView {
+    let AppCredentials {
+        client_id,
+        name,
+        client_secret,
+    } = credentials;
+    view! {
+        <section id="new-app-credentials" class="card notice" aria-labelledby="new-app-heading">
+            <h2 id="new-app-heading">{format!("Settings for {name}")}</h2>
+            <p>
+                {if client_secret.is_some() {
+                    "Copy the secret into the app's settings now: it is not shown again. If it is lost, make a new one."
+                } else {
+                    "This public app has no secret: it must use PKCE."
+                }}
+            </p>
+            <div class="field">
+                <label for="new-client-id">"Client ID"</label>
+                <input id="new-client-id" type="text" readonly value=client_id/>
+            </div>
+            {client_secret.map(|secret| view! {
+                <div class="field">
+                    <label for="new-client-secret">"Client secret"</label>
+                    <input id="new-client-secret" type="text" readonly autocomplete="off" value=secret/>
+                </div>
+            })}
+        </section>
+    }
+}
+
+/// A labelled text area for URIs, one per line, with its error.
+#[component]
+fn UriField(
+    id: String,
+    name: &'static str,
+    label: &'static str,
+    help: &'static str,
+    #[prop(optional)] value: String,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let help_id = format!("{id}-help");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <textarea
+                id=id
+                name=name
+                rows="2"
+                spellcheck="false"
+                aria-describedby=format!("{help_id} {error_id}")
+                aria-invalid=move || error.get().is_some().then_some("true")
+            >{value}</textarea>
+            <p class="help" id=help_id>{help}</p>
+            <p class="field-error" id=error_id aria-live="polite">{move || error.get().unwrap_or_default()}</p>
+        </div>
+    }
+}
+
+#[component]
+fn RoleSelect(id: String, selected: Role) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Who may sign in"</label>
+            <select id=id name="allowed_role">
+                <option value="user" selected=selected == Role::User>"Everyone with an account"</option>
+                <option value="site_admin" selected=selected == Role::SiteAdmin>"Site admins only"</option>
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn AddAppForm(add: FormAction) -> impl IntoView {
+    let error = add.error();
+    view! {
+        <details class="card" open=move || error.get().is_some()>
+            <summary>"Register an app"</summary>
+            <FormMessage error=form_error(error)/>
+            <PostForm action=add attr:class="form stack" attr:novalidate=true>
+                <FormField id="app-name" name="name" label="Name" autocomplete="off"
+                    error=field_error(error, Field::Name)/>
+                <UriField id="app-redirect-uris".into() name="redirect_uris" label="Redirect URIs"
+                    help="Where the app receives sign-ins, one per line, matched exactly. https:// (http:// only for localhost)."
+                    error=field_error(error, Field::RedirectUris)/>
+                <UriField id="app-post-logout-uris".into() name="post_logout_redirect_uris" label="Post-logout redirect URIs (optional)"
+                    help="Where the app may send people after they log out, one per line."
+                    error=field_error(error, Field::PostLogoutUris)/>
+                <fieldset class="choice">
+                    <legend>"Kind of app"</legend>
+                    <div>
+                        <input type="radio" id="app-type-confidential" name="client_type" value="confidential" checked/>
+                        <label for="app-type-confidential">"Runs on a server and keeps a secret (most web apps)"</label>
+                    </div>
+                    <div>
+                        <input type="radio" id="app-type-public" name="client_type" value="public"/>
+                        <label for="app-type-public">"Runs in the browser or on a device (public: no secret, PKCE)"</label>
+                    </div>
+                    <p class="field-error" aria-live="polite">
+                        {move || error.get().and_then(|e| e.field_message(Field::ClientType)).unwrap_or_default()}
+                    </p>
+                </fieldset>
+                <RoleSelect id="app-role".into() selected=Role::User/>
+                <SubmitButton label="Register app" pending=add.pending()/>
+            </PostForm>
+        </details>
+    }
+}
+
+#[component]
+fn AppsTable(list: Vec<AppSummary>, actions: RowActions) -> impl IntoView {
+    view! {
+        <DataTable id="apps-table" caption="Registered apps">
+            <thead><tr>
+                <th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Kind"</th>
+                <th scope="col">"Who may sign in"</th><th scope="col">"Redirect URIs"</th>
+                <th scope="col">"Actions"</th>
+            </tr></thead>
+            <tbody>
+                {list.into_iter().map(|app| view! { <AppRow app actions/> }).collect_view()}
+            </tbody>
+        </DataTable>
+    }
+}
+
+#[component]
+fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
+    let RowActions { edit, rotate, remove } = actions;
+    let id = app.client_id.clone();
+    let row = {
+        let id = id.clone();
+        move |action: FormAction| action.submitted("client_id").as_deref() == Some(id.as_str())
+    };
+    let edit_error = {
+        let row = row.clone();
+        Signal::derive(move || {
+            row(edit)
+                .then(|| edit.last_error().filter(|e| matches!(e, AppError::Validation(_))))
+                .flatten()
+        })
+    };
+    let remove_error = {
+        let row = row.clone();
+        Signal::derive(move || {
+            row(remove)
+                .then(|| remove.last_error().and_then(|e| e.field_message(Field::Confirm)))
+                .flatten()
+        })
+    };
+    let pending = |action: FormAction| {
+        let row = row.clone();
+        Signal::derive(move || action.pending().get() && row(action))
+    };
+    let (saving, rotating, removing) = (pending(edit), pending(rotate), pending(remove));
+    let kind = if app.public { "Public" } else { "Confidential" };
+    let who = match app.allowed_role {
+        Role::SiteAdmin => "Site admins only",
+        Role::User => "Everyone",
+    };
+    let remove_label = format!("Yes, remove {} and sign everyone out of it", app.name);
+    let (row_id, name_id, uris_id, logout_id, role_id, confirm_id) = (
+        format!("app-{id}"),
+        format!("edit-app-name-{id}"),
+        format!("edit-app-redirect-uris-{id}"),
+        format!("edit-app-post-logout-uris-{id}"),
+        format!("edit-app-role-{id}"),
+        format!("confirm-remove-{id}"),
+    );
+    let (id_edit, id_rotate, id_remove) = (id.clone(), id.clone(), id.clone());
+    view! {
+        <tr id=row_id>
+            <td>{app.name.clone()}</td>
+            <td><code>{id}</code></td>
+            <td>{kind}</td>
+            <td>{who}</td>
+            <td>{app.redirect_uris.iter().map(|u| view! { <div><code>{u.clone()}</code></div> }).collect_view()}</td>
+            <td class="row-actions">
+                <details open=move || edit_error.get().is_some()>
+                    <summary>"Edit"</summary>
+                    <PostForm action=edit attr:class="form stack" attr:novalidate=true>
+                        <input type="hidden" name="client_id" value=id_edit/>
+                        <div class="field">
+                            <label for=name_id.clone()>"Name"</label>
+                            <input id=name_id name="name" type="text" value=app.name.clone()/>
+                            <p class="field-error" aria-live="polite">
+                                {move || edit_error.get().and_then(|e| e.field_message(Field::Name)).unwrap_or_default()}
+                            </p>
+                        </div>
+                        <UriField id=uris_id name="redirect_uris" label="Redirect URIs"
+                            help="One per line, matched exactly." value=app.redirect_uris.join("\n")
+                            error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::RedirectUris)))/>
+                        <UriField id=logout_id name="post_logout_redirect_uris"
+                            label="Post-logout redirect URIs" help="One per line (optional)."
+                            value=app.post_logout_redirect_uris.join("\n")
+                            error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::PostLogoutUris)))/>
+                        <RoleSelect id=role_id selected=app.allowed_role/>
+                        <SubmitButton label="Save" pending=saving/>
+                    </PostForm>
+                </details>
+                {(!app.public).then(move || view! {
+                    <PostForm action=rotate attr:class="inline-form">
+                        <input type="hidden" name="client_id" value=id_rotate/>
+                        <SubmitButton label="Make a new secret" pending=rotating class="button secondary"/>
+                    </PostForm>
+                })}
+                <details open=move || remove_error.get().is_some()>
+                    <summary>"Remove"</summary>
+                    <PostForm action=remove attr:class="form stack">
+                        <input type="hidden" name="client_id" value=id_remove/>
+                        <div>
+                            <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required/>
+                            <label for=confirm_id>{remove_label}</label>
+                        </div>
+                        <p class="field-error" aria-live="polite">{move || remove_error.get().unwrap_or_default()}</p>
+                        <SubmitButton label="Remove app" pending=removing class="button danger"/>
+                    </PostForm>
+                </details>
+            </td>
+        </tr>
+    }
+}

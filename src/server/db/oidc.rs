@@ -1,0 +1,234 @@
+//! OpenID Connect state: grants (one sign-in of a person to an app), the
+//! codes and tokens issued under them (only their SHA-256 is stored), and
+//! the ID-token signing keys.
+
+use super::Conn;
+use crate::domain::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Code,
+    Access,
+    Refresh,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Code => "code",
+            Kind::Access => "access",
+            Kind::Refresh => "refresh",
+        }
+    }
+}
+
+pub struct NewGrant<'a> {
+    pub client_id: &'a str,
+    pub user_id: i64,
+    pub scope: &'a str,
+    pub nonce: Option<&'a str>,
+    pub auth_time: i64,
+    pub now: i64,
+}
+
+pub async fn insert_grant(conn: &mut Conn, g: NewGrant<'_>) -> sqlx::Result<i64> {
+    use sqlx::Row;
+    sqlx::query(
+        "INSERT INTO oidc_grants (client_id, user_id, scope, nonce, auth_time, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(g.client_id)
+    .bind(g.user_id)
+    .bind(g.scope)
+    .bind(g.nonce)
+    .bind(g.auth_time)
+    .bind(g.now)
+    .fetch_one(conn)
+    .await?
+    .try_get("id")
+}
+
+pub struct NewToken<'a> {
+    pub hash: &'a str,
+    pub grant_id: i64,
+    pub kind: Kind,
+    /// Codes only: where the code was sent, and the PKCE challenge.
+    pub redirect_uri: Option<&'a str>,
+    pub code_challenge: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_token(conn: &mut Conn, t: NewToken<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO oidc_tokens (token_hash, grant_id, kind, redirect_uri, code_challenge, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(t.hash)
+    .bind(t.grant_id)
+    .bind(t.kind.as_str())
+    .bind(t.redirect_uri)
+    .bind(t.code_challenge)
+    .bind(t.now)
+    .bind(t.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A code or token with its grant and the person it speaks for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub grant_id: i64,
+    pub client_id: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub user_id: i64,
+    pub subject: String,
+    pub email: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    #[sqlx(try_from = "super::IntFlag")]
+    pub email_verified: bool,
+    #[sqlx(try_from = "super::IntFlag")]
+    pub active: bool,
+}
+
+/// The code or token with this hash and kind, spent, expired or revoked
+/// alike: the caller tells these apart (a spent code is a replay).
+pub async fn find_token(conn: &mut Conn, hash: &str, kind: Kind) -> sqlx::Result<Option<TokenRow>> {
+    sqlx::query_as(
+        "SELECT t.grant_id, g.client_id, g.scope, g.nonce, g.auth_time, t.redirect_uri, t.code_challenge,
+                t.expires_at, t.used_at, g.revoked_at, u.id AS user_id, u.subject, u.email, u.name,
+                u.role, u.email_verified, u.active
+         FROM oidc_tokens t
+         JOIN oidc_grants g ON g.id = t.grant_id
+         JOIN users u ON u.id = g.user_id
+         WHERE t.token_hash = $1 AND t.kind = $2",
+    )
+    .bind(hash)
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await
+}
+
+/// Spends a code or refresh token; `false` when it was spent already.
+pub async fn spend(conn: &mut Conn, hash: &str, now: i64) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("UPDATE oidc_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(hash)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Ends one token now (an access token revoked on its own).
+pub async fn expire_token(conn: &mut Conn, hash: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE oidc_tokens SET expires_at = $1 WHERE token_hash = $2 AND expires_at > $1")
+        .bind(now)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes a grant: every code and token issued under it stops working.
+pub async fn revoke_grant(conn: &mut Conn, grant_id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE oidc_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(grant_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every grant of a person (disabled, reset, logged out everywhere).
+pub async fn revoke_user_grants(conn: &mut Conn, user_id: i64, now: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Housekeeping: expired codes and tokens, then grants with nothing left
+/// (older than a minute, so a grant being filled is never caught).
+pub async fn delete_expired(conn: &mut Conn, now: i64) -> sqlx::Result<u64> {
+    let tokens = sqlx::query("DELETE FROM oidc_tokens WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let grants = sqlx::query(
+        "DELETE FROM oidc_grants WHERE created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = oidc_grants.id)",
+    )
+    .bind(now - 60)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(tokens + grants)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub kid: String,
+    pub private_der: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+pub async fn insert_key(conn: &mut Conn, kid: &str, private_der: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO signing_keys (kid, private_der, created_at) VALUES ($1, $2, $3)")
+        .bind(kid)
+        .bind(private_der)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every key still published, newest first.
+pub async fn list_keys(conn: &mut Conn) -> sqlx::Result<Vec<KeyRow>> {
+    sqlx::query_as(
+        "SELECT kid, private_der, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Retires every key but `kid`: they stop signing and stay published.
+pub async fn retire_keys_except(conn: &mut Conn, kid: &str, now: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE signing_keys SET retired_at = $1 WHERE kid <> $2 AND retired_at IS NULL",
+    )
+    .bind(now)
+    .bind(kid)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Drops retired keys once no token they signed can still be valid.
+pub async fn delete_keys_retired_before(conn: &mut Conn, cutoff: i64) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1")
+            .bind(cutoff)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
