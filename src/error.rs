@@ -34,8 +34,12 @@ pub enum Field {
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     Required,
-    TooLong { max: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     InvalidEmail,
     InvalidCharacters,
     InvalidChoice,

@@ -198,9 +198,28 @@ function gatehouseBin(): string {
 }
 
 /**
- * Creates an account with the CLI (`create-admin`), which writes to the same
- * database as the server because the GATEHOUSE_* variables are inherited.
+ * Runs the gatehouse CLI, which uses the same database as the server
+ * because the GATEHOUSE_* variables are inherited, and returns what it
+ * printed on standard output. `input` is written to its standard input.
  */
+export function runGatehouse(args: string[], input = ''): string {
+  try {
+    return execFileSync(gatehouseBin(), args, {
+      cwd: REPO_ROOT, // the CLI reads Leptos.toml from the working directory
+      env: process.env,
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+    }).toString();
+  } catch (error) {
+    const e = error as { stderr?: Buffer; stdout?: Buffer; message: string };
+    throw new Error(
+      `gatehouse ${args.join(' ')} failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
+    );
+  }
+}
+
+/** Creates an account with the CLI (`create-admin`). */
 export function createUser(
   email: string,
   name: string,
@@ -209,20 +228,29 @@ export function createUser(
 ): void {
   const args = ['create-admin', '--email', email, '--name', name, '--password-stdin'];
   if (role === 'user') args.push('--role', 'user');
-  try {
-    execFileSync(gatehouseBin(), args, {
-      cwd: REPO_ROOT, // the CLI reads Leptos.toml from the working directory
-      env: process.env,
-      input: `${password}\n`,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-  } catch (error) {
-    const e = error as { stderr?: Buffer; stdout?: Buffer; message: string };
-    throw new Error(
-      `gatehouse ${args.join(' ')} failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
-    );
-  }
+  runGatehouse(args, `${password}\n`);
+}
+
+/** What `gatehouse app add` printed: the secret only for a confidential app. */
+export type AppCredentials = { clientId: string; clientSecret?: string };
+
+/**
+ * Registers an app (an OpenID Connect client) with the CLI (`app add`).
+ * `role` is who may sign in to it: everyone (`user`) or site admins only.
+ */
+export function registerApp(
+  name: string,
+  redirectUris: string[],
+  { isPublic = false, role = 'user' }: { isPublic?: boolean; role?: 'site_admin' | 'user' } = {},
+): AppCredentials {
+  const args = ['app', 'add', '--name', name, '--role', role];
+  for (const uri of redirectUris) args.push('--redirect-uri', uri);
+  if (isPublic) args.push('--public');
+  const printed = runGatehouse(args);
+  const value = (key: string) => new RegExp(`^${key}=(\\S+)$`, 'm').exec(printed)?.[1];
+  const clientId = value('client_id');
+  if (!clientId) throw new Error(`gatehouse ${args.join(' ')} printed no client_id:\n${printed}`);
+  return { clientId, clientSecret: value('client_secret') };
 }
 
 function randomToken(bytes = 4): string {

@@ -46,14 +46,17 @@ impl AppInput {
         );
         let role = problems.check(Field::Role, Role::parse(allowed_role));
         let parsed = match (name, redirect, post_logout, role) {
-            (Some(name), Some(redirect_uris), Some(post_logout_redirect_uris), Some(allowed_role)) => {
-                Some(Self {
-                    name,
-                    redirect_uris,
-                    post_logout_redirect_uris,
-                    allowed_role,
-                })
-            }
+            (
+                Some(name),
+                Some(redirect_uris),
+                Some(post_logout_redirect_uris),
+                Some(allowed_role),
+            ) => Some(Self {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                allowed_role,
+            }),
             _ => None,
         };
         problems.finish(parsed)
@@ -66,10 +69,8 @@ fn parse_uris(text: &str, required: bool) -> Result<Vec<Url>, Problem> {
     let mut uris = Vec::new();
     for item in text.split_whitespace() {
         let url = Url::parse(item).map_err(|_| Problem::InvalidRedirectUri)?;
-        let loopback = matches!(
-            url.host(),
-            Some(url::Host::Domain("localhost"))
-        ) || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
+            || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
             || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
         let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
         if !scheme_ok || url.fragment().is_some() || !url.username().is_empty() {
@@ -151,7 +152,13 @@ pub async fn add(
     let mut tx = state.db.begin().await?;
     db::apps::insert(&mut tx, &client_id, hash.as_deref(), &fields, now).await?;
     let what = detail(input.name.as_str(), &client_id);
-    audit::record(&mut tx, now, meta, Entry::new(Event::AppAdded).by(actor(by)).detail(&what)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        meta,
+        Entry::new(Event::AppAdded).by(actor(by)).detail(&what),
+    )
+    .await?;
     tx.commit().await?;
     Ok(AppCredentials {
         client_id,
@@ -181,7 +188,15 @@ pub async fn update(
         return Err(AppError::NotFound.into());
     }
     let what = detail(input.name.as_str(), client_id);
-    audit::record(&mut tx, now, meta, Entry::new(Event::AppChanged).by(actor(Some(by))).detail(&what)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        meta,
+        Entry::new(Event::AppChanged)
+            .by(actor(Some(by)))
+            .detail(&what),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -199,11 +214,22 @@ pub async fn rotate_secret(
     let app = db::apps::find(&mut tx, client_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if app.is_public() || !db::apps::set_secret_hash(&mut tx, client_id, &secret_hash(client_id, &secret), now).await? {
+    if app.is_public()
+        || !db::apps::set_secret_hash(&mut tx, client_id, &secret_hash(client_id, &secret), now)
+            .await?
+    {
         return Err(AppError::BadRequest.into());
     }
     let what = detail(&app.name, client_id);
-    audit::record(&mut tx, now, meta, Entry::new(Event::AppSecretRotated).by(actor(Some(by))).detail(&what)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        meta,
+        Entry::new(Event::AppSecretRotated)
+            .by(actor(Some(by)))
+            .detail(&what),
+    )
+    .await?;
     tx.commit().await?;
     Ok(AppCredentials {
         client_id: client_id.to_owned(),
@@ -226,7 +252,13 @@ pub async fn remove(
         .ok_or(AppError::NotFound)?;
     db::apps::delete(&mut tx, client_id).await?;
     let what = detail(&app.name, client_id);
-    audit::record(&mut tx, now, meta, Entry::new(Event::AppRemoved).by(actor(by)).detail(&what)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        meta,
+        Entry::new(Event::AppRemoved).by(actor(by)).detail(&what),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -255,10 +287,24 @@ mod tests {
 
     #[test]
     fn redirect_uris_are_absolute_https_or_loopback_http_without_fragments() {
-        let ok = parse_uris("https://app.example.com/cb\n http://127.0.0.1:8080/cb http://localhost/cb", true).unwrap();
+        let ok = parse_uris(
+            "https://app.example.com/cb\n http://127.0.0.1:8080/cb http://localhost/cb",
+            true,
+        )
+        .unwrap();
         assert_eq!(ok.len(), 3);
-        for bad in ["http://app.example.com/cb", "https://a.test/cb#x", "/cb", "javascript:alert(1)", "https://u:p@a.test/"] {
-            assert_eq!(parse_uris(bad, true), Err(Problem::InvalidRedirectUri), "{bad}");
+        for bad in [
+            "http://app.example.com/cb",
+            "https://a.test/cb#x",
+            "/cb",
+            "javascript:alert(1)",
+            "https://u:p@a.test/",
+        ] {
+            assert_eq!(
+                parse_uris(bad, true),
+                Err(Problem::InvalidRedirectUri),
+                "{bad}"
+            );
         }
         assert_eq!(parse_uris("  ", true), Err(Problem::Required));
         assert_eq!(parse_uris("", false), Ok(vec![]));

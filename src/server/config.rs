@@ -333,11 +333,18 @@ impl Settings {
             "" => None,
             domain => {
                 let domain = domain.to_ascii_lowercase();
-                let host = public_url.host_str().unwrap_or_default().to_ascii_lowercase();
-                if !domain.contains('.') || !(host == domain || host.ends_with(&format!(".{domain}"))) {
+                let host = public_url
+                    .host_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if !domain.contains('.')
+                    || !(host == domain || host.ends_with(&format!(".{domain}")))
+                {
                     return Err(bad(
                         "site.cookie_domain",
-                        format!("`{domain}` must be a parent domain of the public URL's host `{host}`"),
+                        format!(
+                            "`{domain}` must be a parent domain of the public URL's host `{host}`"
+                        ),
                     ));
                 }
                 Some(domain)

@@ -130,15 +130,24 @@ mod tests {
     #[test]
     fn the_wanted_page_comes_from_nginx_or_from_forwarded_parts() {
         let mut h = HeaderMap::new();
-        h.insert("x-original-url", "https://wiki.example.com/a?b=1".parse().unwrap());
+        h.insert(
+            "x-original-url",
+            "https://wiki.example.com/a?b=1".parse().unwrap(),
+        );
         let (url, flavour) = original_url(&h).unwrap();
-        assert_eq!((url.as_str(), flavour), ("https://wiki.example.com/a?b=1", Flavour::Nginx));
+        assert_eq!(
+            (url.as_str(), flavour),
+            ("https://wiki.example.com/a?b=1", Flavour::Nginx)
+        );
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-proto", "https".parse().unwrap());
         h.insert("x-forwarded-host", "files.example.com".parse().unwrap());
         h.insert("x-forwarded-uri", "/x".parse().unwrap());
         let (url, flavour) = original_url(&h).unwrap();
-        assert_eq!((url.as_str(), flavour), ("https://files.example.com/x", Flavour::Redirecting));
+        assert_eq!(
+            (url.as_str(), flavour),
+            ("https://files.example.com/x", Flavour::Redirecting)
+        );
         h.insert("x-forwarded-uri", "@evil.test/".parse().unwrap());
         assert!(original_url(&h).is_none());
     }

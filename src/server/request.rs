@@ -247,12 +247,19 @@ mod tests {
     fn only_local_paths_and_listed_hosts_are_followed_after_login() {
         let mut c = Config::default();
         c.site.public_url = "https://id.example.com".into();
-        c.site.allowed_return_hosts = vec!["wiki.example.com".into(), "files.example.com:8443".into()];
+        c.site.allowed_return_hosts =
+            vec!["wiki.example.com".into(), "files.example.com:8443".into()];
         let s = Settings::from_config(c).unwrap();
         let safe_next = |next| safe_next(&s, next);
         assert_eq!(safe_next(Some("/admin/users?q=a")), "/admin/users?q=a");
-        assert_eq!(safe_next(Some("https://wiki.example.com/p?x=1")), "https://wiki.example.com/p?x=1");
-        assert_eq!(safe_next(Some("https://files.example.com:8443/")), "https://files.example.com:8443/");
+        assert_eq!(
+            safe_next(Some("https://wiki.example.com/p?x=1")),
+            "https://wiki.example.com/p?x=1"
+        );
+        assert_eq!(
+            safe_next(Some("https://files.example.com:8443/")),
+            "https://files.example.com:8443/"
+        );
         for evil in [
             "https://evil.test",
             "https://wiki.example.com.evil.test/",

@@ -187,8 +187,14 @@ mod tests {
         c.site.cookie_domain = ".Example.com".into();
         let s = Settings::from_config(c).unwrap();
         let shared = set_cookie(&s, "abc");
-        assert!(shared.starts_with("__Secure-gatehouse_session=abc;"), "{shared}");
-        assert!(shared.contains("Domain=example.com") && shared.contains("; Secure"), "{shared}");
+        assert!(
+            shared.starts_with("__Secure-gatehouse_session=abc;"),
+            "{shared}"
+        );
+        assert!(
+            shared.contains("Domain=example.com") && shared.contains("; Secure"),
+            "{shared}"
+        );
         let mut c = Config::default();
         c.site.public_url = "https://id.example.com".into();
         c.site.cookie_domain = "other.test".into();

@@ -69,6 +69,18 @@ fn help_explains_every_command() {
             "create-admin     Create a site admin",
             "setup-link       Print a fresh one-time link to /setup",
             "send-test-email  Send one test message",
+            "app              Apps that sign people in through Gatehouse",
+            "keys             The keys that sign ID tokens",
+        ],
+    );
+    expect_help(
+        &["app", "add"],
+        &[
+            "--name",
+            "--redirect-uri",
+            "--post-logout-redirect-uri",
+            "--public",
+            "--role",
         ],
     );
     expect_help(
@@ -302,7 +314,140 @@ async fn setup_link_prints_a_link_that_creates_the_first_admin(engine: Engine) {
     assert!(text(&out.stdout).is_empty());
 }
 
+/// `gatehouse app add|list|remove` and `keys rotate`, as automation runs
+/// them: the printed credentials work at the running server's token
+/// endpoint (a wrong secret does not), and a removed app is gone.
+async fn app_commands_register_list_and_remove_apps(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(engine, dir.path()).await;
+    let env = [("GATEHOUSE_DATABASE_URL", url.as_str())];
+    let add = [
+        "app",
+        "add",
+        "--name",
+        "Team Wiki",
+        "--redirect-uri",
+        "https://wiki.acme.test/cb",
+        "--redirect-uri",
+        "http://localhost:8080/cb",
+        "--role",
+        "site_admin",
+    ];
+    let out = gatehouse(dir.path(), &add, &env, None);
+    assert!(out.status.success(), "app add: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let client_id = lines[0].strip_prefix("client_id=").expect("client_id=…");
+    let secret = lines[1]
+        .strip_prefix("client_secret=")
+        .expect("client_secret=…");
+    assert_eq!(secret.len(), 43);
+
+    let out = gatehouse(
+        dir.path(),
+        &[
+            "app",
+            "add",
+            "--name",
+            "Phone",
+            "--redirect-uri",
+            "http://127.0.0.1:7/cb",
+            "--public",
+        ],
+        &env,
+        None,
+    );
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stdout).contains("client_secret"),
+        "public apps have no secret"
+    );
+
+    let bad = gatehouse(
+        dir.path(),
+        &[
+            "app",
+            "add",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "http://wiki.acme.test/cb",
+        ],
+        &env,
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("https://"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let out = gatehouse(dir.path(), &["app", "list"], &env, None);
+    let list = text(&out.stdout);
+    let wiki = list
+        .lines()
+        .find(|l| l.starts_with(client_id))
+        .expect("the wiki is listed");
+    assert_eq!(
+        wiki,
+        format!("{client_id}\tconfidential\tsite_admin\tTeam Wiki\thttps://wiki.acme.test/cb http://localhost:8080/cb")
+    );
+    assert_eq!(list.lines().count(), 2);
+
+    // The secret is stored hashed and checked by the server.
+    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let token = |secret: &str| {
+        app.client
+            .post(app.url("/oauth2/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .send()
+    };
+    assert_eq!(
+        token(secret).await.unwrap().status(),
+        reqwest::StatusCode::BAD_REQUEST,
+        "known client, bad grant"
+    );
+    assert_eq!(
+        token("wrong").await.unwrap().status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+
+    let out = gatehouse(dir.path(), &["keys", "rotate"], &env, None);
+    assert!(out.status.success(), "keys rotate: {}", text(&out.stderr));
+    let kid = text(&out.stdout)
+        .trim()
+        .strip_prefix("kid=")
+        .expect("kid=…")
+        .to_owned();
+    let jwks: serde_json::Value = app
+        .client
+        .get(app.url("/oauth2/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks["keys"][0]["kid"],
+        kid.as_str(),
+        "the server signs with the rotated key"
+    );
+    app.stop().await;
+
+    let out = gatehouse(dir.path(), &["app", "remove", client_id], &env, None);
+    assert!(out.status.success(), "app remove: {}", text(&out.stderr));
+    let out = gatehouse(dir.path(), &["app", "list"], &env, None);
+    assert!(!text(&out.stdout).contains(client_id));
+    let again = gatehouse(dir.path(), &["app", "remove", client_id], &env, None);
+    assert!(!again.status.success(), "removing an unknown app fails");
+}
+
 both_engines!(
+    app_commands_register_list_and_remove_apps,
     setup_link_prints_a_link_that_creates_the_first_admin,
     migrate_and_create_admin_prepare_a_site_to_log_in_to,
     on_a_terminal_create_admin_asks_for_the_password_without_echoing_it,

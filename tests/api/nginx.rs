@@ -123,4 +123,3 @@ impl Drop for Nginx {
         let _ = self.child.wait();
     }
 }
-

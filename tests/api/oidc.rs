@@ -13,8 +13,8 @@ use gatehouse::{
 };
 use openidconnect::{
     core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
@@ -44,9 +44,19 @@ fn rp_http() -> Client {
 /// Follows the browser from an authorization URL to the app's redirect
 /// URI, logging in through the login form (without JavaScript) when
 /// Gatehouse asks for it. Returns the URL the app receives.
-async fn sign_in(app: &TestApp, browser: &Client, authorize: &str, email: &str, password: &str) -> Url {
+async fn sign_in(
+    app: &TestApp,
+    browser: &Client,
+    authorize: &str,
+    email: &str,
+    password: &str,
+) -> Url {
     let res = browser.get(authorize).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "authorize answers with a redirect");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "authorize answers with a redirect"
+    );
     let mut to = location(&res);
     if to.starts_with("/login?") {
         let login = Url::parse(&app.url(&to)).unwrap();
@@ -65,7 +75,11 @@ async fn sign_in(app: &TestApp, browser: &Client, authorize: &str, email: &str, 
         )
         .await;
         assert_eq!(res.status(), StatusCode::FOUND);
-        assert_eq!(location(&res), next, "the login goes back to the authorization");
+        assert_eq!(
+            location(&res),
+            next,
+            "the login goes back to the authorization"
+        );
         let res = browser.get(app.url(&next)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         to = location(&res);
@@ -81,13 +95,22 @@ fn param(url: &Url, name: &str) -> Option<String> {
 
 /// A PKCE verifier and its S256 challenge.
 fn pkce() -> (String, String) {
-    let verifier = format!("{}{}", gatehouse::server::tokens::generate(), "-extra.length~");
+    let verifier = format!(
+        "{}{}",
+        gatehouse::server::tokens::generate(),
+        "-extra.length~"
+    );
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
 /// `/oauth2/authorize?…` for `client_id` with PKCE, plus `extra`.
-fn authorize_url(app: &TestApp, client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
+fn authorize_url(
+    app: &TestApp,
+    client_id: &str,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let mut url = Url::parse(&app.url("/oauth2/authorize")).unwrap();
     url.query_pairs_mut()
         .append_pair("client_id", client_id)
@@ -132,7 +155,11 @@ async fn code_for_jane(app: &TestApp, creds: &AppCredentials, challenge: &str) -
 }
 
 /// POSTs the token endpoint with `client_secret_post` credentials.
-async fn token_post(app: &TestApp, creds: &AppCredentials, form: &[(&str, &str)]) -> (StatusCode, Value) {
+async fn token_post(
+    app: &TestApp,
+    creds: &AppCredentials,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let mut fields: Vec<(&str, &str)> = form.to_vec();
     fields.push(("client_id", &creds.client_id));
     if let Some(secret) = &creds.client_secret {
@@ -149,7 +176,12 @@ async fn token_post(app: &TestApp, creds: &AppCredentials, form: &[(&str, &str)]
     (status, res.json().await.unwrap())
 }
 
-async fn exchange(app: &TestApp, creds: &AppCredentials, code: &str, verifier: &str) -> (StatusCode, Value) {
+async fn exchange(
+    app: &TestApp,
+    creds: &AppCredentials,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
     token_post(
         app,
         creds,
@@ -174,11 +206,19 @@ async fn userinfo_status(app: &TestApp, access_token: &str) -> StatusCode {
 }
 
 async fn refresh(app: &TestApp, creds: &AppCredentials, token: &str) -> (StatusCode, Value) {
-    token_post(app, creds, &[("grant_type", "refresh_token"), ("refresh_token", token)]).await
+    token_post(
+        app,
+        creds,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_else(|| panic!("{key} in {v}")).to_owned()
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {v}"))
+        .to_owned()
 }
 
 both_engines!(
@@ -201,14 +241,20 @@ both_engines!(
 
 async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_token(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let http = rp_http();
 
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
-        .await
-        .expect("discovery and JWKS");
-    assert_eq!(metadata.issuer().as_str(), app.base, "the issuer is the public URL without a slash");
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+            .await
+            .expect("discovery and JWKS");
+    assert_eq!(
+        metadata.issuer().as_str(),
+        app.base,
+        "the issuer is the public URL without a slash"
+    );
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(creds.client_id.clone()),
@@ -217,7 +263,11 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
     .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (authorize, state, nonce) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("offline_access".into()))
@@ -225,12 +275,25 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
         .url();
 
     let browser = app.new_client();
-    let back = sign_in(&app, &browser, authorize.as_str(), USER_EMAIL, USER_PASSWORD).await;
+    let back = sign_in(
+        &app,
+        &browser,
+        authorize.as_str(),
+        USER_EMAIL,
+        USER_PASSWORD,
+    )
+    .await;
     assert!(back.as_str().starts_with(REDIRECT), "{back}");
-    assert_eq!(param(&back, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(
+        param(&back, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
     assert_eq!(param(&back, "iss").as_deref(), Some(app.base.as_str()));
     let code = param(&back, "code").unwrap();
-    assert!(URL_SAFE_NO_PAD.decode(&code).unwrap().len() >= 32, "codes carry 256 random bits");
+    assert!(
+        URL_SAFE_NO_PAD.decode(&code).unwrap().len() >= 32,
+        "codes carry 256 random bits"
+    );
 
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
@@ -244,7 +307,10 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
         .claims(&client.id_token_verifier(), &nonce)
         .expect("the ID token's signature, issuer, audience, expiry and nonce");
     let sub = claims.subject().as_str().to_owned();
-    assert!(!sub.contains('@') && sub.len() >= 32, "sub is opaque: {sub}");
+    assert!(
+        !sub.contains('@') && sub.len() >= 32,
+        "sub is opaque: {sub}"
+    );
     assert_eq!(claims.email().map(|e| e.as_str()), Some(USER_EMAIL));
     assert_eq!(claims.email_verified(), Some(false), "no link used yet");
     assert_eq!(
@@ -271,7 +337,11 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
     assert_eq!(info.email().map(|e| e.as_str()), Some(USER_EMAIL));
 
     let refreshed = client
-        .exchange_refresh_token(tokens.refresh_token().expect("offline_access gives a refresh token"))
+        .exchange_refresh_token(
+            tokens
+                .refresh_token()
+                .expect("offline_access gives a refresh token"),
+        )
         .unwrap()
         .request_async(&http)
         .await
@@ -299,7 +369,14 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
     assert_eq!(res.status(), StatusCode::OK);
     let (verifier, challenge) = pkce();
     let browser = app.new_client();
-    let back = sign_in(&app, &browser, &authorize_url(&app, &creds.client_id, &challenge, &[]), USER_EMAIL, "a brand new passphrase 7").await;
+    let back = sign_in(
+        &app,
+        &browser,
+        &authorize_url(&app, &creds.client_id, &challenge, &[]),
+        USER_EMAIL,
+        "a brand new passphrase 7",
+    )
+    .await;
     let (status, body) = exchange(&app, &creds, &param(&back, "code").unwrap(), &verifier).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let second: Value = serde_json::from_slice(
@@ -309,13 +386,17 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
     )
     .unwrap();
     assert_eq!(second["sub"], sub.as_str());
-    assert_eq!(second["email_verified"], true, "the reset link proved the mailbox");
+    assert_eq!(
+        second["email_verified"], true,
+        "the reset link proved the mailbox"
+    );
     app.stop().await;
 }
 
 async fn a_logged_in_person_goes_straight_back_and_prompt_none_never_shows_a_page(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (_, challenge) = pkce();
 
@@ -329,7 +410,14 @@ async fn a_logged_in_person_goes_straight_back_and_prompt_none_never_shows_a_pag
     assert_eq!(param(&back, "state").as_deref(), Some("st-1"));
 
     // Logged in: straight back with a code, no page in between.
-    sign_in(&app, &browser, &authorize_url(&app, &creds.client_id, &challenge, &[]), USER_EMAIL, USER_PASSWORD).await;
+    sign_in(
+        &app,
+        &browser,
+        &authorize_url(&app, &creds.client_id, &challenge, &[]),
+        USER_EMAIL,
+        USER_PASSWORD,
+    )
+    .await;
     let res = browser.get(&url).send().await.unwrap();
     let back = Url::parse(&location(&res)).unwrap();
     assert!(param(&back, "code").is_some(), "{back}");
@@ -338,19 +426,34 @@ async fn a_logged_in_person_goes_straight_back_and_prompt_none_never_shows_a_pag
 
 async fn prompt_login_and_max_age_ask_for_the_password_again(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (_, challenge) = pkce();
     let browser = app.new_client();
-    sign_in(&app, &browser, &authorize_url(&app, &creds.client_id, &challenge, &[]), USER_EMAIL, USER_PASSWORD).await;
+    sign_in(
+        &app,
+        &browser,
+        &authorize_url(&app, &creds.client_id, &challenge, &[]),
+        USER_EMAIL,
+        USER_PASSWORD,
+    )
+    .await;
 
     for extra in [("prompt", "login"), ("max_age", "0")] {
         app.clock.advance_secs(5);
         let url = authorize_url(&app, &creds.client_id, &challenge, &[extra]);
         let res = browser.get(&url).send().await.unwrap();
-        assert!(location(&res).starts_with("/login?"), "{extra:?} asks for the password: {}", location(&res));
+        assert!(
+            location(&res).starts_with("/login?"),
+            "{extra:?} asks for the password: {}",
+            location(&res)
+        );
         let back = sign_in(&app, &browser, &url, USER_EMAIL, USER_PASSWORD).await;
-        assert!(param(&back, "code").is_some(), "{extra:?}: after logging in again, a code");
+        assert!(
+            param(&back, "code").is_some(),
+            "{extra:?}: after logging in again, a code"
+        );
     }
     // A generous max_age lets the fresh session through.
     let url = authorize_url(&app, &creds.client_id, &challenge, &[("max_age", "3600")]);
@@ -370,24 +473,46 @@ async fn only_a_registered_redirect_uri_matched_exactly_gets_an_answer(engine: E
         "http://127.0.0.1:9/callback?x=1",
         "http://evil.test/callback",
     ] {
-        let res = app.client.get(replace_param(&base, "redirect_uri", wrong)).send().await.unwrap();
+        let res = app
+            .client
+            .get(replace_param(&base, "redirect_uri", wrong))
+            .send()
+            .await
+            .unwrap();
         let to = location(&res);
-        assert!(to.starts_with("/sign-in-problem?reason=bad_redirect_uri"), "{wrong}: {to}");
+        assert!(
+            to.starts_with("/sign-in-problem?reason=bad_redirect_uri"),
+            "{wrong}: {to}"
+        );
     }
-    let res = app.client.get(replace_param(&base, "client_id", "nope")).send().await.unwrap();
+    let res = app
+        .client
+        .get(replace_param(&base, "client_id", "nope"))
+        .send()
+        .await
+        .unwrap();
     assert!(location(&res).starts_with("/sign-in-problem?reason=unknown_app"));
     let page = app.page(&location(&res)).await;
     assert!(page.contains("This sign-in link does not work"), "{page}");
     // With a good URI, errors go back to the app: only response_type=code.
-    let res = app.client.get(replace_param(&base, "response_type", "token")).send().await.unwrap();
+    let res = app
+        .client
+        .get(replace_param(&base, "response_type", "token"))
+        .send()
+        .await
+        .unwrap();
     let back = Url::parse(&location(&res)).unwrap();
-    assert_eq!(param(&back, "error").as_deref(), Some("unsupported_response_type"));
+    assert_eq!(
+        param(&back, "error").as_deref(),
+        Some("unsupported_response_type")
+    );
     app.stop().await;
 }
 
 async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
@@ -399,7 +524,11 @@ async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
     let (status, again) = exchange(&app, &creds, &code, &verifier).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(again["error"], "invalid_grant");
-    assert_eq!(userinfo_status(&app, &access).await, StatusCode::UNAUTHORIZED, "the replay revoked the access token");
+    assert_eq!(
+        userinfo_status(&app, &access).await,
+        StatusCode::UNAUTHORIZED,
+        "the replay revoked the access token"
+    );
     let (status, _) = refresh(&app, &creds, &text(&first, "refresh_token")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "and the refresh token");
     app.stop().await;
@@ -407,7 +536,8 @@ async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
 
 async fn pkce_is_required_of_public_apps_and_must_match(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let public = register(&app, true, "user").await;
     assert!(public.client_secret.is_none());
     let (verifier, challenge) = pkce();
@@ -418,15 +548,37 @@ async fn pkce_is_required_of_public_apps_and_must_match(engine: Engine) {
         ("code_challenge", "", "no challenge"),
         ("code_challenge_method", "plain", "plain"),
     ] {
-        let res = app.client.get(replace_param(&base, name, value)).send().await.unwrap();
+        let res = app
+            .client
+            .get(replace_param(&base, name, value))
+            .send()
+            .await
+            .unwrap();
         let back = Url::parse(&location(&res)).unwrap();
-        assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"), "{why}");
+        assert_eq!(
+            param(&back, "error").as_deref(),
+            Some("invalid_request"),
+            "{why}"
+        );
         assert!(param(&back, "code").is_none());
     }
 
     let code = code_for_jane(&app, &public, &challenge).await;
-    let (status, body) = token_post(&app, &public, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "no verifier");
+    let (status, body) = token_post(
+        &app,
+        &public,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "no verifier"
+    );
     let code = code_for_jane(&app, &public, &challenge).await;
     let (other, _) = pkce();
     let (status, _) = exchange(&app, &public, &code, &other).await;
@@ -439,7 +591,8 @@ async fn pkce_is_required_of_public_apps_and_must_match(engine: Engine) {
 
 async fn a_wrong_client_secret_is_refused_in_both_ways_of_sending_it(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
@@ -458,13 +611,19 @@ async fn a_wrong_client_secret_is_refused_in_both_ways_of_sending_it(engine: Eng
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
     let wrong = AppCredentials {
         client_secret: Some("wrong".into()),
         ..creds.clone()
     };
     let (status, body) = token_post(&app, &wrong, &form).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
     // The code was not spent by the failed attempts.
     let res = rp_http()
         .post(app.url("/oauth2/token"))
@@ -479,19 +638,24 @@ async fn a_wrong_client_secret_is_refused_in_both_ways_of_sending_it(engine: Eng
 
 async fn an_expired_code_is_refused(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
     app.clock.advance_secs(61);
     let (status, body) = exchange(&app, &creds, &code, &verifier).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     app.stop().await;
 }
 
 async fn a_refresh_token_rotates_and_its_reuse_ends_the_chain(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
@@ -501,16 +665,27 @@ async fn a_refresh_token_rotates_and_its_reuse_ends_the_chain(engine: Engine) {
     assert_ne!(second["refresh_token"], first["refresh_token"]);
     // The spent one again (a thief or a bug): refused, and the new one dies too.
     let (status, body) = refresh(&app, &creds, &text(&first, "refresh_token")).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let (status, _) = refresh(&app, &creds, &text(&second, "refresh_token")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "reuse revoked the whole chain");
-    assert_eq!(userinfo_status(&app, &text(&second, "access_token")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "reuse revoked the whole chain"
+    );
+    assert_eq!(
+        userinfo_status(&app, &text(&second, "access_token")).await,
+        StatusCode::UNAUTHORIZED
+    );
     app.stop().await;
 }
 
 async fn a_person_outside_the_apps_role_gets_a_page_and_no_code(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "site_admin").await;
     let (_, challenge) = pkce();
     let browser = app.new_client();
@@ -518,7 +693,18 @@ async fn a_person_outside_the_apps_role_gets_a_page_and_no_code(engine: Engine) 
     let res = browser.get(&url).send().await.unwrap();
     let login = location(&res);
     let next = param(&Url::parse(&app.url(&login)).unwrap(), "next").unwrap();
-    form_post_with(&browser, &app.base, "login", &login, &[("email", USER_EMAIL), ("password", USER_PASSWORD), ("next", &next)]).await;
+    form_post_with(
+        &browser,
+        &app.base,
+        "login",
+        &login,
+        &[
+            ("email", USER_EMAIL),
+            ("password", USER_PASSWORD),
+            ("next", &next),
+        ],
+    )
+    .await;
     let res = browser.get(app.url(&next)).send().await.unwrap();
     let to = location(&res);
     assert!(to.starts_with("/sign-in-problem?reason=no_access"), "{to}");
@@ -526,7 +712,11 @@ async fn a_person_outside_the_apps_role_gets_a_page_and_no_code(engine: Engine) 
     let res = browser.get(app.url(&to)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let page = res.text().await.unwrap();
-    assert!(page.contains("You don&#x27;t have access to Wiki") || page.contains("You don't have access to Wiki"), "{page}");
+    assert!(
+        page.contains("You don&#x27;t have access to Wiki")
+            || page.contains("You don't have access to Wiki"),
+        "{page}"
+    );
     app.stop().await;
 }
 
@@ -558,7 +748,10 @@ async fn disabling_resetting_and_logging_out_everywhere_end_an_apps_tokens(engin
     let creds = register(&app, false, "user").await;
 
     let t = jane_tokens(&app, &creds, USER_PASSWORD).await;
-    assert_eq!(userinfo_status(&app, &text(&t, "access_token")).await, StatusCode::OK);
+    assert_eq!(
+        userinfo_status(&app, &text(&t, "access_token")).await,
+        StatusCode::OK
+    );
     let jane_browser = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
     let res = call_with(&jane_browser, &app.base, "logout_everywhere", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -590,23 +783,37 @@ async fn disabling_resetting_and_logging_out_everywhere_end_an_apps_tokens(engin
 
 async fn revocation_and_logout_end_what_the_app_holds(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let creds = register(&app, false, "user").await;
     let (verifier, challenge) = pkce();
     let browser = app.new_client();
-    let back = sign_in(&app, &browser, &authorize_url(&app, &creds.client_id, &challenge, &[]), USER_EMAIL, USER_PASSWORD).await;
+    let back = sign_in(
+        &app,
+        &browser,
+        &authorize_url(&app, &creds.client_id, &challenge, &[]),
+        USER_EMAIL,
+        USER_PASSWORD,
+    )
+    .await;
     let (_, t) = exchange(&app, &creds, &param(&back, "code").unwrap(), &verifier).await;
 
     // RFC 7009: revoking the refresh token ends the access token too.
     let res = rp_http()
         .post(app.url("/oauth2/revoke"))
         .basic_auth(&creds.client_id, creds.client_secret.as_deref())
-        .form(&[("token", text(&t, "refresh_token").as_str()), ("token_type_hint", "refresh_token")])
+        .form(&[
+            ("token", text(&t, "refresh_token").as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(userinfo_status(&app, &text(&t, "access_token")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        userinfo_status(&app, &text(&t, "access_token")).await,
+        StatusCode::UNAUTHORIZED
+    );
     let (status, _) = refresh(&app, &creds, &text(&t, "refresh_token")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // An unknown token: the same answer.
@@ -628,14 +835,30 @@ async fn revocation_and_logout_end_what_the_app_holds(engine: Engine) {
         .append_pair("post_logout_redirect_uri", POST_LOGOUT)
         .append_pair("state", "bye-1");
     // Without the hint nothing ends, and an unregistered URI is not followed.
-    let unhinted = replace_param(&replace_param(logout.as_str(), "id_token_hint", ""), "post_logout_redirect_uri", "http://evil.test/");
+    let unhinted = replace_param(
+        &replace_param(logout.as_str(), "id_token_hint", ""),
+        "post_logout_redirect_uri",
+        "http://evil.test/",
+    );
     let res = browser.get(&unhinted).send().await.unwrap();
     assert_eq!(location(&res), "/account");
-    assert_eq!(browser.get(app.url("/account")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     let res = browser.get(logout.as_str()).send().await.unwrap();
     assert_eq!(location(&res), format!("{POST_LOGOUT}?state=bye-1"));
     let res = browser.get(app.url("/account")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND, "logged out of Gatehouse too");
+    assert_eq!(
+        res.status(),
+        StatusCode::FOUND,
+        "logged out of Gatehouse too"
+    );
     app.stop().await;
 }
 
@@ -643,7 +866,16 @@ async fn the_jwks_keeps_the_old_key_after_a_rotation(engine: Engine) {
     let app = spawn_app(engine).await;
     let jwks = |app: &TestApp| {
         let url = app.url("/oauth2/jwks");
-        async move { rp_http().get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            rp_http()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     };
     let before = jwks(&app).await;
     assert_eq!(before["keys"].as_array().unwrap().len(), 1);
@@ -653,9 +885,18 @@ async fn the_jwks_keeps_the_old_key_after_a_rotation(engine: Engine) {
         .await
         .unwrap();
     let after = jwks(&app).await;
-    let kids: Vec<&Value> = after["keys"].as_array().unwrap().iter().map(|k| &k["kid"]).collect();
+    let kids: Vec<&Value> = after["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
     assert_eq!(kids.len(), 2);
-    assert_eq!(kids[0], &Value::String(new_kid), "the new key signs, listed first");
+    assert_eq!(
+        kids[0],
+        &Value::String(new_kid),
+        "the new key signs, listed first"
+    );
     assert!(kids.contains(&&old_kid), "the old key stays published");
     // Once every ID token the old key signed has expired, it goes.
     app.clock.advance_secs(3600 + 120);
@@ -669,7 +910,8 @@ async fn forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts(e
         c.site.allowed_return_hosts = vec!["wiki.example.test".into()];
     })
     .await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user").await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
     let visitor = app.new_client();
     let verify = |client: &Client, headers: &[(&str, &str)], query: &str| {
         let mut req = client.get(app.url(&format!("/auth/verify{query}")));
@@ -682,21 +924,69 @@ async fn forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts(e
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // Caddy and Traefik forward the parts of the wanted URL: a redirect to
     // the login page and back.
-    let forwarded = [("x-forwarded-proto", "https"), ("x-forwarded-host", "wiki.example.test"), ("x-forwarded-uri", "/page?a=1")];
+    let forwarded = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "wiki.example.test"),
+        ("x-forwarded-uri", "/page?a=1"),
+    ];
     let res = verify(&visitor, &forwarded, "").await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), app.url("/login?next=https%3A%2F%2Fwiki.example.test%2Fpage%3Fa%3D1"));
+    assert_eq!(
+        location(&res),
+        app.url("/login?next=https%3A%2F%2Fwiki.example.test%2Fpage%3Fa%3D1")
+    );
     // An unlisted host: refused, never a redirect there.
-    let res = verify(&visitor, &[("x-original-url", "https://evil.test/steal")], "").await.unwrap();
+    let res = verify(
+        &visitor,
+        &[("x-original-url", "https://evil.test/steal")],
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().get(header::LOCATION).is_none());
-    let res = verify(&visitor, &[("x-forwarded-proto", "https"), ("x-forwarded-host", "wiki.example.test.evil.test")], "").await.unwrap();
+    let res = verify(
+        &visitor,
+        &[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "wiki.example.test.evil.test"),
+        ],
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // And the login page will not send anyone there either.
-    let res = form_post_with(&visitor, &app.base, "login", "/login", &[("email", USER_EMAIL), ("password", USER_PASSWORD), ("next", "https://evil.test/steal")]).await;
+    let res = form_post_with(
+        &visitor,
+        &app.base,
+        "login",
+        "/login",
+        &[
+            ("email", USER_EMAIL),
+            ("password", USER_PASSWORD),
+            ("next", "https://evil.test/steal"),
+        ],
+    )
+    .await;
     assert_eq!(location(&res), "/account");
-    let res = form_post_with(&visitor, &app.base, "login", "/login", &[("email", USER_EMAIL), ("password", USER_PASSWORD), ("next", "https://wiki.example.test/page?a=1")]).await;
-    assert_eq!(location(&res), "https://wiki.example.test/page?a=1", "a listed host is followed");
+    let res = form_post_with(
+        &visitor,
+        &app.base,
+        "login",
+        "/login",
+        &[
+            ("email", USER_EMAIL),
+            ("password", USER_PASSWORD),
+            ("next", "https://wiki.example.test/page?a=1"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        "https://wiki.example.test/page?a=1",
+        "a listed host is followed"
+    );
 
     let res = verify(&visitor, &[], "").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -718,7 +1008,12 @@ async fn cross_site_posts_to_the_admin_apps_actions_are_refused(engine: Engine) 
     let res = admin
         .post(app.url("/api/admin/add_app"))
         .header(header::ORIGIN, "https://evil.test")
-        .form(&[("name", "Evil"), ("redirect_uris", "https://evil.test/cb"), ("client_type", "confidential"), ("allowed_role", "user")])
+        .form(&[
+            ("name", "Evil"),
+            ("redirect_uris", "https://evil.test/cb"),
+            ("client_type", "confidential"),
+            ("allowed_role", "user"),
+        ])
         .send()
         .await
         .unwrap();
@@ -733,7 +1028,11 @@ async fn cross_site_posts_to_the_admin_apps_actions_are_refused(engine: Engine) 
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "invalid_client, not a refused origin");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "invalid_client, not a refused origin"
+    );
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
     app.stop().await;
 }

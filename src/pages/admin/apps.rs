@@ -4,7 +4,9 @@
 
 use super::admin_only;
 use crate::{
-    api::admin_apps::{list_apps, take_new_credentials, AddApp, EditApp, RemoveApp, RotateAppSecret},
+    api::admin_apps::{
+        list_apps, take_new_credentials, AddApp, EditApp, RemoveApp, RotateAppSecret,
+    },
     components::{DataTable, FormAction, FormField, FormMessage, PostForm, SubmitButton},
     domain::{AppCredentials, AppSummary, Role},
     error::{AppError, Field},
@@ -43,7 +45,11 @@ struct RowActions {
 
 impl RowActions {
     fn versions(self) -> [usize; 3] {
-        [self.edit.version(), self.rotate.version(), self.remove.version()]
+        [
+            self.edit.version(),
+            self.rotate.version(),
+            self.remove.version(),
+        ]
     }
 
     /// The last failure of a row's action; the edit form's field problems
@@ -243,7 +249,11 @@ fn AppsTable(list: Vec<AppSummary>, actions: RowActions) -> impl IntoView {
 
 #[component]
 fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
-    let RowActions { edit, rotate, remove } = actions;
+    let RowActions {
+        edit,
+        rotate,
+        remove,
+    } = actions;
     let id = app.client_id.clone();
     let row = {
         let id = id.clone();
@@ -253,7 +263,10 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
         let row = row.clone();
         Signal::derive(move || {
             row(edit)
-                .then(|| edit.last_error().filter(|e| matches!(e, AppError::Validation(_))))
+                .then(|| {
+                    edit.last_error()
+                        .filter(|e| matches!(e, AppError::Validation(_)))
+                })
                 .flatten()
         })
     };
@@ -261,7 +274,11 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
         let row = row.clone();
         Signal::derive(move || {
             row(remove)
-                .then(|| remove.last_error().and_then(|e| e.field_message(Field::Confirm)))
+                .then(|| {
+                    remove
+                        .last_error()
+                        .and_then(|e| e.field_message(Field::Confirm))
+                })
                 .flatten()
         })
     };

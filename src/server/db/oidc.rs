@@ -122,12 +122,14 @@ pub async fn find_token(conn: &mut Conn, hash: &str, kind: Kind) -> sqlx::Result
 /// Spends a code or refresh token; `false` when it was spent already.
 pub async fn spend(conn: &mut Conn, hash: &str, now: i64) -> sqlx::Result<bool> {
     Ok(
-        sqlx::query("UPDATE oidc_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(hash)
-            .execute(conn)
-            .await?
-            .rows_affected()
+        sqlx::query(
+            "UPDATE oidc_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(conn)
+        .await?
+        .rows_affected()
             == 1,
     )
 }
@@ -191,7 +193,12 @@ pub struct KeyRow {
     pub retired_at: Option<i64>,
 }
 
-pub async fn insert_key(conn: &mut Conn, kid: &str, private_der: &str, now: i64) -> sqlx::Result<()> {
+pub async fn insert_key(
+    conn: &mut Conn,
+    kid: &str,
+    private_der: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO signing_keys (kid, private_der, created_at) VALUES ($1, $2, $3)")
         .bind(kid)
         .bind(private_der)

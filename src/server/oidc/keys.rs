@@ -111,7 +111,9 @@ pub async fn published(state: &AppState) -> Result<Vec<Arc<SigningKey>>, Service
     }
     drop(conn);
     rows.sort_by_key(|r| r.retired_at.is_some());
-    rows.iter().map(|row| state.signing_keys.load(row)).collect()
+    rows.iter()
+        .map(|row| state.signing_keys.load(row))
+        .collect()
 }
 
 /// The key that signs new ID tokens.
@@ -134,7 +136,13 @@ pub async fn rotate(state: &AppState, meta: &RequestMeta) -> Result<String, Serv
     db::oidc::insert_key(&mut tx, &kid, &STANDARD.encode(der), now).await?;
     let retired = db::oidc::retire_keys_except(&mut tx, &kid, now).await?;
     let detail = format!("new key {kid}; {retired} retired");
-    audit::record(&mut tx, now, meta, Entry::new(Event::SigningKeyRotated).detail(&detail)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        meta,
+        Entry::new(Event::SigningKeyRotated).detail(&detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(kid)
 }

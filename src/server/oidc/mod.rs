@@ -121,7 +121,12 @@ fn known_scopes(requested: &str) -> Vec<&'static str> {
 }
 
 /// `redirect_uri?code=…&state=…&iss=…` or `…?error=…`.
-fn answer_app(redirect_uri: &str, issuer: &str, state: Option<&str>, pairs: &[(&str, &str)]) -> String {
+fn answer_app(
+    redirect_uri: &str,
+    issuer: &str,
+    state: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> String {
     let mut url = Url::parse(redirect_uri).expect("registered redirect URIs are absolute URLs");
     {
         let mut query = url.query_pairs_mut();
@@ -189,39 +194,70 @@ pub async fn authorize(
             ))
         }
         (Some(_), Some(method)) if method != "S256" => {
-            return Ok(fail("invalid_request", "only the S256 code_challenge_method is supported"))
+            return Ok(fail(
+                "invalid_request",
+                "only the S256 code_challenge_method is supported",
+            ))
         }
         (Some(_), None) => {
-            return Ok(fail("invalid_request", "code_challenge_method=S256 is required"))
+            return Ok(fail(
+                "invalid_request",
+                "code_challenge_method=S256 is required",
+            ))
         }
         (Some(c), _) if !pkce_shaped(c) => {
             return Ok(fail("invalid_request", "code_challenge is malformed"))
         }
         _ => {}
     }
-    let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or_default().split_whitespace().collect();
+    let prompts: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     if prompts.contains(&"none") && prompts.len() > 1 {
         return Ok(fail("invalid_request", "prompt=none cannot be combined"));
     }
-    let max_age = match params.max_age.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+    let max_age = match params
+        .max_age
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
         None => None,
         Some(m) => match m.parse::<i64>() {
             Ok(secs) if secs >= 0 => Some(secs),
-            _ => return Ok(fail("invalid_request", "max_age must be a number of seconds")),
+            _ => {
+                return Ok(fail(
+                    "invalid_request",
+                    "max_age must be a number of seconds",
+                ))
+            }
         },
     };
 
     let now = state.clock.now();
-    let fresh_enough = |s: &LiveSession| {
-        params.auth_after.is_none_or(|after| s.auth_time >= after)
-            && max_age.is_none_or(|max| now - s.auth_time <= max)
+    // After the login page this request sent the person to, a login at
+    // or after that moment is what `prompt=login` and `max_age` asked for;
+    // the trip through the login page may take a few minutes (and with
+    // `max_age=0` the second has turned by the time they are back).
+    let fresh_enough = |s: &LiveSession| match params.auth_after {
+        Some(after) => {
+            s.auth_time >= after && max_age.is_none_or(|max| now - s.auth_time <= max.max(300))
+        }
+        None => max_age.is_none_or(|max| now - s.auth_time <= max),
     };
     let session = match session {
         Some(s) if !prompts.contains(&"login") && fresh_enough(&s) => s,
         // prompt=login asks for the password again; the login page
         // sends the person back here without it, and `auth_after` holds
         // the requirement.
-        Some(s) if prompts.contains(&"login") && params.auth_after.is_some() && fresh_enough(&s) => s,
+        Some(s)
+            if prompts.contains(&"login") && params.auth_after.is_some() && fresh_enough(&s) =>
+        {
+            s
+        }
         _ if prompts.contains(&"none") => {
             return Ok(fail("login_required", "the person is not logged in"));
         }
@@ -349,7 +385,12 @@ pub async fn authenticate_client(
     conn: &mut Conn,
     auth: &ClientAuth,
 ) -> Result<Result<db::apps::AppRow, OAuthError>, ServiceError> {
-    let invalid = || Ok(Err(OAuthError::new("invalid_client", "client authentication failed")));
+    let invalid = || {
+        Ok(Err(OAuthError::new(
+            "invalid_client",
+            "client authentication failed",
+        )))
+    };
     let Some(client_id) = auth.client_id.as_deref().filter(|c| !c.is_empty()) else {
         return invalid();
     };
@@ -413,7 +454,9 @@ pub struct IdTokenClaims {
 
 /// The claims the scopes allow: `email email_verified` with `email`,
 /// `name` with `profile`, `roles` always.
-fn person_claims(row: &db::oidc::TokenRow) -> (Option<String>, Option<bool>, Option<String>, Vec<String>) {
+fn person_claims(
+    row: &db::oidc::TokenRow,
+) -> (Option<String>, Option<bool>, Option<String>, Vec<String>) {
     let scopes: Vec<&str> = row.scope.split_whitespace().collect();
     let email = scopes.contains(&"email");
     (
@@ -580,12 +623,17 @@ pub struct UserInfo {
 
 /// The person behind a live access token; `None` for anything else
 /// (expired, revoked, its person disabled or deleted).
-pub async fn userinfo(state: &AppState, access_token: &str) -> Result<Option<UserInfo>, ServiceError> {
+pub async fn userinfo(
+    state: &AppState,
+    access_token: &str,
+) -> Result<Option<UserInfo>, ServiceError> {
     if !tokens::well_formed(access_token) {
         return Ok(None);
     }
     let mut conn = state.db.conn().await?;
-    let Some(row) = db::oidc::find_token(&mut conn, &tokens::hash(access_token), Kind::Access).await? else {
+    let Some(row) =
+        db::oidc::find_token(&mut conn, &tokens::hash(access_token), Kind::Access).await?
+    else {
         return Ok(None);
     };
     if row.expires_at <= state.clock.now() || row.revoked_at.is_some() || !row.active {
@@ -704,12 +752,18 @@ pub async fn end_session(
 
 /// The claims of an ID token we signed with a published key (expired ones
 /// too: a hint may be old).
-async fn verify_own_id_token(state: &AppState, token: &str) -> Result<Option<IdTokenClaims>, ServiceError> {
+async fn verify_own_id_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<IdTokenClaims>, ServiceError> {
     let Ok(header) = jsonwebtoken::decode_header(token) else {
         return Ok(None);
     };
     let keys = keys::published(state).await?;
-    let Some(key) = keys.iter().find(|k| header.kid.as_deref() == Some(k.kid.as_str())) else {
+    let Some(key) = keys
+        .iter()
+        .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))
+    else {
         return Ok(None);
     };
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
@@ -717,9 +771,11 @@ async fn verify_own_id_token(state: &AppState, token: &str) -> Result<Option<IdT
     validation.validate_aud = false;
     validation.set_issuer(&[state.settings.issuer()]);
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
-    Ok(jsonwebtoken::decode::<IdTokenClaims>(token, &key.decoding, &validation)
-        .ok()
-        .map(|data| data.claims))
+    Ok(
+        jsonwebtoken::decode::<IdTokenClaims>(token, &key.decoding, &validation)
+            .ok()
+            .map(|data| data.claims),
+    )
 }
 
 #[cfg(test)]
@@ -741,12 +797,23 @@ mod tests {
 
     #[test]
     fn unknown_scopes_are_dropped() {
-        assert_eq!(known_scopes("profile openid admin email"), vec!["openid", "email", "profile"]);
+        assert_eq!(
+            known_scopes("profile openid admin email"),
+            vec!["openid", "email", "profile"]
+        );
     }
 
     #[test]
     fn answers_to_the_app_keep_its_query_and_name_the_issuer() {
-        let url = answer_app("https://app.test/cb?x=1", "https://id.test", Some("s t"), &[("code", "c")]);
-        assert_eq!(url, "https://app.test/cb?x=1&code=c&state=s+t&iss=https%3A%2F%2Fid.test");
+        let url = answer_app(
+            "https://app.test/cb?x=1",
+            "https://id.test",
+            Some("s t"),
+            &[("code", "c")],
+        );
+        assert_eq!(
+            url,
+            "https://app.test/cb?x=1&code=c&state=s+t&iss=https%3A%2F%2Fid.test"
+        );
     }
 }

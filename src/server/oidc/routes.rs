@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
 /// Paths that apps call with their own credentials (no cookies), so the
 /// Origin check does not apply to them.
 pub fn is_app_endpoint(path: &str) -> bool {
-    matches!(path, "/oauth2/token" | "/oauth2/userinfo" | "/oauth2/revoke")
+    matches!(
+        path,
+        "/oauth2/token" | "/oauth2/userinfo" | "/oauth2/revoke"
+    )
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -131,10 +134,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn authorize(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-) -> Response {
+async fn authorize(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
     let params: AuthorizeParams = match Query::try_from_uri(&parts.uri) {
         Ok(Query(params)) => params,
@@ -184,10 +184,16 @@ fn client_auth(
         client_secret: form.get("client_secret").cloned(),
         basic: false,
     };
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Ok(from_form);
     };
-    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
         return Ok(from_form);
     };
     let invalid = || OAuthError::new("invalid_client", "malformed Basic credentials");
@@ -219,7 +225,10 @@ fn client_auth(
 
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(form) = form_fields(&body) else {
-        return oauth_error(OAuthError::new("invalid_request", "a parameter was repeated"), false);
+        return oauth_error(
+            OAuthError::new("invalid_request", "a parameter was repeated"),
+            false,
+        );
     };
     let auth = match client_auth(&headers, &form) {
         Ok(auth) => auth,
@@ -246,18 +255,23 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     let refuse = |error: &'static str| {
-        let mut response = (StatusCode::UNAUTHORIZED, Json(json!({"error": error}))).into_response();
+        let mut response =
+            (StatusCode::UNAUTHORIZED, Json(json!({"error": error}))).into_response();
         let challenge = if error == "invalid_token" {
             "Bearer error=\"invalid_token\""
         } else {
             "Bearer"
         };
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
         no_store(response)
     };
     let Some(token) = bearer else {
@@ -272,14 +286,20 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(form) = form_fields(&body) else {
-        return oauth_error(OAuthError::new("invalid_request", "a parameter was repeated"), false);
+        return oauth_error(
+            OAuthError::new("invalid_request", "a parameter was repeated"),
+            false,
+        );
     };
     let auth = match client_auth(&headers, &form) {
         Ok(auth) => auth,
         Err(e) => return oauth_error(e, true),
     };
     let Some(token) = form.get("token") else {
-        return oauth_error(OAuthError::new("invalid_request", "token is required"), false);
+        return oauth_error(
+            OAuthError::new("invalid_request", "token is required"),
+            false,
+        );
     };
     match super::revoke(&state, &auth, token).await {
         Ok(Ok(())) => no_store(StatusCode::OK.into_response()),
@@ -288,10 +308,7 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     }
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-) -> Response {
+async fn logout(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
     let params: LogoutParams = match Query::try_from_uri(&parts.uri) {
         Ok(Query(params)) => params,
@@ -344,13 +361,21 @@ mod tests {
     fn basic_credentials_are_form_decoded_and_exclusive_with_the_form() {
         let mut headers = HeaderMap::new();
         let creds = STANDARD.encode("my%20app:s%3Acret");
-        headers.insert(header::AUTHORIZATION, format!("Basic {creds}").parse().unwrap());
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Basic {creds}").parse().unwrap(),
+        );
         let auth = client_auth(&headers, &Default::default()).unwrap();
         assert_eq!(auth.client_id.as_deref(), Some("my app"));
         assert_eq!(auth.client_secret.as_deref(), Some("s:cret"));
         assert!(auth.basic);
-        let form = [("client_secret".to_owned(), "x".to_owned())].into_iter().collect();
-        assert_eq!(client_auth(&headers, &form).unwrap_err().code, "invalid_request");
+        let form = [("client_secret".to_owned(), "x".to_owned())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            client_auth(&headers, &form).unwrap_err().code,
+            "invalid_request"
+        );
     }
 
     #[test]
