@@ -68,9 +68,9 @@ import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 row = db.execute("SELECT password_hash, created_at FROM users WHERE email = 'bench0@bench.test'").fetchone()
 db.executemany(
-    "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at)"
-    " VALUES (?, ?, ?, ?, 'user', ?, 1, ?, ?, ?)",
-    [(f"bench{i}@bench.test", f"bench{i}@bench.test", f"Bench {i}", f"bench {i}", row[0], row[1], row[1], row[1]) for i in range(1, 1000)],
+    "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at, subject)"
+    " VALUES (?, ?, ?, ?, 'user', ?, 1, ?, ?, ?, ?)",
+    [(f"bench{i}@bench.test", f"bench{i}@bench.test", f"Bench {i}", f"bench {i}", row[0], row[1], row[1], row[1], f"{i:032x}") for i in range(1, 1000)],
 )
 db.commit()
 PY

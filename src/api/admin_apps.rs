@@ -44,7 +44,7 @@ pub async fn add_app(
     let input = apps::AppInput::parse(
         &name,
         &redirect_uris,
-        post_logout_redirect_uris.as_deref().unwrap_or_default(),
+        &post_logout_redirect_uris.unwrap_or_default(),
         &allowed_role,
     )?;
     let made = apps::add(&state, Some(&admin), input, public, &request::meta()).await?;
@@ -67,7 +67,7 @@ pub async fn edit_app(
     let input = apps::AppInput::parse(
         &name,
         &redirect_uris,
-        post_logout_redirect_uris.as_deref().unwrap_or_default(),
+        &post_logout_redirect_uris.unwrap_or_default(),
         &allowed_role,
     )?;
     apps::update(&state, &admin, &client_id, input, &request::meta()).await?;

@@ -93,6 +93,25 @@ fn lines(uris: &[Url]) -> String {
     uris.iter().map(Url::as_str).collect::<Vec<_>>().join("\n")
 }
 
+impl AppInput {
+    /// The redirect URIs as stored: one per line.
+    fn stored_uris(&self) -> (String, String) {
+        (
+            lines(&self.redirect_uris),
+            lines(&self.post_logout_redirect_uris),
+        )
+    }
+
+    fn fields<'a>(&'a self, redirect_uris: &'a str, post_logout: &'a str) -> AppFields<'a> {
+        AppFields {
+            name: self.name.as_str(),
+            redirect_uris,
+            post_logout_redirect_uris: post_logout,
+            allowed_role: self.allowed_role,
+        }
+    }
+}
+
 /// Client secrets are 256 random bits, so a fast hash is right (nothing to
 /// guess); it is keyed by the client id, so equal secrets never share a
 /// hash.
@@ -141,14 +160,8 @@ pub async fn add(
     let client_id = new_client_id();
     let secret = (!public).then(tokens::generate);
     let hash = secret.as_deref().map(|s| secret_hash(&client_id, s));
-    let redirect_uris = lines(&input.redirect_uris);
-    let post_logout = lines(&input.post_logout_redirect_uris);
-    let fields = AppFields {
-        name: input.name.as_str(),
-        redirect_uris: &redirect_uris,
-        post_logout_redirect_uris: &post_logout,
-        allowed_role: input.allowed_role,
-    };
+    let (redirect_uris, post_logout) = input.stored_uris();
+    let fields = input.fields(&redirect_uris, &post_logout);
     let mut tx = state.db.begin().await?;
     db::apps::insert(&mut tx, &client_id, hash.as_deref(), &fields, now).await?;
     let what = detail(input.name.as_str(), &client_id);
@@ -175,14 +188,8 @@ pub async fn update(
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
     let now = state.clock.now();
-    let redirect_uris = lines(&input.redirect_uris);
-    let post_logout = lines(&input.post_logout_redirect_uris);
-    let fields = AppFields {
-        name: input.name.as_str(),
-        redirect_uris: &redirect_uris,
-        post_logout_redirect_uris: &post_logout,
-        allowed_role: input.allowed_role,
-    };
+    let (redirect_uris, post_logout) = input.stored_uris();
+    let fields = input.fields(&redirect_uris, &post_logout);
     let mut tx = state.db.begin().await?;
     if !db::apps::update(&mut tx, client_id, &fields, now).await? {
         return Err(AppError::NotFound.into());

@@ -517,6 +517,23 @@ mod tests {
     }
 
     #[test]
+    fn return_hosts_are_plain_host_names_in_lower_case() {
+        let mut c = Config::default();
+        c.site.allowed_return_hosts =
+            vec!["Wiki.Example.com".into(), "files.example.com:8443".into()];
+        let s = Settings::from_config(c).unwrap();
+        assert_eq!(
+            s.allowed_return_hosts,
+            ["wiki.example.com", "files.example.com:8443"]
+        );
+        let mut c = Config::default();
+        c.site.allowed_return_hosts = vec!["https://wiki.example.com/".into()];
+        assert!(Settings::from_config(c)
+            .unwrap_err()
+            .starts_with("configuration key `site.allowed_return_hosts`"));
+    }
+
+    #[test]
     fn https_public_urls_make_cookies_secure() {
         let mut c = Config::default();
         c.site.public_url = "https://accounts.example.com/".into();

@@ -33,6 +33,16 @@ async fn register(app: &TestApp, public: bool, role: &str) -> AppCredentials {
         .unwrap()
 }
 
+/// A site with Jane (a user) and one app registered (public or not, open
+/// to `role`).
+async fn app_with_jane(engine: Engine, public: bool, role: &str) -> (TestApp, AppCredentials) {
+    let app = spawn_app(engine).await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    let creds = register(&app, public, role).await;
+    (app, creds)
+}
+
 /// An HTTP client as a relying party's server uses it: no redirects.
 fn rp_http() -> Client {
     Client::builder()
@@ -240,10 +250,7 @@ both_engines!(
 );
 
 async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_token(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let http = rp_http();
 
     let metadata =
@@ -394,10 +401,7 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
 }
 
 async fn a_logged_in_person_goes_straight_back_and_prompt_none_never_shows_a_page(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (_, challenge) = pkce();
 
     // No session, prompt=none: the app hears login_required.
@@ -425,10 +429,7 @@ async fn a_logged_in_person_goes_straight_back_and_prompt_none_never_shows_a_pag
 }
 
 async fn prompt_login_and_max_age_ask_for_the_password_again(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (_, challenge) = pkce();
     let browser = app.new_client();
     sign_in(
@@ -510,10 +511,7 @@ async fn only_a_registered_redirect_uri_matched_exactly_gets_an_answer(engine: E
 }
 
 async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
     let (status, first) = exchange(&app, &creds, &code, &verifier).await;
@@ -535,10 +533,7 @@ async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
 }
 
 async fn pkce_is_required_of_public_apps_and_must_match(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let public = register(&app, true, "user").await;
+    let (app, public) = app_with_jane(engine, true, "user").await;
     assert!(public.client_secret.is_none());
     let (verifier, challenge) = pkce();
 
@@ -590,10 +585,7 @@ async fn pkce_is_required_of_public_apps_and_must_match(engine: Engine) {
 }
 
 async fn a_wrong_client_secret_is_refused_in_both_ways_of_sending_it(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
     let form = [
@@ -637,10 +629,7 @@ async fn a_wrong_client_secret_is_refused_in_both_ways_of_sending_it(engine: Eng
 }
 
 async fn an_expired_code_is_refused(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
     app.clock.advance_secs(61);
@@ -653,10 +642,7 @@ async fn an_expired_code_is_refused(engine: Engine) {
 }
 
 async fn a_refresh_token_rotates_and_its_reuse_ends_the_chain(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (verifier, challenge) = pkce();
     let code = code_for_jane(&app, &creds, &challenge).await;
     let (_, first) = exchange(&app, &creds, &code, &verifier).await;
@@ -683,10 +669,7 @@ async fn a_refresh_token_rotates_and_its_reuse_ends_the_chain(engine: Engine) {
 }
 
 async fn a_person_outside_the_apps_role_gets_a_page_and_no_code(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "site_admin").await;
+    let (app, creds) = app_with_jane(engine, false, "site_admin").await;
     let (_, challenge) = pkce();
     let browser = app.new_client();
     let url = authorize_url(&app, &creds.client_id, &challenge, &[]);
@@ -782,10 +765,7 @@ async fn disabling_resetting_and_logging_out_everywhere_end_an_apps_tokens(engin
 }
 
 async fn revocation_and_logout_end_what_the_app_holds(engine: Engine) {
-    let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let creds = register(&app, false, "user").await;
+    let (app, creds) = app_with_jane(engine, false, "user").await;
     let (verifier, challenge) = pkce();
     let browser = app.new_client();
     let back = sign_in(

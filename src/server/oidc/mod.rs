@@ -267,7 +267,8 @@ pub async fn authorize(
                 again.prompt = None;
                 again.auth_after = Some(params.auth_after.unwrap_or(now));
             }
-            let query = serde_urlencoded_pairs(&again);
+            let query = serde_urlencoded::to_string(&again)
+                .map_err(|e| anyhow::anyhow!("encoding an authorization request: {e}"))?;
             let next = format!("/oauth2/authorize?{query}");
             let login: String = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("next", &next)
@@ -341,32 +342,6 @@ pub async fn authorize(
         app_state,
         &[("code", &code)],
     )))
-}
-
-/// The request again as a query string (for the way back from login).
-fn serde_urlencoded_pairs(p: &AuthorizeParams) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    let fields = [
-        ("client_id", p.client_id.as_deref()),
-        ("redirect_uri", p.redirect_uri.as_deref()),
-        ("response_type", p.response_type.as_deref()),
-        ("scope", p.scope.as_deref()),
-        ("state", p.state.as_deref()),
-        ("nonce", p.nonce.as_deref()),
-        ("code_challenge", p.code_challenge.as_deref()),
-        ("code_challenge_method", p.code_challenge_method.as_deref()),
-        ("prompt", p.prompt.as_deref()),
-        ("max_age", p.max_age.as_deref()),
-    ];
-    for (k, v) in fields {
-        if let Some(v) = v {
-            query.append_pair(k, v);
-        }
-    }
-    if let Some(after) = p.auth_after {
-        query.append_pair("auth_after", &after.to_string());
-    }
-    query.finish()
 }
 
 /// How the app proved who it is at the token and revocation endpoints.

@@ -134,22 +134,45 @@ async fn jwks(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn authorize(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+/// What a browser sent to a page-like endpoint: its query (unreadable
+/// parameters count as none), where it came from, and its session.
+struct BrowserVisit<P> {
+    params: P,
+    meta: RequestMeta,
+    session_id: Option<String>,
+    session: Option<sessions::LiveSession>,
+}
+
+async fn visit<P: serde::de::DeserializeOwned + Default>(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<BrowserVisit<P>, Response> {
     let (parts, _) = request.into_parts();
-    let params: AuthorizeParams = match Query::try_from_uri(&parts.uri) {
-        Ok(Query(params)) => params,
-        Err(_) => AuthorizeParams::default(),
-    };
-    let meta = RequestMeta::of(&parts.headers, &parts.extensions);
-    let session = match sessions::read_cookie(&state.settings, &parts.headers) {
-        Some(id) => match sessions::resolve_session(&state, &id).await {
-            Ok(session) => session,
-            Err(e) => return internal(e.into()),
-        },
+    let params = Query::try_from_uri(&parts.uri)
+        .map(|Query(p)| p)
+        .unwrap_or_default();
+    let session_id = sessions::read_cookie(&state.settings, &parts.headers);
+    let session = match &session_id {
+        Some(id) => sessions::resolve_session(state, id)
+            .await
+            .map_err(|e| internal(e.into()))?,
         None => None,
     };
-    let client_id = params.client_id.clone().unwrap_or_default();
-    match super::authorize(&state, params, session, &meta).await {
+    Ok(BrowserVisit {
+        params,
+        meta: RequestMeta::of(&parts.headers, &parts.extensions),
+        session_id,
+        session,
+    })
+}
+
+async fn authorize(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let visit: BrowserVisit<AuthorizeParams> = match visit(&state, request).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let client_id = visit.params.client_id.clone().unwrap_or_default();
+    match super::authorize(&state, visit.params, visit.session, &visit.meta).await {
         Ok(Authorized::Redirect(to)) => no_store(Redirect::to(&to).into_response()),
         Ok(Authorized::Refused(why, _)) => {
             let query = url::form_urlencoded::Serializer::new(String::new())
@@ -309,19 +332,14 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 }
 
 async fn logout(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let params: LogoutParams = match Query::try_from_uri(&parts.uri) {
-        Ok(Query(params)) => params,
-        Err(_) => LogoutParams::default(),
-    };
-    let meta = RequestMeta::of(&parts.headers, &parts.extensions);
-    let session_id = sessions::read_cookie(&state.settings, &parts.headers);
-    let session = match &session_id {
-        Some(id) => match sessions::resolve_session(&state, id).await {
-            Ok(session) => session,
-            Err(e) => return internal(e.into()),
-        },
-        None => None,
+    let BrowserVisit {
+        params,
+        meta,
+        session_id,
+        session,
+    }: BrowserVisit<LogoutParams> = match visit(&state, request).await {
+        Ok(v) => v,
+        Err(response) => return response,
     };
     let decided = super::end_session(
         &state,
