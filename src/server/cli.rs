@@ -77,6 +77,13 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Copy a live SQLite database into a new file, consistently (PostgreSQL:
+    /// use pg_dump).
+    Backup {
+        /// The new file.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Apps that sign people in through Gatehouse (OpenID Connect clients).
     #[command(subcommand)]
     App(AppCommand),
@@ -168,6 +175,19 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
         Command::App(command) => app_command(settings, command).await,
+        Command::Backup { to } => {
+            let db = Db::connect(&settings.database_url, 1)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the database {}",
+                        app::redact_url(&settings.database_url)
+                    )
+                })?;
+            db.backup_sqlite(&to).await.map_err(anyhow::Error::msg)?;
+            println!("Backed up to {}.", to.display());
+            Ok(())
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let state = app::build_state(settings, Arc::new(SystemClock)).await?;
             let kid = oidc::keys::rotate(&state, &cli_meta("gatehouse keys rotate"))

@@ -52,6 +52,8 @@ pub struct Shared {
     /// (the last site admin cannot be deleted), so from then on the login
     /// page need not ask the database whether setup is open.
     pub has_accounts: Arc<std::sync::atomic::AtomicBool>,
+    /// Set when a graceful shutdown begins: `/readyz` then answers 503.
+    pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
     /// OpenID Connect signing keys, parsed once per process.
     pub signing_keys: Arc<crate::server::oidc::keys::KeyCache>,
 }

@@ -69,6 +69,7 @@ fn help_explains_every_command() {
             "create-admin     Create a site admin",
             "setup-link       Print a fresh one-time link to /setup",
             "send-test-email  Send one test message",
+            "backup           Copy a live SQLite database into a new file",
             "app              Apps that sign people in through Gatehouse",
             "keys             The keys that sign ID tokens",
         ],

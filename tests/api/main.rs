@@ -12,6 +12,7 @@ mod hardening;
 mod login;
 mod nginx;
 mod oidc;
+mod operations;
 mod outbox;
 mod password_reset;
 pub mod proxy;

@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/auth/verify", get(forward_auth::verify))
         .merge(oidc::routes::routes())
         .leptos_routes_with_context(&state, routes, || {}, {
@@ -89,6 +90,26 @@ pub fn router(state: AppState) -> Router {
             client_addr::layer,
         ))
         .with_state(state)
+}
+
+/// Ready for traffic: not shutting down, the database answers, and every
+/// migration of this build is applied. Load balancers and orchestrators
+/// ask this; `/healthz` only says the process is alive.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state
+        .shutting_down
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match state.db.migrations_current().await {
+        Ok(true) => (StatusCode::OK, "ready").into_response(),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -38,6 +38,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         mail_poll_ms: 1000,
         has_accounts: Arc::default(),
         signing_keys: Arc::default(),
+        shutting_down: Arc::default(),
     }))
 }
 
@@ -65,6 +66,9 @@ impl Running {
     /// Stops accepting requests, lets the mail worker finish the message in
     /// hand, and waits for both.
     pub async fn stop(self) {
+        self.state
+            .shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.shutdown.send(true);
         let grace = std::time::Duration::from_secs(10);
         let server_abort = self.server.abort_handle();

@@ -158,6 +158,45 @@ impl Db {
         Ok(())
     }
 
+    /// Whether every migration this build knows has been applied (and none
+    /// failed): `/readyz`.
+    pub async fn migrations_current(&self) -> Result<bool, sqlx::Error> {
+        use sqlx::Row;
+        let migrator = match self.engine {
+            Engine::Sqlite => &*migrations::SQLITE,
+            Engine::Postgres => &*migrations::POSTGRES,
+        };
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get("version"))
+            .collect::<Result<_, _>>()?;
+        Ok(migrator.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    /// A consistent copy of a live SQLite database in a new file (`VACUUM
+    /// INTO`: readers and writers go on meanwhile). PostgreSQL has its own
+    /// tools (`pg_dump`).
+    pub async fn backup_sqlite(&self, to: &std::path::Path) -> Result<(), String> {
+        if self.engine != Engine::Sqlite {
+            return Err("backups of PostgreSQL are made with pg_dump (see the README)".into());
+        }
+        if to.exists() {
+            return Err(format!(
+                "{} exists already; choose a new file",
+                to.display()
+            ));
+        }
+        let path = to.to_str().ok_or("the file name is not UTF-8")?;
+        let sql = format!("VACUUM INTO '{}'", path.replace('\'', "''"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("the backup failed: {e}"))
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
