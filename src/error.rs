@@ -73,7 +73,7 @@ impl Problem {
             Self::WrongCurrentPassword => "The current password is incorrect.".into(),
             Self::AlreadyTaken => "An account with this email address already exists.".into(),
             Self::NotConfirmed => "Tick the box to confirm.".into(),
-            Self::InvalidRedirectUri => "Enter full https:// addresses without a #fragment, one per line (http:// only for localhost).".into(),
+            Self::InvalidRedirectUri => "Enter full https:// addresses without a #fragment, one per line (http:// only for localhost and 127.0.0.1).".into(),
         }
     }
 }

@@ -25,7 +25,8 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
         sessions::end(&state, &old).await.ok();
     }
     request::set_cookie(sessions::set_cookie(&state.settings, &session_id));
-    leptos_axum::redirect(&request::safe_next(&state.settings, next.as_deref()));
+    let next = request::safe_next(&state.settings, next.as_deref());
+    leptos_axum::redirect(&request::after_form_post(next));
     Ok(())
 }
 

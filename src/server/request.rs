@@ -215,6 +215,31 @@ pub fn set_cookie(value: String) {
     }
 }
 
+/// Whether the request is a plain HTML form post (a browser without
+/// JavaScript), not a call from our own client code.
+pub fn is_plain_form_post() -> bool {
+    parts().is_some_and(|p| {
+        p.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// Where a plain form post may redirect: the browser applies the page's
+/// `form-action 'self'` to every hop of the redirects that follow a form
+/// post, so a way out of the site (an app's sign-in, a forward-auth
+/// return) first stops at `/continue`, which moves on without a form.
+pub fn after_form_post(target: String) -> String {
+    let leaves = target.starts_with("/oauth2/") || !target.starts_with('/');
+    if leaves && is_plain_form_post() {
+        let to: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        format!("/continue?to={to}")
+    } else {
+        target
+    }
+}
+
 /// Where to continue after login: a local path, or a page on a host the
 /// site lists in `site.allowed_return_hosts` (forward-auth apps); anything
 /// else becomes `/account`.

@@ -74,7 +74,7 @@ async fn nginx_auth_request_protects_an_app_with_the_gatehouse_session(engine: E
     )
     .await;
     assert_eq!(
-        location(&res),
+        through_continue(&browser, &app, &location(&res)).await,
         private,
         "back to the protected page after logging in"
     );

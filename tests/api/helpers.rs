@@ -416,6 +416,27 @@ pub async fn form_post_with(
         .unwrap()
 }
 
+/// After a plain form post that leaves the site's pages (an app's sign-in,
+/// a forward-auth return), the browser stops at `/continue?to=…`, which
+/// moves on without a form: checks that page and returns where it goes.
+pub async fn through_continue(client: &Client, app: &TestApp, location: &str) -> String {
+    assert!(location.starts_with("/continue?to="), "{location}");
+    let res = client.get(app.url(location)).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let refresh = html
+        .split("content=\"0; url=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a meta refresh")
+        .replace("&amp;", "&");
+    assert!(
+        html.contains(&format!("href=\"{}\"", refresh.replace('&', "&amp;"))),
+        "{html}"
+    );
+    refresh
+}
+
 pub fn location(res: &Response) -> String {
     res.headers()
         .get(header::LOCATION)

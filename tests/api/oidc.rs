@@ -85,11 +85,8 @@ async fn sign_in(
         )
         .await;
         assert_eq!(res.status(), StatusCode::FOUND);
-        assert_eq!(
-            location(&res),
-            next,
-            "the login goes back to the authorization"
-        );
+        let back = through_continue(browser, app, &location(&res)).await;
+        assert_eq!(back, next, "the login goes back to the authorization");
         let res = browser.get(app.url(&next)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         to = location(&res);
@@ -963,10 +960,13 @@ async fn forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts(e
     )
     .await;
     assert_eq!(
-        location(&res),
+        through_continue(&visitor, &app, &location(&res)).await,
         "https://wiki.example.test/page?a=1",
         "a listed host is followed"
     );
+    // The stop on the way out goes nowhere else either.
+    let to = through_continue(&visitor, &app, "/continue?to=https%3A%2F%2Fevil.test%2F").await;
+    assert_eq!(to, "/account");
 
     let res = verify(&visitor, &[], "").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);

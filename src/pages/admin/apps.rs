@@ -182,14 +182,25 @@ fn UriField(
 }
 
 #[component]
-fn RoleSelect(id: String, selected: Role) -> impl IntoView {
+fn RoleSelect(
+    id: String,
+    selected: Role,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
     view! {
         <div class="field">
             <label for=id.clone()>"Who may sign in"</label>
-            <select id=id name="allowed_role">
+            <select
+                id=id
+                name="allowed_role"
+                aria-describedby=error_id.clone()
+                aria-invalid=move || error.get().is_some().then_some("true")
+            >
                 <option value="user" selected=selected == Role::User>"Everyone with an account"</option>
                 <option value="site_admin" selected=selected == Role::SiteAdmin>"Site admins only"</option>
             </select>
+            <p class="field-error" id=error_id aria-live="polite">{move || error.get().unwrap_or_default()}</p>
         </div>
     }
 }
@@ -205,7 +216,7 @@ fn AddAppForm(add: FormAction) -> impl IntoView {
                 <FormField id="app-name" name="name" label="Name" autocomplete="off"
                     error=field_error(error, Field::Name)/>
                 <UriField id="app-redirect-uris".into() name="redirect_uris" label="Redirect URIs"
-                    help="Where the app receives sign-ins, one per line, matched exactly. https:// (http:// only for localhost)."
+                    help="Where the app receives sign-ins, one per line, matched exactly. https:// (http:// only for localhost and 127.0.0.1)."
                     error=field_error(error, Field::RedirectUris)/>
                 <UriField id="app-post-logout-uris".into() name="post_logout_redirect_uris" label="Post-logout redirect URIs (optional)"
                     help="Where the app may send people after they log out, one per line."
@@ -213,18 +224,20 @@ fn AddAppForm(add: FormAction) -> impl IntoView {
                 <fieldset class="choice">
                     <legend>"Kind of app"</legend>
                     <div>
-                        <input type="radio" id="app-type-confidential" name="client_type" value="confidential" checked/>
+                        <input type="radio" id="app-type-confidential" name="client_type" value="confidential" checked
+                            aria-describedby="app-type-error"/>
                         <label for="app-type-confidential">"Runs on a server and keeps a secret (most web apps)"</label>
                     </div>
                     <div>
-                        <input type="radio" id="app-type-public" name="client_type" value="public"/>
+                        <input type="radio" id="app-type-public" name="client_type" value="public"
+                            aria-describedby="app-type-error"/>
                         <label for="app-type-public">"Runs in the browser or on a device (public: no secret, PKCE)"</label>
                     </div>
-                    <p class="field-error" aria-live="polite">
+                    <p class="field-error" id="app-type-error" aria-live="polite">
                         {move || error.get().and_then(|e| e.field_message(Field::ClientType)).unwrap_or_default()}
                     </p>
                 </fieldset>
-                <RoleSelect id="app-role".into() selected=Role::User/>
+                <RoleSelect id="app-role".into() selected=Role::User error=field_error(error, Field::Role)/>
                 <SubmitButton label="Register app" pending=add.pending()/>
             </PostForm>
         </details>
@@ -316,8 +329,10 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
                         <input type="hidden" name="client_id" value=id_edit/>
                         <div class="field">
                             <label for=name_id.clone()>"Name"</label>
-                            <input id=name_id name="name" type="text" value=app.name.clone()/>
-                            <p class="field-error" aria-live="polite">
+                            <input id=name_id.clone() name="name" type="text" value=app.name.clone()
+                                aria-describedby=format!("{name_id}-error")
+                                aria-invalid=move || edit_error.get().and_then(|e| e.field_message(Field::Name)).map(|_| "true")/>
+                            <p class="field-error" id=format!("{name_id}-error") aria-live="polite">
                                 {move || edit_error.get().and_then(|e| e.field_message(Field::Name)).unwrap_or_default()}
                             </p>
                         </div>
@@ -328,7 +343,8 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
                             label="Post-logout redirect URIs" help="One per line (optional)."
                             value=app.post_logout_redirect_uris.join("\n")
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::PostLogoutUris)))/>
-                        <RoleSelect id=role_id selected=app.allowed_role/>
+                        <RoleSelect id=role_id selected=app.allowed_role
+                            error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::Role)))/>
                         <SubmitButton label="Save" pending=saving/>
                     </PostForm>
                 </details>

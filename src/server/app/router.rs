@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/continue", get(continue_to))
         .route("/auth/verify", get(forward_auth::verify))
         .merge(oidc::routes::routes())
         .leptos_routes_with_context(&state, routes, || {}, {
@@ -90,6 +91,28 @@ pub fn router(state: AppState) -> Router {
             client_addr::layer,
         ))
         .with_state(state)
+}
+
+/// `/continue?to=…`: a page that moves the browser on (a meta refresh, and a
+/// link for browsers that ignore it) after a form post without JavaScript,
+/// so the next hop is a plain navigation; see `request::after_form_post`.
+/// Only where a login may go: a local path or a listed return host.
+async fn continue_to(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    use crate::server::{mail::templates::escape_html, request::safe_next};
+    let to = escape_html(&safe_next(
+        &state.settings,
+        query.get("to").map(String::as_str),
+    ));
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"0; url={to}\"><title>Continuing…</title></head>\
+         <body><main><h1>Continuing…</h1><p><a href=\"{to}\">Continue</a></p></main></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
 /// Ready for traffic: not shutting down, the database answers, and every
