@@ -46,7 +46,7 @@ export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" GATEHOUSE_PUBLIC_URL="$BASE"
 export LEPTOS_SITE_ROOT="$PWD/target/site" LEPTOS_SITE_PKG_DIR=pkg
 export RUST_LOG=warn
 
-echo "$PASSWORD" | "$BENCH_BIN" create-admin --email bench@bench.test --name 'Bench' \
+echo "$PASSWORD" | "$BENCH_BIN" create-admin --email perf@bench.test --name 'Bench' \
   --role user --password-stdin >/dev/null
 app=$("$BENCH_BIN" app add --name Bench --redirect-uri "$REDIRECT")
 client_id=$(echo "$app" | sed -n 's/^client_id=//p')
@@ -59,7 +59,7 @@ for _ in $(seq 1 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sl
 
 log "logging in"
 curl -fsS -c "$work/cookies" -o /dev/null -H "Origin: $BASE" \
-  --data-urlencode email=bench@bench.test --data-urlencode "password=$PASSWORD" "$BASE/api/login"
+  --data-urlencode email=perf@bench.test --data-urlencode "password=$PASSWORD" "$BASE/api/login"
 session=$(awk '$6 == "gatehouse_session" {print $7}' "$work/cookies")
 [ -n "$session" ] || { echo "no session cookie" >&2; exit 1; }
 

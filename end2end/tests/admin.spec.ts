@@ -1,23 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import type { Locator, Page } from '@playwright/test';
 import {
-  createUser,
   expect,
+  expectMarker,
   expectNoAxeViolations,
   gotoHydrated,
   latestMail,
   linkFrom,
   logIn,
   mailText,
+  newAdmin,
+  newPlainUser,
   noJsPage,
+  setMarker,
   strongPassword,
   submitLogin,
+  tag,
   test,
   uniqueEmail,
   waitForHydration,
 } from './helpers';
-
-type Account = { email: string; name: string; password: string };
 
 const INVITED = 'User added. They have been sent a link to set their password.';
 const ADDED = 'User added with the password they typed.';
@@ -26,34 +27,6 @@ const ENABLED = 'User enabled. They can log in again.';
 const RESET_SENT = 'Password reset email sent.';
 const WRONG_LOGIN = 'The email or password is incorrect.';
 
-/** A short tag that makes a name unique, so searches find exactly one person. */
-function tag(): string {
-  return randomBytes(4).toString('hex');
-}
-
-function newAdmin(prefix: string): Account {
-  const account = { email: uniqueEmail(prefix), name: 'Ada Admintest', password: strongPassword() };
-  createUser(account.email, account.name, account.password, 'site_admin');
-  return account;
-}
-
-function newPlainUser(prefix: string, name: string): Account {
-  const account = { email: uniqueEmail(prefix), name, password: strongPassword() };
-  createUser(account.email, account.name, account.password, 'user');
-  return account;
-}
-
-/** Marks the current document so a later check can tell whether it was replaced. */
-async function setMarker(page: Page, value: string): Promise<void> {
-  await page.evaluate((v) => {
-    (window as unknown as Record<string, unknown>).__marker = v;
-  }, value);
-}
-
-async function expectMarker(page: Page, value: string): Promise<void> {
-  const seen = await page.evaluate(() => (window as unknown as Record<string, unknown>).__marker);
-  expect(seen, 'the page was fully reloaded').toBe(value);
-}
 
 /** Opens the native "Add a user" disclosure (works with and without JavaScript). */
 async function openAddUser(page: Page): Promise<void> {

@@ -9,50 +9,22 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Locator, Page } from '@playwright/test';
 import {
-  createUser,
   expect,
+  expectMarker,
   expectNoAxeViolations,
   gotoHydrated,
   logIn,
+  newAdmin,
+  newPlainUser,
   noJsPage,
   registerApp,
-  strongPassword,
+  setMarker,
+  tag,
   test,
-  uniqueEmail,
   waitForHydration,
   type AppCredentials,
 } from './helpers';
 
-type Account = { email: string; name: string; password: string };
-
-/** A short tag that makes a name unique. */
-function tag(): string {
-  return randomBytes(4).toString('hex');
-}
-
-function newAdmin(prefix: string): Account {
-  const account = { email: uniqueEmail(prefix), name: 'Ada Admintest', password: strongPassword() };
-  createUser(account.email, account.name, account.password, 'site_admin');
-  return account;
-}
-
-function newPlainUser(prefix: string, name: string): Account {
-  const account = { email: uniqueEmail(prefix), name, password: strongPassword() };
-  createUser(account.email, account.name, account.password, 'user');
-  return account;
-}
-
-/** Marks the current document so a later check can tell whether it was replaced. */
-async function setMarker(page: Page, value: string): Promise<void> {
-  await page.evaluate((v) => {
-    (window as unknown as Record<string, unknown>).__marker = v;
-  }, value);
-}
-
-async function expectMarker(page: Page, value: string): Promise<void> {
-  const seen = await page.evaluate(() => (window as unknown as Record<string, unknown>).__marker);
-  expect(seen, 'the page was fully reloaded').toBe(value);
-}
 
 // ---------------------------------------------------------------------------
 // The admin page

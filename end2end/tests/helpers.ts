@@ -258,6 +258,40 @@ function randomToken(bytes = 4): string {
 }
 
 /** An address no other test (or earlier run) has used. */
+/** An account the tests made, with the password they chose. */
+export type Account = { email: string; name: string; password: string };
+
+/** A short tag that makes a name unique, so searches find exactly one person. */
+export function tag(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A new site admin, made with the CLI. */
+export function newAdmin(prefix: string): Account {
+  const account = { email: uniqueEmail(prefix), name: 'Ada Admintest', password: strongPassword() };
+  createUser(account.email, account.name, account.password, 'site_admin');
+  return account;
+}
+
+/** A new plain user, made with the CLI. */
+export function newPlainUser(prefix: string, name: string): Account {
+  const account = { email: uniqueEmail(prefix), name, password: strongPassword() };
+  createUser(account.email, account.name, account.password, 'user');
+  return account;
+}
+
+/** Marks the current document so a later check can tell whether it was replaced. */
+export async function setMarker(page: Page, value: string): Promise<void> {
+  await page.evaluate((v) => {
+    (window as unknown as Record<string, unknown>).__marker = v;
+  }, value);
+}
+
+export async function expectMarker(page: Page, value: string): Promise<void> {
+  const seen = await page.evaluate(() => (window as unknown as Record<string, unknown>).__marker);
+  expect(seen, 'the page was fully reloaded').toBe(value);
+}
+
 export function uniqueEmail(prefix: string): string {
   return `${prefix}-${Date.now()}-${randomToken()}@example.test`;
 }

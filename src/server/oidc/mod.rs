@@ -507,21 +507,58 @@ pub async fn token(
             return bad_grant("the PKCE code_verifier is missing or wrong");
         }
     }
-    let answer = issue(state, &mut tx, &key, &app.client_id, &row, now).await?;
+    let issued = issue(state, &mut tx, &app.client_id, &row, now).await?;
     tx.commit().await?;
-    Ok(Ok(answer))
+    // Signing takes a few milliseconds of CPU: after the commit (on SQLite
+    // the transaction holds the one writer's turn) and off the async
+    // workers.
+    Ok(Ok(issued.sign(key).await?))
 }
 
-/// A new access token (and, with `offline_access`, a refresh token) and
-/// an ID token under the row's grant.
+/// Tokens stored under a grant, with the ID token's claims still to sign.
+struct Issued {
+    access: String,
+    refresh: Option<String>,
+    scope: String,
+    claims: IdTokenClaims,
+}
+
+impl Issued {
+    async fn sign(self, key: std::sync::Arc<keys::SigningKey>) -> Result<TokenAnswer, ServiceError> {
+        let Issued {
+            access,
+            refresh,
+            scope,
+            claims,
+        } = self;
+        let id_token = tokio::task::spawn_blocking(move || {
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+            header.kid = Some(key.kid.clone());
+            jsonwebtoken::encode(&header, &claims, &key.encoding)
+        })
+        .await
+        .map_err(anyhow::Error::new)?
+        .map_err(|e| anyhow::anyhow!("signing an ID token failed: {e}"))?;
+        Ok(TokenAnswer {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_SECS,
+            id_token,
+            refresh_token: refresh,
+            scope,
+        })
+    }
+}
+
+/// A new access token (and, with `offline_access`, a refresh token) under
+/// the row's grant, and the claims of its ID token.
 async fn issue(
     state: &AppState,
     conn: &mut Conn,
-    key: &keys::SigningKey,
     client_id: &str,
     row: &db::oidc::TokenRow,
     now: i64,
-) -> Result<TokenAnswer, ServiceError> {
+) -> Result<Issued, ServiceError> {
     let access = tokens::generate();
     db::oidc::insert_token(
         conn,
@@ -569,17 +606,11 @@ async fn issue(
         name,
         roles,
     };
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
-    let id_token = jsonwebtoken::encode(&header, &claims, &key.encoding)
-        .map_err(|e| anyhow::anyhow!("signing an ID token failed: {e}"))?;
-    Ok(TokenAnswer {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: ACCESS_TOKEN_SECS,
-        id_token,
-        refresh_token: refresh,
+    Ok(Issued {
+        access,
+        refresh,
         scope: row.scope.clone(),
+        claims,
     })
 }
 
