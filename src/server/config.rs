@@ -19,6 +19,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
+    pub log: LogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +102,12 @@ pub struct LimitsConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfig {
+    /// `text` (for people) or `json` (one object per line, for collectors).
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditConfig {
     /// Entries older than this many days are deleted by housekeeping.
     pub retention_days: u32,
@@ -147,6 +154,7 @@ section_defaults!(
     limits: LimitsConfig,
     mail: MailConfig,
     audit: AuditConfig,
+    log: LogConfig,
 );
 
 /// Environment variables with short names, and the key each one sets.
@@ -215,6 +223,8 @@ pub struct Settings {
     pub allowed_return_hosts: Vec<String>,
     /// Lower-case, without a leading dot; `None`: a host-only cookie.
     pub cookie_domain: Option<String>,
+    /// Log lines as JSON objects (`log.format = "json"`).
+    pub log_json: bool,
 }
 
 impl Settings {
@@ -350,6 +360,16 @@ impl Settings {
                 Some(domain)
             }
         };
+        let log_json = match config.log.format.trim() {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(bad(
+                    "log.format",
+                    format!("`{other}` is neither `text` nor `json`"),
+                ))
+            }
+        };
         if config.audit.retention_days == 0 {
             return Err(bad("audit.retention_days", "must be at least 1".into()));
         }
@@ -387,6 +407,7 @@ impl Settings {
             audit_retention_days: config.audit.retention_days,
             allowed_return_hosts,
             cookie_domain,
+            log_json,
         })
     }
 

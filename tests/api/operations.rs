@@ -106,3 +106,175 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
     app.form_log_in(USER_EMAIL, USER_PASSWORD).await;
     app.stop().await;
 }
+
+/// `gatehouse serve` with `log.format = "json"` and mail over SMTP: every
+/// line is a JSON object, a request's lines carry its id (echoed in the
+/// answer) with its route, status and client address, and no password,
+/// reset token or session id appears anywhere in the log. SIGTERM then
+/// stops it within the grace period.
+#[test]
+fn json_logs_carry_the_request_id_and_never_a_secret() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let db = format!("sqlite://{}/gh.db?mode=rwc", dir.path().display());
+        let env = |command: &mut std::process::Command| {
+            for (key, _) in std::env::vars() {
+                if key.starts_with("GATEHOUSE_") || key.starts_with("LEPTOS_") {
+                    command.env_remove(key);
+                }
+            }
+            command
+                .current_dir(dir.path())
+                .env("GATEHOUSE_DATABASE_URL", &db)
+                .env("GATEHOUSE_SMTP_URL", sink.url())
+                .env("GATEHOUSE_PUBLIC_URL", &base)
+                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+                .env("GATEHOUSE_LOG__FORMAT", "json")
+                .env("RUST_LOG", "info,gatehouse=debug");
+        };
+        let mut create = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        env(&mut create);
+        let mut child = create
+            .args([
+                "create-admin",
+                "--email",
+                USER_EMAIL,
+                "--name",
+                "Jane Doe",
+                "--role",
+                "user",
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{USER_PASSWORD}").unwrap();
+        assert!(child.wait().unwrap().success());
+
+        let log_path = dir.path().join("server.log");
+        let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        env(&mut serve);
+        let mut server = serve
+            .arg("serve")
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut up = false;
+        for _ in 0..100 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            up,
+            "the server did not start:\n{}",
+            std::fs::read_to_string(&log_path).unwrap()
+        );
+
+        let res = client
+            .get(format!("{base}/healthz"))
+            .header("x-request-id", "probe-42")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["x-request-id"], "probe-42");
+        let res = client.get(format!("{base}/readyz")).send().await.unwrap();
+        let made_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(made_id.len(), 16, "a fresh id when none came in");
+
+        let res = call_with(
+            &client,
+            &base,
+            "login",
+            &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let session = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("gatehouse_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        call_with(
+            &client,
+            &base,
+            "request_password_reset",
+            &[("email", USER_EMAIL)],
+        )
+        .await;
+        let mail = sink.wait_for(USER_EMAIL, 1).await;
+        let link = mail.last().unwrap().link().expect("a reset link");
+        let token = TestApp::token_of(&link);
+
+        // SIGTERM: the server finishes and exits in good time.
+        let pid = server.id().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
+        let status = loop {
+            if let Some(status) = server.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 25 s after SIGTERM"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert!(status.success(), "exit status after SIGTERM: {status}");
+
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        assert!(lines
+            .iter()
+            .all(|l| l["timestamp"].is_string() && l["level"].is_string()));
+        let probe = lines
+            .iter()
+            .find(|l| l["span"]["request_id"] == "probe-42" && l["message"] == "answered")
+            .unwrap_or_else(|| panic!("no line of the probe request:\n{log}"));
+        assert_eq!(probe["span"]["route"], "/healthz");
+        assert_eq!(probe["span"]["status"], 200);
+        assert_eq!(probe["span"]["client"], "127.0.0.1");
+        assert!(lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == made_id.as_str()));
+        for (what, secret) in [
+            ("password", USER_PASSWORD),
+            ("reset token", token.as_str()),
+            ("session id", session.as_str()),
+        ] {
+            assert!(!log.contains(secret), "the log holds the {what}:\n{log}");
+        }
+        assert!(
+            log.contains("mail sent"),
+            "the mail worker logs what it sent"
+        );
+    });
+}

@@ -197,6 +197,64 @@ pub(super) async fn api_error_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Every request gets an id: the one a proxy put in `X-Request-Id` (if it
+/// looks like one), or a new one. It is echoed in the answer's
+/// `X-Request-Id` and carried, with the method, the route (the pattern,
+/// not the path: no tokens from reset links), the client's address and
+/// the status, by every log line of the request.
+pub(super) async fn request_span(req: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "(static or not found)".to_owned());
+    let client = req
+        .extensions()
+        .get::<crate::server::client_addr::ClientAddr>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        route = %route,
+        client = %client,
+        status = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    span.record("status", response.status().as_u16());
+    span.in_scope(|| {
+        tracing::debug!(
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "answered"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// 64 random bits in hex: unique enough to find one request's lines.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random source is unavailable");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

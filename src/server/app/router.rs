@@ -2,7 +2,7 @@
 //! and the health check, with the middleware every request passes through.
 
 use super::middleware::{
-    api_error_status, cache_policy, content_security_policy, origin_check, page_guard,
+    api_error_status, cache_policy, content_security_policy, origin_check, page_guard, request_span,
 };
 use crate::{
     app::{shell, App},
@@ -86,6 +86,9 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&content_security_policy(None)).expect("a valid header"),
         ))
+        // Inside the client-address layer, so that its span knows the
+        // address.
+        .layer(middleware::from_fn(request_span))
         .layer(middleware::from_fn_with_state(
             Arc::new(state.settings.proxies.clone()),
             client_addr::layer,

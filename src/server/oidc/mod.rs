@@ -524,7 +524,10 @@ struct Issued {
 }
 
 impl Issued {
-    async fn sign(self, key: std::sync::Arc<keys::SigningKey>) -> Result<TokenAnswer, ServiceError> {
+    async fn sign(
+        self,
+        key: std::sync::Arc<keys::SigningKey>,
+    ) -> Result<TokenAnswer, ServiceError> {
         let Issued {
             access,
             refresh,
