@@ -40,6 +40,8 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 # The integration tests put a real nginx in front of Gatehouse (tests/api/proxy.rs).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+# The deploy test makes a throwaway TLS certificate for deploy/nginx.conf.
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ -z "${TEST_DATABASE_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
   need_apt+=(postgresql)
 fi

@@ -7,6 +7,7 @@ mod smtp_sink;
 mod admin;
 mod admin_safety;
 mod cli;
+mod deploy;
 mod forward_auth;
 mod hardening;
 mod login;

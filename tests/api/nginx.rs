@@ -21,6 +21,15 @@ pub struct Nginx {
 impl Nginx {
     /// None (the test skips) when nginx is not installed, except under CI.
     pub async fn start(locations: &str) -> Option<Nginx> {
+        Self::start_servers(&|port: u16| {
+            format!("server {{\n    listen 127.0.0.1:{port};\n{locations}\n}}")
+        })
+        .await
+    }
+
+    /// nginx with the `server` blocks that `servers` writes for a free port
+    /// (the one `base` names and start-up waits for).
+    pub async fn start_servers(servers: &dyn Fn(u16) -> String) -> Option<Nginx> {
         if !Path::new(NGINX).exists() {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("CI=true but {NGINX} is missing: install nginx to run the proxy tests");
@@ -31,14 +40,14 @@ impl Nginx {
         // The free port is found by binding and letting go, so another
         // process may take it in between: try again a few times.
         for _ in 0..5 {
-            if let Some(nginx) = Self::try_start(locations).await {
+            if let Some(nginx) = Self::try_start(servers).await {
                 return Some(nginx);
             }
         }
         panic!("nginx did not start after 5 tries");
     }
 
-    async fn try_start(locations: &str) -> Option<Nginx> {
+    async fn try_start(servers: &dyn Fn(u16) -> String) -> Option<Nginx> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -46,6 +55,7 @@ impl Nginx {
             .port();
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
+        let servers = servers(port);
         let conf = format!(
             r#"daemon off;
 master_process off;
@@ -59,10 +69,7 @@ http {{
     fastcgi_temp_path {d}/fastcgi;
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-{locations}
-    }}
+{servers}
 }}
 "#
         );
