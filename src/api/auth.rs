@@ -20,7 +20,14 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
     let state = request::state()?;
     let old_session = request::session_id(&state);
     let credentials = auth::Credentials::parse(&email, password)?;
-    let (_, session_id) = auth::log_in(&state, &credentials, &request::meta()).await?;
+    let attempt = auth::log_in(&state, &credentials, &request::meta()).await;
+    crate::server::metrics::login(match &attempt {
+        Ok(_) => "ok",
+        Err(crate::server::ServiceError::User(AppError::TooManyRequests { .. })) => "throttled",
+        Err(crate::server::ServiceError::User(AppError::Busy)) => "busy",
+        Err(_) => "failed",
+    });
+    let (_, session_id) = attempt?;
     if let Some(old) = old_session {
         sessions::end(&state, &old).await.ok();
     }

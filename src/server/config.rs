@@ -20,6 +20,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub audit: AuditConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +103,14 @@ pub struct LimitsConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsConfig {
+    /// Client addresses (and CIDR ranges) that may read `/metrics`. In the
+    /// environment: comma-separated.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub allowed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogConfig {
     /// `text` (for people) or `json` (one object per line, for collectors).
     pub format: String,
@@ -155,6 +164,7 @@ section_defaults!(
     mail: MailConfig,
     audit: AuditConfig,
     log: LogConfig,
+    metrics: MetricsConfig,
 );
 
 /// Environment variables with short names, and the key each one sets.
@@ -225,6 +235,8 @@ pub struct Settings {
     pub cookie_domain: Option<String>,
     /// Log lines as JSON objects (`log.format = "json"`).
     pub log_json: bool,
+    /// Who may read `/metrics`.
+    pub metrics_allowed: Vec<ipnet::IpNet>,
 }
 
 impl Settings {
@@ -370,6 +382,21 @@ impl Settings {
                 ))
             }
         };
+        let metrics_allowed = config
+            .metrics
+            .allowed
+            .iter()
+            .map(|a| {
+                a.parse::<ipnet::IpNet>()
+                    .or_else(|_| a.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        bad(
+                            "metrics.allowed",
+                            format!("`{a}` is not an address or CIDR range"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if config.audit.retention_days == 0 {
             return Err(bad("audit.retention_days", "must be at least 1".into()));
         }
@@ -408,6 +435,7 @@ impl Settings {
             allowed_return_hosts,
             cookie_domain,
             log_json,
+            metrics_allowed,
         })
     }
 

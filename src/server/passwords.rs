@@ -158,8 +158,13 @@ impl Hasher {
         &self,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
-            .await
+        let waiting = std::time::Instant::now();
+        crate::server::metrics::hash_queue(1.0);
+        let permit =
+            tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await;
+        crate::server::metrics::hash_queue(-1.0);
+        crate::server::metrics::hash_wait(waiting.elapsed().as_secs_f64());
+        let permit = permit
             .map_err(|_| HashError::Busy)?
             .map_err(|_| HashError::Busy)?;
         self.runs.fetch_add(1, Ordering::Relaxed);

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use std::sync::atomic::Ordering;
 
 both_engines!(
+    metrics_are_served_to_allowed_addresses_only,
     readyz_answers_only_when_the_schema_is_current_and_not_while_stopping,
     a_backup_taken_under_load_restores_to_a_site_people_log_in_to,
 );
@@ -277,4 +278,66 @@ fn json_logs_carry_the_request_id_and_never_a_secret() {
             "the mail worker logs what it sent"
         );
     });
+}
+
+/// `/metrics`: Prometheus text with requests by route and status, login
+/// outcomes, hashing, mail, outbox, sessions and the database pool, for
+/// the allowed addresses only (loopback by default).
+async fn metrics_are_served_to_allowed_addresses_only(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    assert_eq!(
+        app.log_in(USER_EMAIL, USER_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.log_in(USER_EMAIL, "not the password at all")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.request_reset(USER_EMAIL).await;
+    app.sink.wait_for(USER_EMAIL, 1).await;
+
+    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    for wanted in [
+        "gatehouse_logins_total{outcome=\"ok\"}",
+        "gatehouse_logins_total{outcome=\"failed\"}",
+        "gatehouse_http_requests_total{route=\"/api/login\",method=\"POST\",status=\"200\"}",
+        "gatehouse_http_request_duration_seconds_bucket{route=\"/api/login\"",
+        "gatehouse_password_hash_wait_seconds_count",
+        "gatehouse_mail_total{kind=\"reset\",outcome=\"sent\"}",
+        "gatehouse_outbox_queued",
+        "gatehouse_outbox_oldest_queued_age_seconds",
+        "gatehouse_sessions_active",
+        "gatehouse_db_pool_connections",
+    ] {
+        assert!(text.contains(wanted), "no {wanted} in:\n{text}");
+    }
+    let active: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gatehouse_sessions_active "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(active >= 1.0, "Jane's session counts");
+
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let res = elsewhere.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "other addresses see nothing"
+    );
+    app.stop().await;
 }

@@ -219,7 +219,7 @@ pub(super) async fn request_span(req: Request, next: Next) -> Response {
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "(static or not found)".to_owned());
+        .unwrap_or_else(|| "other".to_owned());
     let client = req
         .extensions()
         .get::<crate::server::client_addr::ClientAddr>()
@@ -233,9 +233,26 @@ pub(super) async fn request_span(req: Request, next: Next) -> Response {
         client = %client,
         status = tracing::field::Empty,
     );
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
     let started = std::time::Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     span.record("status", response.status().as_u16());
+    // Server functions share one wildcard route: name them by their path
+    // when they answered (unknown paths keep the pattern, so that no one
+    // can mint labels).
+    let answered = response.status().as_u16() < 400;
+    let label = if route.contains('*') && answered {
+        &path
+    } else {
+        &route
+    };
+    crate::server::metrics::request(
+        label,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     span.in_scope(|| {
         tracing::debug!(
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::server::metrics::endpoint))
         .route("/continue", get(continue_to))
         .route("/auth/verify", get(forward_auth::verify))
         .merge(oidc::routes::routes())

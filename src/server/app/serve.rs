@@ -25,6 +25,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
             )
         })?;
     db.migrate().await.context("database migrations failed")?;
+    crate::server::metrics::init();
     let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
     let leptos_options = leptos_options(&settings);
     Ok(AppState::new(Shared {

@@ -127,6 +127,15 @@ pub struct OutboxCounts {
     pub failed: i64,
 }
 
+/// When the oldest message still waiting to be sent was queued.
+pub async fn oldest_queued_at(conn: &mut Conn) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
     let row = sqlx::query(
         "SELECT

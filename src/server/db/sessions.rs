@@ -91,6 +91,15 @@ pub async fn delete_for_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<u64>
         .rows_affected())
 }
 
+/// Sessions neither expired nor idle.
+pub async fn count_live(conn: &mut Conn, now: i64, idle_secs: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND last_seen_at > $2")
+        .bind(now)
+        .bind(now - idle_secs)
+        .fetch_one(conn)
+        .await
+}
+
 pub async fn count_for_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<i64> {
     sqlx::query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = $1")
         .bind(user_id)

@@ -5,7 +5,7 @@ use super::{
     templates::Rendered,
     transport::{build_message, Transport},
 };
-use crate::server::{db, AppState};
+use crate::server::{db, metrics, AppState};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -76,6 +76,7 @@ pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Deli
     match result {
         Ok(()) => {
             db::outbox::mark_sent(&mut conn, mail.id, now).await?;
+            metrics::mail(&mail.kind, "sent");
             tracing::info!(id = mail.id, kind = %mail.kind, to = %mail.to, via = %transport.describe(), "mail sent");
             if let Transport::File { .. } = transport {
                 // Locally, the log is the newcomer's inbox.
@@ -87,12 +88,14 @@ pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Deli
         }
         Err(error) if mail.attempts >= i64::from(settings.mail_max_attempts) => {
             db::outbox::mark_failed(&mut conn, mail.id, &error, now).await?;
+            metrics::mail(&mail.kind, "failed");
             tracing::error!(id = mail.id, attempts = mail.attempts, %error, "mail given up");
             Ok(Delivery::GaveUp(error))
         }
         Err(error) => {
             let next = now + backoff_secs(state.mail_retry_base_secs, mail.attempts);
             db::outbox::mark_retry(&mut conn, mail.id, &error, next).await?;
+            metrics::mail(&mail.kind, "retry");
             tracing::warn!(id = mail.id, attempts = mail.attempts, %error, retry_in = next - now, "mail delivery failed; will retry");
             Ok(Delivery::Retry(error))
         }
