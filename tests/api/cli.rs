@@ -447,7 +447,72 @@ async fn app_commands_register_list_and_remove_apps(engine: Engine) {
     assert!(!again.status.success(), "removing an unknown app fails");
 }
 
+/// Instances started at once on one new database each run the migrations
+/// (start-up does): one applies them, the others wait and find them done.
+/// An instance older than the database refuses to run.
+async fn instances_starting_at_once_migrate_one_database_safely(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = empty_database_url(engine, dir.path()).await;
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+            for (key, _) in std::env::vars() {
+                if key.starts_with("GATEHOUSE_") || key.starts_with("LEPTOS_") {
+                    command.env_remove(key);
+                }
+            }
+            command
+                .current_dir(dir.path())
+                .arg("migrate")
+                .env("GATEHOUSE_DATABASE_URL", &url)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a concurrent migrate failed: {}",
+            text(&out.stderr)
+        );
+    }
+    let app = spawn_app_with(engine, |c| c.database.url = url.clone()).await;
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let distinct: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT version) FROM _sqlx_migrations")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, distinct);
+    // A migration from a newer version: this build stops rather than run on.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+         SELECT 99999999, 'from the future', installed_on, success, checksum, execution_time
+         FROM _sqlx_migrations WHERE version = (SELECT MIN(version) FROM _sqlx_migrations)",
+    )
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    app.stop().await;
+    let out = gatehouse(
+        dir.path(),
+        &["migrate"],
+        &[("GATEHOUSE_DATABASE_URL", url.as_str())],
+        None,
+    );
+    assert!(
+        !out.status.success(),
+        "an older build must not run on a newer database"
+    );
+}
+
 both_engines!(
+    instances_starting_at_once_migrate_one_database_safely,
     app_commands_register_list_and_remove_apps,
     setup_link_prints_a_link_that_creates_the_first_admin,
     migrate_and_create_admin_prepare_a_site_to_log_in_to,

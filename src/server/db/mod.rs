@@ -63,6 +63,8 @@ pub struct Db {
     /// ms between tries (BENCHMARKS.md); other processes on the same file
     /// still meet the busy timeout.
     writer: Option<Arc<Mutex<()>>>,
+    /// The URL it was opened with (for the SQLite file's migration lock).
+    url: Arc<str>,
 }
 
 impl Db {
@@ -109,12 +111,25 @@ impl Db {
             pool,
             engine,
             writer,
+            url: url.into(),
         })
     }
 
+    /// Applies the migrations this build knows that the database lacks.
+    /// Several instances may start at once: on PostgreSQL sqlx holds an
+    /// advisory lock while it migrates; on SQLite a lock file beside the
+    /// database (`<file>.migrate-lock`) does the same for every process on
+    /// the machine. An instance older than the database (a migration it
+    /// does not know was applied) refuses to start instead of running on.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.engine {
-            Engine::Sqlite => migrations::SQLITE.run(&self.pool).await,
+            Engine::Sqlite => {
+                let _lock = match sqlite_file(&self.url) {
+                    Some(file) => Some(migration_lock(file).await?),
+                    None => None,
+                };
+                migrations::SQLITE.run(&self.pool).await
+            }
             Engine::Postgres => migrations::POSTGRES.run(&self.pool).await,
         }
     }
@@ -205,15 +220,43 @@ impl Db {
     }
 }
 
-fn create_sqlite_parent_dir(url: &str) {
+/// The file of an SQLite URL (`None` for an in-memory database).
+fn sqlite_file(url: &str) -> Option<&std::path::Path> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+    (!path.is_empty() && path != ":memory:").then(|| std::path::Path::new(path))
+}
+
+/// Waits for, then holds, the migration lock of an SQLite database file
+/// (an OS file lock: released when the file is closed, also if the process
+/// dies).
+async fn migration_lock(
+    db_file: &std::path::Path,
+) -> Result<std::fs::File, sqlx::migrate::MigrateError> {
+    let mut name = db_file.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let lock_path = std::path::PathBuf::from(name);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| sqlx::migrate::MigrateError::Execute(sqlx::Error::Io(std::io::Error::other(e))))?
+    .map_err(|e: std::io::Error| sqlx::migrate::MigrateError::Execute(sqlx::Error::Io(e)))
+}
+
+fn create_sqlite_parent_dir(url: &str) {
+    let Some(path) = sqlite_file(url) else {
         return;
-    }
-    if let Some(parent) = std::path::Path::new(path).parent() {
+    };
+    if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {
             let _ = std::fs::create_dir_all(parent);
         }
