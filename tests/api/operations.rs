@@ -108,6 +108,170 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
     app.stop().await;
 }
 
+/// `gatehouse serve` as its own process, on a fresh SQLite database with
+/// Jane as a user, mail over SMTP to `sink`, and `extra` settings; its log
+/// goes to a file.
+struct Served {
+    dir: tempfile::TempDir,
+    base: String,
+    child: std::process::Child,
+    log_path: std::path::PathBuf,
+}
+
+impl Served {
+    async fn start(sink: &crate::smtp_sink::SmtpSink, extra: &[(&str, &str)]) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let db = format!("sqlite://{}/gh.db?mode=rwc", dir.path().display());
+        let command = |args: &[&str]| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+            for (key, _) in std::env::vars() {
+                if key.starts_with("GATEHOUSE_") || key.starts_with("LEPTOS_") {
+                    command.env_remove(key);
+                }
+            }
+            command
+                .current_dir(dir.path())
+                .args(args)
+                .env("GATEHOUSE_DATABASE_URL", &db)
+                .env("GATEHOUSE_SMTP_URL", sink.url())
+                .env("GATEHOUSE_PUBLIC_URL", &base)
+                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+                .envs(extra.iter().copied());
+            command
+        };
+        let mut create = command(&[
+            "create-admin",
+            "--email",
+            USER_EMAIL,
+            "--name",
+            "Jane Doe",
+            "--role",
+            "user",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+        use std::io::Write;
+        writeln!(create.stdin.take().unwrap(), "{USER_PASSWORD}").unwrap();
+        assert!(create.wait().unwrap().success());
+        let log_path = dir.path().join("server.log");
+        let child = command(&["serve"])
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = Served {
+            dir,
+            base,
+            child,
+            log_path,
+        };
+        for _ in 0..100 {
+            if reqwest::get(format!("{}/healthz", served.base))
+                .await
+                .is_ok()
+            {
+                return served;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the server did not start:\n{}", served.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit status (it must come within 25 s).
+    async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 25 s after SIGTERM"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = &self.dir;
+    }
+}
+
+/// SIGTERM while logins are in flight: each of them is answered in full,
+/// and the server then exits on its own, with success.
+#[test]
+fn sigterm_answers_the_requests_in_flight_then_exits() {
+    runtime().block_on(async {
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        // One hashing slot and production parameters: a row of logins
+        // waits in line, so several are in flight when SIGTERM comes.
+        let mut served = Served::start(
+            &sink,
+            &[
+                ("GATEHOUSE_AUTH__HASH_CONCURRENCY", "1"),
+                ("RUST_LOG", "warn"),
+            ],
+        )
+        .await;
+        let client = reqwest::Client::new();
+        let logins: Vec<_> = (0..6)
+            .map(|_| {
+                let (client, base) = (client.clone(), served.base.clone());
+                tokio::spawn(async move {
+                    call_with(
+                        &client,
+                        &base,
+                        "login",
+                        &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
+                    )
+                    .await
+                    .status()
+                })
+            })
+            .collect();
+        // Once the first is answered, the rest are queued or hashing.
+        let mut logins = logins.into_iter();
+        assert_eq!(logins.next().unwrap().await.unwrap(), StatusCode::OK);
+        let status = served.terminate().await;
+        for login in logins {
+            assert_eq!(
+                login.await.unwrap(),
+                StatusCode::OK,
+                "a login in flight was cut off"
+            );
+        }
+        assert!(
+            status.success(),
+            "exit status after SIGTERM: {status}\n{}",
+            served.log()
+        );
+    });
+}
+
 /// `gatehouse serve` with `log.format = "json"` and mail over SMTP: every
 /// line is a JSON object, a request's lines carry its id (echoed in the
 /// answer) with its route, status and client address, and no password,
@@ -116,79 +280,20 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
 #[test]
 fn json_logs_carry_the_request_id_and_never_a_secret() {
     runtime().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
         let sink = crate::smtp_sink::SmtpSink::start().await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        let db = format!("sqlite://{}/gh.db?mode=rwc", dir.path().display());
-        let env = |command: &mut std::process::Command| {
-            for (key, _) in std::env::vars() {
-                if key.starts_with("GATEHOUSE_") || key.starts_with("LEPTOS_") {
-                    command.env_remove(key);
-                }
-            }
-            command
-                .current_dir(dir.path())
-                .env("GATEHOUSE_DATABASE_URL", &db)
-                .env("GATEHOUSE_SMTP_URL", sink.url())
-                .env("GATEHOUSE_PUBLIC_URL", &base)
-                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-                .env("GATEHOUSE_LOG__FORMAT", "json")
-                .env("RUST_LOG", "info,gatehouse=debug");
-        };
-        let mut create = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
-        env(&mut create);
-        let mut child = create
-            .args([
-                "create-admin",
-                "--email",
-                USER_EMAIL,
-                "--name",
-                "Jane Doe",
-                "--role",
-                "user",
-                "--password-stdin",
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        writeln!(child.stdin.take().unwrap(), "{USER_PASSWORD}").unwrap();
-        assert!(child.wait().unwrap().success());
-
-        let log_path = dir.path().join("server.log");
-        let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
-        env(&mut serve);
-        let mut server = serve
-            .arg("serve")
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut served = Served::start(
+            &sink,
+            &[
+                ("GATEHOUSE_LOG__FORMAT", "json"),
+                ("RUST_LOG", "info,gatehouse=debug"),
+            ],
+        )
+        .await;
+        let base = served.base.clone();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let mut up = false;
-        for _ in 0..100 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(
-            up,
-            "the server did not start:\n{}",
-            std::fs::read_to_string(&log_path).unwrap()
-        );
-
         let res = client
             .get(format!("{base}/healthz"))
             .header("x-request-id", "probe-42")
@@ -229,26 +334,10 @@ fn json_logs_carry_the_request_id_and_never_a_secret() {
         let token = TestApp::token_of(&link);
 
         // SIGTERM: the server finishes and exits in good time.
-        let pid = server.id().to_string();
-        assert!(std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
-        let status = loop {
-            if let Some(status) = server.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "still running 25 s after SIGTERM"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        };
+        let status = served.terminate().await;
         assert!(status.success(), "exit status after SIGTERM: {status}");
 
-        let log = std::fs::read_to_string(&log_path).unwrap();
+        let log = served.log();
         let lines: Vec<serde_json::Value> = log
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
