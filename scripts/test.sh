@@ -96,6 +96,12 @@ export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port"
 export GATEHOUSE_SITE_NAME="Gatehouse E2E"
 export GATEHOUSE_ADMIN_EMAIL="admin@gatehouse.test"
 export E2E_BASE_URL="http://127.0.0.1:$port" E2E_BIN="$PWD/target/debug/gatehouse"
+# Every journey comes from 127.0.0.1, and the release bundle runs them fast
+# enough to use up a single visitor's login allowance (30 at once, 300 an
+# hour): the per-address limits are raised for this one test browser. The
+# per-account limits stay as shipped (each journey has its own accounts).
+export GATEHOUSE_LIMITS__LOGIN_PER_IP_BURST=1000 GATEHOUSE_LIMITS__LOGIN_PER_IP_PER_HOUR=100000
+export GATEHOUSE_LIMITS__RESET_PER_IP_BURST=1000 GATEHOUSE_LIMITS__RESET_PER_IP_PER_HOUR=100000
 server_pid=
 trap 'kill $server_pid 2>/dev/null || true' EXIT
 

@@ -5,7 +5,10 @@ use crate::{
     components::Auth,
     pages::{
         account::AccountPage,
-        admin::{apps::AdminAppsRoute, audit::AdminAuditRoute, users::AdminUsersRoute},
+        admin::{
+            apps::AdminAppsRoute, audit::AdminAuditRoute, mail::AdminMailRoute,
+            users::AdminUsersRoute,
+        },
         forgot_password::ForgotPasswordPage,
         home::HomePage,
         login::LoginPage,
@@ -89,6 +92,7 @@ fn Layout() -> impl IntoView {
                                     {admin.then(|| view! {
                                         <a href="/admin/users">"Users"</a>
                                         <a href="/admin/apps">"Apps"</a>
+                                        <a href="/admin/mail">"Mail"</a>
                                         <a href="/admin/audit">"Audit log"</a>
                                     })}
                                     <a href="/account">"Account"</a>
@@ -112,6 +116,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/apps") view={Lazy::<AdminAppsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/mail") view={Lazy::<AdminMailRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in-problem") view={Lazy::<SignInProblemRoute>::new()} ssr=SsrMode::Async/>
             </FlatRoutes>

@@ -257,7 +257,6 @@ function randomToken(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** An address no other test (or earlier run) has used. */
 /** An account the tests made, with the password they chose. */
 export type Account = { email: string; name: string; password: string };
 
@@ -292,6 +291,7 @@ export async function expectMarker(page: Page, value: string): Promise<void> {
   expect(seen, 'the page was fully reloaded').toBe(value);
 }
 
+/** An address no other test (or earlier run) has used. */
 export function uniqueEmail(prefix: string): string {
   return `${prefix}-${Date.now()}-${randomToken()}@example.test`;
 }

@@ -19,7 +19,7 @@ const PHONE = { width: 360, height: 740 };
 
 /** Pages a visitor sees, then pages a logged-in site admin sees. */
 const VISITOR_PAGES = ['/login', '/forgot-password', '/setup', `/reset-password/${'x'.repeat(43)}`, '/no-such-page'];
-const ADMIN_PAGES = ['/account', '/admin/users', '/admin/audit', '/admin/apps'];
+const ADMIN_PAGES = ['/account', '/admin/users', '/admin/audit', '/admin/apps', '/admin/mail'];
 
 async function expectFitsThePhone(page: Page): Promise<void> {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);

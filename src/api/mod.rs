@@ -2,6 +2,7 @@
 //! call one service in `server/`, map the result. Paths are stable.
 
 pub mod admin_apps;
+pub mod admin_mail;
 pub mod admin_users;
 pub mod auth;
 pub mod password_reset;

@@ -30,10 +30,12 @@ pub enum Event {
     AppSignIn,
     AppAccessDenied,
     SigningKeyRotated,
+    MailRetried,
+    TestMailQueued,
 }
 
 impl Event {
-    pub const ALL: [Event; 26] = [
+    pub const ALL: [Event; 28] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -60,6 +62,8 @@ impl Event {
         Event::AppSignIn,
         Event::AppAccessDenied,
         Event::SigningKeyRotated,
+        Event::MailRetried,
+        Event::TestMailQueued,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -91,6 +95,8 @@ impl Event {
             Event::AppSignIn => "app_sign_in",
             Event::AppAccessDenied => "app_access_denied",
             Event::SigningKeyRotated => "signing_key_rotated",
+            Event::MailRetried => "mail_retried",
+            Event::TestMailQueued => "test_mail_queued",
         }
     }
 
@@ -123,6 +129,8 @@ impl Event {
             Event::AppSignIn => "Signed in to an app",
             Event::AppAccessDenied => "App access refused",
             Event::SigningKeyRotated => "Signing key rotated",
+            Event::MailRetried => "Mail retried",
+            Event::TestMailQueued => "Test mail sent",
         }
     }
 

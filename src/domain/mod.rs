@@ -3,6 +3,7 @@
 pub mod app;
 pub mod audit_event;
 pub mod email;
+pub mod mail;
 pub mod name;
 pub mod password;
 pub mod role;
@@ -11,6 +12,7 @@ pub mod user;
 pub use app::{AppCredentials, AppSummary};
 pub use audit_event::Event as AuditEvent;
 pub use email::Email;
+pub use mail::{MailEntry, MailPage, MailState};
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};
 pub use role::Role;

@@ -29,6 +29,8 @@ pub struct UserSummary {
     pub has_password: bool,
     pub created: String,
     pub last_login: Option<String>,
+    /// When the newest mail to them failed for good, if it did.
+    pub mail_failed: Option<String>,
 }
 
 /// A page of the user list with keyset cursors to its neighbours.

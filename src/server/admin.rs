@@ -29,6 +29,7 @@ fn summary(state: &AppState, u: db::users::UserRow) -> UserSummary {
         has_password: u.password_hash.is_some(),
         created: format_time(u.created_at, tz),
         last_login: u.last_login_at.map(|t| format_time(t, tz)),
+        mail_failed: None,
         email: u.email,
         name: u.name,
     }
@@ -81,8 +82,17 @@ pub async fn list_users(
         (Some(edge), _) => older = Some(edge),
         (None, _) => {}
     }
+    let addresses: Vec<String> = rows.iter().map(|u| u.email.clone()).collect();
+    let failures = db::outbox::last_failures(&mut conn, &addresses).await?;
+    let mut users: Vec<UserSummary> = rows.into_iter().map(|u| summary(state, u)).collect();
+    for user in &mut users {
+        let failed = failures
+            .iter()
+            .find(|(addr, _)| *addr == user.email.to_lowercase());
+        user.mail_failed = failed.map(|(_, at)| format_time(*at, state.settings.time_zone));
+    }
     Ok(UserPage {
-        users: rows.into_iter().map(|u| summary(state, u)).collect(),
+        users,
         newer,
         older,
     })

@@ -15,6 +15,7 @@ pub mod db;
 pub mod forward_auth;
 pub mod housekeeping;
 pub mod mail;
+pub mod mail_admin;
 pub mod metrics;
 pub mod oidc;
 pub mod password_reset;

@@ -5,6 +5,7 @@ mod helpers;
 mod smtp_sink;
 
 mod admin;
+mod admin_mail;
 mod admin_safety;
 mod cli;
 mod deploy;

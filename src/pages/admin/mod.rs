@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod mail;
 pub mod users;
 
 use crate::{components::Auth, domain::CurrentUser};

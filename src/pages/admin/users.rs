@@ -323,7 +323,12 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
     view! {
         <tr id=format!("user-{id}")>
             <td>{user.name.clone()}</td>
-            <td>{user.email.clone()}</td>
+            <td>
+                {user.email.clone()}
+                {user.mail_failed.clone().map(|at| view! {
+                    " " <a class="badge disabled" href="/admin/mail" title="See the mail page for the mail server's answer">{format!("Mail failed {at}")}</a>
+                })}
+            </td>
             <td><span class=role_class>{role_label}</span></td>
             <td><span class=status.0>{status.1}</span></td>
             <td>{user.last_login.clone().unwrap_or_else(|| "Never".into())}</td>

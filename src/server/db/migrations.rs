@@ -31,6 +31,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0002_user_search.sql",
         "0003_deployment_safety.sql",
         "0004_apps.sql",
+        "0005_mail_admin.sql",
     )
 });
 
@@ -41,6 +42,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0003_deployment_safety.sql",
         "0004_user_search_one_index.sql",
         "0005_apps.sql",
+        "0006_mail_admin.sql",
     )
 });
 

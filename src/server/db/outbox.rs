@@ -157,3 +157,74 @@ pub async fn delete_old(conn: &mut Conn, before: i64) -> sqlx::Result<u64> {
         .await?
         .rows_affected())
 }
+
+/// One message as the admin's mail page lists it (never its body: it may
+/// hold a live link).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedMail {
+    pub id: i64,
+    pub kind: String,
+    #[sqlx(rename = "to_addr")]
+    pub to: String,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    pub attempts: i64,
+    pub locked_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+}
+
+/// Newest first, `limit` messages older than `before` (an id).
+pub async fn list_recent(
+    conn: &mut Conn,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<ListedMail>> {
+    sqlx::query_as(
+        "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
+         FROM outbox WHERE id < $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// A message given up on goes back in the queue, due now, with its full
+/// number of attempts; `false` if it had not failed.
+pub async fn retry_failed(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $1, locked_until = NULL
+         WHERE id = $2 AND failed_at IS NOT NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// For each of `addresses` whose newest message failed for good: the
+/// address (lower case) and when it failed. One query for a page of users.
+pub async fn last_failures(
+    conn: &mut Conn,
+    addresses: &[String],
+) -> sqlx::Result<Vec<(String, i64)>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=addresses.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT lower(o.to_addr) AS addr, o.failed_at FROM outbox o
+         WHERE o.failed_at IS NOT NULL AND o.id IN (
+             SELECT MAX(id) FROM outbox WHERE lower(to_addr) IN ({}) GROUP BY lower(to_addr))",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for address in addresses {
+        query = query.bind(address.to_lowercase());
+    }
+    query.fetch_all(conn).await
+}
