@@ -128,3 +128,55 @@ pub async fn list_audit(
     request::require_admin(&state).await?;
     Ok(admin::list_audit(&state, event.as_deref(), user.as_deref(), before).await?)
 }
+
+/// A set-password link for a user whose mail does not arrive, shown once
+/// to the admin ([`take_set_password_link`]).
+#[server(prefix = "/api", endpoint = "admin/make_set_password_link", output = crate::api::Answer)]
+pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    let (_, link) =
+        admin::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
+    let token = link.rsplit('/').next().unwrap_or_default();
+    request::HandOver::SetPasswordLink.give(&state, format!("{id}.{token}"));
+    request::redirect_back_with("link_made", "/admin/users");
+    Ok(())
+}
+
+/// The set-password link the admin just made (whose it is, and the link),
+/// once.
+#[server(prefix = "/api", endpoint = "admin/take_set_password_link", output = crate::api::Answer)]
+pub async fn take_set_password_link() -> Result<Option<(String, String)>, AppError> {
+    use crate::server::{db, request};
+    let state = request::state()?;
+    request::require_admin(&state).await?;
+    let Some(value) = request::HandOver::SetPasswordLink.take(&state) else {
+        return Ok(None);
+    };
+    let Some((id, token)) = value.split_once('.') else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let mut conn = state.db.conn().await.map_err(|_| AppError::Internal)?;
+    let user = db::users::find_by_id(&mut conn, id)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    Ok(user.map(|u| {
+        (
+            u.email,
+            state.settings.link(&format!("/reset-password/{token}")),
+        )
+    }))
+}
+
+/// The newest invitations: pending, expired, accepted or replaced.
+#[server(prefix = "/api", endpoint = "admin/list_invitations", output = crate::api::Answer)]
+pub async fn list_invitations() -> Result<Vec<crate::domain::Invitation>, AppError> {
+    use crate::server::{admin, request};
+    let state = request::state()?;
+    request::require_admin(&state).await?;
+    Ok(admin::list_invitations(&state).await?)
+}

@@ -32,10 +32,11 @@ pub enum Event {
     SigningKeyRotated,
     MailRetried,
     TestMailQueued,
+    SetPasswordLinkMade,
 }
 
 impl Event {
-    pub const ALL: [Event; 28] = [
+    pub const ALL: [Event; 29] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -64,6 +65,7 @@ impl Event {
         Event::SigningKeyRotated,
         Event::MailRetried,
         Event::TestMailQueued,
+        Event::SetPasswordLinkMade,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -97,6 +99,7 @@ impl Event {
             Event::SigningKeyRotated => "signing_key_rotated",
             Event::MailRetried => "mail_retried",
             Event::TestMailQueued => "test_mail_queued",
+            Event::SetPasswordLinkMade => "set_password_link_made",
         }
     }
 
@@ -131,6 +134,7 @@ impl Event {
             Event::SigningKeyRotated => "Signing key rotated",
             Event::MailRetried => "Mail retried",
             Event::TestMailQueued => "Test mail sent",
+            Event::SetPasswordLinkMade => "Set-password link made by an admin",
         }
     }
 

@@ -16,7 +16,10 @@ pub use mail::{MailEntry, MailPage, MailState};
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};
 pub use role::Role;
-pub use user::{AuditEntry, AuditPage, CurrentUser, SetupStatus, UserPage, UserSummary};
+pub use user::{
+    AuditEntry, AuditPage, CurrentUser, Invitation, InvitationState, SetupStatus, UserPage,
+    UserSummary,
+};
 
 /// Unicode lower case, for checks that run in the browser as well as on the
 /// server. In the browser JavaScript's `toLowerCase` does it, so the WASM

@@ -33,6 +33,28 @@ pub struct UserSummary {
     pub mail_failed: Option<String>,
 }
 
+/// What became of an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    Pending,
+    Expired,
+    Accepted,
+    /// A newer link was sent instead.
+    Replaced,
+}
+
+/// One invitation, for the admin's list. Times in the site's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub sent: String,
+    pub expires: String,
+    pub state: InvitationState,
+}
+
 /// A page of the user list with keyset cursors to its neighbours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UserPage {

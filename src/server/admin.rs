@@ -3,7 +3,10 @@
 //! or see a password: the only way is the owner's own reset link.
 
 use crate::{
-    domain::{AuditEntry, AuditPage, CurrentUser, Email, Name, Role, UserPage, UserSummary},
+    domain::{
+        AuditEntry, AuditPage, CurrentUser, Email, Invitation, InvitationState, Name, Role,
+        UserPage, UserSummary,
+    },
     error::{AppError, Field, Problem, Problems},
     server::{
         account_mail::queue_link,
@@ -337,6 +340,9 @@ pub async fn send_reset(
         return Err(AppError::AccountDisabled.into());
     }
     let purpose = Purpose::for_account(target.password_hash.is_some());
+    // A fresh link replaces the ones sent before (a resent invitation
+    // voids the old one).
+    db::tokens::use_up_all(&mut tx, id, now).await?;
     queue_link(&mut tx, state, purpose, id, &target.email, now).await?;
     audit::record(
         &mut tx,
@@ -350,6 +356,66 @@ pub async fn send_reset(
     tx.commit().await?;
     state.mail_notify.notify_one();
     Ok(())
+}
+
+/// The newest invitations and what became of them.
+pub async fn list_invitations(state: &AppState) -> Result<Vec<Invitation>, ServiceError> {
+    let now = state.clock.now();
+    let tz = state.settings.time_zone;
+    let mut conn = state.db.conn().await?;
+    Ok(db::tokens::recent_invitations(&mut conn, 20)
+        .await?
+        .into_iter()
+        .map(|t| Invitation {
+            state: match (t.used_at, t.has_password) {
+                (Some(_), true) => InvitationState::Accepted,
+                (Some(_), false) => InvitationState::Replaced,
+                (None, _) if t.expires_at <= now => InvitationState::Expired,
+                (None, _) => InvitationState::Pending,
+            },
+            sent: format_time(t.created_at, tz),
+            expires: format_time(t.expires_at, tz),
+            user_id: t.user_id,
+            email: t.email,
+            name: t.name,
+        })
+        .collect())
+}
+
+/// A set-password link for a user whose mail does not arrive: the same
+/// kind of token as a reset (or invitation) link, valid as long as an
+/// invitation, stored only as a hash, audited with who made it. The admin
+/// passes it on by other means; using it voids the user's other links.
+/// Returns the user's email and the link (shown once).
+pub async fn make_set_password_link(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: i64,
+    meta: &RequestMeta,
+) -> Result<(String, String), ServiceError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let target = load(&mut tx, id).await?;
+    if !target.active {
+        return Err(AppError::AccountDisabled.into());
+    }
+    let purpose = Purpose::for_account(target.password_hash.is_some());
+    let hours = state.settings.auth.invite_hours;
+    let (raw, _) = crate::server::tokens::issue(&mut tx, id, purpose, now, hours).await?;
+    audit::record(
+        &mut tx,
+        now,
+        meta,
+        Entry::new(Event::SetPasswordLinkMade)
+            .by(Who::user(actor.id, &actor.email))
+            .on(Who::user(id, &target.email)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        target.email,
+        state.settings.link(&format!("/reset-password/{raw}")),
+    ))
 }
 
 /// Repeated events say how often they happened within their hour.

@@ -153,54 +153,72 @@ pub fn redirect_back_with(done: &str, fallback: &str) {
     leptos_axum::redirect(&path);
 }
 
-/// The cookie that carries a new app's credentials to the admin's page.
-fn credentials_cookie(state: &AppState) -> &'static str {
-    if state.settings.cookie_secure() {
-        "__Host-gatehouse_new_app"
-    } else {
-        "gatehouse_new_app"
+/// Something made once and shown once (an app's new secret, a
+/// set-password link) travels to the admin's page in a short-lived cookie
+/// of the admin's own browser (HttpOnly, SameSite=Strict, five minutes):
+/// the server never stores it, and the page takes it and clears it.
+#[derive(Debug, Clone, Copy)]
+pub enum HandOver {
+    AppCredentials,
+    SetPasswordLink,
+}
+
+impl HandOver {
+    fn cookie(self, state: &AppState) -> &'static str {
+        match (self, state.settings.cookie_secure()) {
+            (HandOver::AppCredentials, true) => "__Host-gatehouse_new_app",
+            (HandOver::AppCredentials, false) => "gatehouse_new_app",
+            (HandOver::SetPasswordLink, true) => "__Host-gatehouse_new_link",
+            (HandOver::SetPasswordLink, false) => "gatehouse_new_link",
+        }
+    }
+
+    fn build(self, state: &AppState, value: String, minutes: i64) -> String {
+        cookie::Cookie::build((self.cookie(state), value))
+            .path("/")
+            .http_only(true)
+            .same_site(cookie::SameSite::Strict)
+            .secure(state.settings.cookie_secure())
+            .max_age(cookie::time::Duration::minutes(minutes))
+            .build()
+            .to_string()
+    }
+
+    /// Hands `value` (cookie-safe characters only) to the admin's browser.
+    pub fn give(self, state: &AppState, value: String) {
+        set_cookie(self.build(state, value, 5));
+    }
+
+    /// Takes what was handed over, and clears the cookie.
+    pub fn take(self, state: &AppState) -> Option<String> {
+        let name = self.cookie(state);
+        let value = parts()?
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())?;
+        set_cookie(self.build(state, String::new(), 0));
+        Some(value)
     }
 }
 
-/// Hands freshly made app credentials to the admin's browser for five
-/// minutes; the apps page shows them once ([`take_credentials`]).
+/// Hands freshly made app credentials to the admin's page ([`HandOver`]).
 pub fn hand_over_credentials(state: &AppState, made: &crate::domain::AppCredentials) {
     let value = format!(
         "{}.{}",
         made.client_id,
         made.client_secret.as_deref().unwrap_or_default()
     );
-    let cookie = cookie::Cookie::build((credentials_cookie(state), value))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .secure(state.settings.cookie_secure())
-        .max_age(cookie::time::Duration::minutes(5))
-        .build();
-    set_cookie(cookie.to_string());
+    HandOver::AppCredentials.give(state, value);
 }
 
-/// Takes the credentials handed over by [`hand_over_credentials`] and
-/// clears the cookie.
+/// Takes the credentials handed over by [`hand_over_credentials`].
 pub fn take_credentials(state: &AppState) -> Option<crate::domain::AppCredentials> {
-    let name = credentials_cookie(state);
-    let value = parts()?
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())?;
-    let cleared = cookie::Cookie::build((name, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .secure(state.settings.cookie_secure())
-        .max_age(cookie::time::Duration::ZERO)
-        .build();
-    set_cookie(cleared.to_string());
+    let value = HandOver::AppCredentials.take(state)?;
     let (client_id, secret) = value.split_once('.')?;
     Some(crate::domain::AppCredentials {
         client_id: client_id.to_owned(),

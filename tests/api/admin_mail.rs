@@ -8,6 +8,8 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 both_engines!(
+    invitations_are_listed_with_their_state_and_a_resend_voids_the_old_link,
+    a_set_password_link_is_shown_once_and_works_like_a_reset_link,
     a_failed_message_shows_with_its_error_and_is_sent_on_retry,
     an_admin_sends_a_test_message_to_any_address,
 );
@@ -161,6 +163,176 @@ async fn an_admin_sends_a_test_message_to_any_address(engine: Engine) {
     assert!(
         html.contains("postmaster@elsewhere.test"),
         "the page lists it:\n{html}"
+    );
+    app.stop().await;
+}
+
+/// Without working mail: the admin makes a set-password link for Jane. It
+/// is shown once (to the admin's page, without JavaScript too), stored
+/// only as a hash, audited, and works like a reset link: using it sets her
+/// password and voids the link mailed earlier.
+async fn a_set_password_link_is_shown_once_and_works_like_a_reset_link(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (jane, admin) = app.with_admin_and_user().await;
+    app.request_reset(USER_EMAIL).await;
+    let mailed = app.last_email_link(USER_EMAIL, 1).await;
+
+    let res = form_post_with(
+        &admin,
+        &app.base,
+        "admin/make_set_password_link",
+        "/admin/users",
+        &[("id", &jane)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(location(&res), "/admin/users?done=link_made");
+    let page = admin_page(&app, &admin, "/admin/users?done=link_made").await;
+    assert!(
+        page.contains(&format!("Set-password link for {USER_EMAIL}")),
+        "{page}"
+    );
+    let link = page
+        .split("id=\"set-password-link\"")
+        .nth(1)
+        .and_then(|rest| rest.split("value=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("the link in the page")
+        .to_owned();
+    assert!(link.starts_with(&app.url("/reset-password/")), "{link}");
+    let again = admin_page(&app, &admin, "/admin/users").await;
+    assert!(!again.contains(&link), "shown once");
+
+    let token = TestApp::token_of(&link);
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM password_tokens WHERE token_hash = $1")
+            .bind(&token)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 0, "only a hash is stored");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE event = 'set_password_link_made' AND actor_email = $1",
+    )
+    .bind(ADMIN_EMAIL)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    let new = "a passphrase handed over in person";
+    let res = app
+        .call(
+            "reset_password",
+            &[
+                ("token", &token),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.form_log_in(USER_EMAIL, new).await;
+    let res = app
+        .call(
+            "reset_password",
+            &[
+                ("token", &TestApp::token_of(&mailed)),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::GONE, "the mailed link was voided");
+    app.stop().await;
+}
+
+async fn invitations(app: &TestApp, admin: &reqwest::Client) -> Vec<Value> {
+    let res = call_with(admin, &app.base, "admin/list_invitations", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Vec<Value>>().await.unwrap()
+}
+
+/// Pending, then (after a resend) replaced by a fresh pending link whose
+/// predecessor no longer works, then accepted; one left alone expires.
+async fn invitations_are_listed_with_their_state_and_a_resend_voids_the_old_link(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for (email, name) in [("ivy@example.test", "Ivy"), ("otto@example.test", "Otto")] {
+        let res = call_with(
+            &admin,
+            &app.base,
+            "admin/add_user",
+            &[
+                ("email", email),
+                ("name", name),
+                ("role", "user"),
+                ("setup", "invite"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let first = app.last_email_link("ivy@example.test", 1).await;
+    let list = invitations(&app, &admin).await;
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|i| i["state"] == "pending"), "{list:?}");
+    let ivy = list
+        .iter()
+        .find(|i| i["email"] == "ivy@example.test")
+        .unwrap()["user_id"]
+        .to_string();
+
+    let res = call_with(&admin, &app.base, "admin/send_reset_email", &[("id", &ivy)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let second = app.last_email_link("ivy@example.test", 2).await;
+    assert_ne!(first, second);
+    let list = invitations(&app, &admin).await;
+    let states: Vec<&str> = list
+        .iter()
+        .filter(|i| i["email"] == "ivy@example.test")
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["pending", "replaced"], "newest first");
+    let password = "a fine passphrase of her own 3";
+    let form = |link: &str| {
+        [
+            ("token", TestApp::token_of(link)),
+            ("new_password", password.to_owned()),
+            ("confirm_password", password.to_owned()),
+        ]
+    };
+    let old = form(&first);
+    let old: Vec<(&str, &str)> = old.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        app.call("reset_password", &old).await.status(),
+        StatusCode::GONE,
+        "the old link is void"
+    );
+    let new = form(&second);
+    let new: Vec<(&str, &str)> = new.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        app.call("reset_password", &new).await.status(),
+        StatusCode::OK
+    );
+    let list = invitations(&app, &admin).await;
+    assert_eq!(list[0]["state"], "accepted");
+
+    app.clock
+        .advance_secs(i64::from(app.state.settings.auth.invite_hours) * 3600 + 1);
+    // A week on, the admin logs in again.
+    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let list = invitations(&app, &admin).await;
+    let otto = list
+        .iter()
+        .find(|i| i["email"] == "otto@example.test")
+        .unwrap();
+    assert_eq!(otto["state"], "expired");
+    let page = admin_page(&app, &admin, "/admin/users").await;
+    assert!(
+        page.contains("invitations-table") && page.contains("Expired"),
+        "the users page lists them"
     );
     app.stop().await;
 }

@@ -5,12 +5,13 @@
 use super::{admin_only, encode_query};
 use crate::{
     api::admin_users::{
-        list_users, AddUser, DeleteUser, DisableUser, EnableUser, SendResetEmail, UpdateUser,
+        list_invitations, list_users, take_set_password_link, AddUser, DeleteUser, DisableUser,
+        EnableUser, MakeSetPasswordLink, SendResetEmail, UpdateUser,
     },
     components::{
         DataTable, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
     },
-    domain::{CurrentUser, Role, UserPage, UserSummary},
+    domain::{CurrentUser, Invitation, InvitationState, Role, UserPage, UserSummary},
     error::{AppError, Field},
     pages::{field_error, form_error},
 };
@@ -40,6 +41,7 @@ fn done_message(code: &str) -> Option<&'static str> {
         "enabled" => "User enabled. They can log in again.",
         "deleted" => "User deleted.",
         "reset_sent" => "Password reset email sent.",
+        "link_made" => "Set-password link made.",
         _ => return None,
     })
 }
@@ -51,6 +53,7 @@ struct RowActions {
     enable: FormAction,
     delete: FormAction,
     reset: FormAction,
+    link: FormAction,
     /// The row whose edit form was submitted last, for its field errors.
     editing: RwSignal<Option<i64>>,
 }
@@ -63,6 +66,7 @@ impl RowActions {
             enable: FormAction::new::<EnableUser>(),
             delete: FormAction::new::<DeleteUser>(),
             reset: FormAction::new::<SendResetEmail>(),
+            link: FormAction::new::<MakeSetPasswordLink>(),
             editing: RwSignal::new(None),
         };
         Effect::new(move |_| {
@@ -74,13 +78,14 @@ impl RowActions {
     }
 
     /// Changes whenever one of the actions has an answer.
-    fn versions(self) -> [usize; 5] {
+    fn versions(self) -> [usize; 6] {
         [
             self.update.version(),
             self.disable.version(),
             self.enable.version(),
             self.delete.version(),
             self.reset.version(),
+            self.link.version(),
         ]
     }
 
@@ -88,7 +93,7 @@ impl RowActions {
     /// field problems show at their fields instead.
     fn error(self) -> Signal<Option<String>> {
         Signal::derive(move || {
-            let errors: [Option<AppError>; 5] = [
+            let errors: [Option<AppError>; 6] = [
                 self.update
                     .last_error()
                     .filter(|e| !matches!(e, AppError::Validation(_))),
@@ -96,6 +101,7 @@ impl RowActions {
                 self.enable.last_error(),
                 self.delete.last_error(),
                 self.reset.last_error(),
+                self.link.last_error(),
             ];
             errors.into_iter().flatten().next().map(|e| e.message())
         })
@@ -127,11 +133,28 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
             .map(str::to_owned)
     });
 
+    // Taken once: the server clears it as it hands it over.
+    let made_link = Resource::new(move || actions.link.version(), |_| take_set_password_link());
     view! {
         <h1>"Users"</h1>
         <FormMessage error=actions.error() success=done/>
+        <Suspense>
+            {move || Suspend::new(async move {
+                made_link.await.ok().flatten().map(|(email, link)| view! {
+                    <section id="set-password-link-box" class="card notice" aria-labelledby="set-password-link-heading">
+                        <h2 id="set-password-link-heading">{format!("Set-password link for {email}")}</h2>
+                        <p>"Copy it now and pass it on by a way you trust: it is not shown again. It works once, like an invitation, and using it ends the user's other links."</p>
+                        <div class="field">
+                            <label for="set-password-link">"Link"</label>
+                            <input id="set-password-link" type="text" readonly value=link/>
+                        </div>
+                    </section>
+                })
+            })}
+        </Suspense>
         <SearchBox value=Signal::derive(move || get("q").unwrap_or_default())/>
         <AddUserForm add error=add.error()/>
+        <Invitations actions/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 let me = me.clone();
@@ -143,6 +166,69 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The newest invitations and what became of them; a pending or expired one
+/// can be sent again (a fresh link that voids the old one).
+#[component]
+fn Invitations(actions: RowActions) -> impl IntoView {
+    let invitations = Resource::new(move || actions.versions(), |_| list_invitations());
+    view! {
+        <details class="card" id="invitations">
+            <summary>"Invitations"</summary>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match invitations.await {
+                        Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No invitations yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <DataTable id="invitations-table" caption="Invitations, newest first">
+                                <thead><tr>
+                                    <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Sent"</th>
+                                    <th scope="col">"State"</th><th scope="col">"Actions"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|i| view! { <InvitationRow invitation=i resend=actions.reset/> }).collect_view()}
+                                </tbody>
+                            </DataTable>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </details>
+    }
+}
+
+#[component]
+fn InvitationRow(invitation: Invitation, resend: FormAction) -> impl IntoView {
+    let id = invitation.user_id;
+    let state = match invitation.state {
+        InvitationState::Pending => format!("Pending (until {})", invitation.expires),
+        InvitationState::Expired => "Expired".to_owned(),
+        InvitationState::Accepted => "Accepted".to_owned(),
+        InvitationState::Replaced => "Replaced by a newer link".to_owned(),
+    };
+    let can_resend = matches!(
+        invitation.state,
+        InvitationState::Pending | InvitationState::Expired
+    );
+    let sending = resend.busy_with(id);
+    view! {
+        <tr>
+            <td>{invitation.email}</td>
+            <td>{invitation.name}</td>
+            <td>{invitation.sent}</td>
+            <td>{state}</td>
+            <td class="row-actions">
+                {can_resend.then(|| view! {
+                    <PostForm action=resend attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <SubmitButton label="Resend" pending=sending class="button secondary"/>
+                    </PostForm>
+                })}
+            </td>
+        </tr>
     }
 }
 
@@ -290,6 +376,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
         enable,
         delete,
         reset,
+        link,
         editing,
     } = actions;
     let edit_error = Signal::derive(move || {
@@ -306,7 +393,11 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
         enable.busy_with(id),
         delete.busy_with(id),
     );
-    let (resetting, saving) = (reset.busy_with(id), update.busy_with(id));
+    let (resetting, saving, linking) = (
+        reset.busy_with(id),
+        update.busy_with(id),
+        link.busy_with(id),
+    );
     let (role_class, role_label) = match user.role {
         Role::SiteAdmin => ("badge admin", "Site admin"),
         Role::User => ("badge", "User"),
@@ -381,6 +472,10 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                     <PostForm action=reset attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <SubmitButton label="Send password reset email" pending=resetting class="button secondary"/>
+                    </PostForm>
+                    <PostForm action=link attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <SubmitButton label="Make a set-password link" pending=linking class="button secondary"/>
                     </PostForm>
                 })}
                 {(!is_me).then(move || view! {

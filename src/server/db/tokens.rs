@@ -69,6 +69,33 @@ pub async fn use_up(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<bool> {
     )
 }
 
+/// One invitation, with whether its person has a password now.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    #[sqlx(try_from = "super::IntFlag")]
+    pub has_password: bool,
+}
+
+/// The newest invitations, newest first.
+pub async fn recent_invitations(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<InvitationRow>> {
+    sqlx::query_as(
+        "SELECT t.user_id, u.email, u.name, t.created_at, t.expires_at, t.used_at,
+                CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password
+         FROM password_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.purpose = 'invite'
+         ORDER BY t.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn delete_stale(conn: &mut Conn, before: i64) -> sqlx::Result<u64> {
     Ok(
         sqlx::query("DELETE FROM password_tokens WHERE expires_at < $1")
