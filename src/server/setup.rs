@@ -20,6 +20,12 @@ use crate::{
 /// How long a setup link works.
 pub const LINK_HOURS: i64 = 24;
 
+/// Whether no account exists yet (setup is open).
+pub async fn is_open(state: &AppState) -> Result<bool, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(!db::users::any_exists(&mut conn).await?)
+}
+
 /// Issues a setup token and returns the link that carries it, or `None`
 /// once an account exists.
 pub async fn issue_link(state: &AppState) -> Result<Option<String>, ServiceError> {

@@ -120,6 +120,14 @@ struct Served {
 
 impl Served {
     async fn start(sink: &crate::smtp_sink::SmtpSink, extra: &[(&str, &str)]) -> Served {
+        Self::start_with(sink, extra, true).await
+    }
+
+    async fn start_with(
+        sink: &crate::smtp_sink::SmtpSink,
+        extra: &[(&str, &str)],
+        with_jane: bool,
+    ) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -145,24 +153,26 @@ impl Served {
                 .envs(extra.iter().copied());
             command
         };
-        let mut create = command(&[
-            "create-admin",
-            "--email",
-            USER_EMAIL,
-            "--name",
-            "Jane Doe",
-            "--role",
-            "user",
-            "--password-stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-        use std::io::Write;
-        writeln!(create.stdin.take().unwrap(), "{USER_PASSWORD}").unwrap();
-        assert!(create.wait().unwrap().success());
+        if with_jane {
+            let mut create = command(&[
+                "create-admin",
+                "--email",
+                USER_EMAIL,
+                "--name",
+                "Jane Doe",
+                "--role",
+                "user",
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+            use std::io::Write;
+            writeln!(create.stdin.take().unwrap(), "{USER_PASSWORD}").unwrap();
+            assert!(create.wait().unwrap().success());
+        }
         let log_path = dir.path().join("server.log");
         let child = command(&["serve"])
             .stderr(std::fs::File::create(&log_path).unwrap())
@@ -429,4 +439,18 @@ async fn metrics_are_served_to_allowed_addresses_only(engine: Engine) {
         "other addresses see nothing"
     );
     app.stop().await;
+}
+
+/// A site that sends real mail keeps tokens out of its logs, the first
+/// start's setup link too: the log says to ask `gatehouse setup-link`.
+#[test]
+fn with_smtp_the_first_start_logs_no_setup_link() {
+    runtime().block_on(async {
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        let mut served = Served::start_with(&sink, &[("RUST_LOG", "info")], false).await;
+        assert!(served.terminate().await.success());
+        let log = served.log();
+        assert!(log.contains("run `gatehouse setup-link`"), "{log}");
+        assert!(!log.contains("setup?token="), "{log}");
+    });
 }

@@ -3,6 +3,7 @@
 use super::{bundle::leptos_options, router::router};
 use crate::server::{
     clock::{Clock, SystemClock},
+    config::MailTransport,
     config::Settings,
     db::Db,
     mail::{outbox, transport::Transport},
@@ -153,13 +154,23 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             .map(|t| t.describe())
             .unwrap_or_default()
     );
-    match crate::server::setup::issue_link(&state).await {
-        Ok(Some(link)) => tracing::info!(
-            "No accounts yet: open {link} to create the first site admin (valid for {} hours; `gatehouse setup-link` prints a fresh one), or run `gatehouse create-admin`",
-            crate::server::setup::LINK_HOURS
-        ),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "could not issue a setup link"),
+    // Locally (the file transport: a newcomer's first run) the log carries
+    // the one-time link; a site that sends real mail keeps tokens out of
+    // its logs, and the operator asks the command line for one.
+    let local = matches!(state.settings.mail, MailTransport::File { .. });
+    if !local && crate::server::setup::is_open(&state).await.unwrap_or(false) {
+        tracing::info!(
+            "No accounts yet: run `gatehouse setup-link` for a one-time link that creates the first site admin, or `gatehouse create-admin`"
+        );
+    } else if local {
+        match crate::server::setup::issue_link(&state).await {
+            Ok(Some(link)) => tracing::info!(
+                "No accounts yet: open {link} to create the first site admin (valid for {} hours; `gatehouse setup-link` prints a fresh one), or run `gatehouse create-admin`",
+                crate::server::setup::LINK_HOURS
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not issue a setup link"),
+        }
     }
     shutdown_signal().await;
     tracing::info!("shutting down");
