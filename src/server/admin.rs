@@ -327,6 +327,20 @@ pub async fn delete_user(
 
 /// Sends the standard reset mail (or, to someone who never set a password,
 /// a fresh invitation). The admin learns nothing of the link.
+/// An active account to send or make a link for, and the kind of link it
+/// gets (a reset once it has a password, an invitation until then).
+async fn link_target(
+    conn: &mut db::Conn,
+    id: i64,
+) -> Result<(db::users::UserRow, Purpose), ServiceError> {
+    let target = load(conn, id).await?;
+    if !target.active {
+        return Err(AppError::AccountDisabled.into());
+    }
+    let purpose = Purpose::for_account(target.password_hash.is_some());
+    Ok((target, purpose))
+}
+
 pub async fn send_reset(
     state: &AppState,
     actor: &CurrentUser,
@@ -335,11 +349,7 @@ pub async fn send_reset(
 ) -> Result<(), ServiceError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let target = load(&mut tx, id).await?;
-    if !target.active {
-        return Err(AppError::AccountDisabled.into());
-    }
-    let purpose = Purpose::for_account(target.password_hash.is_some());
+    let (target, purpose) = link_target(&mut tx, id).await?;
     // A fresh link replaces the ones sent before (a resent invitation
     // voids the old one).
     db::tokens::use_up_all(&mut tx, id, now).await?;
@@ -395,11 +405,7 @@ pub async fn make_set_password_link(
 ) -> Result<(String, String), ServiceError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let target = load(&mut tx, id).await?;
-    if !target.active {
-        return Err(AppError::AccountDisabled.into());
-    }
-    let purpose = Purpose::for_account(target.password_hash.is_some());
+    let (target, purpose) = link_target(&mut tx, id).await?;
     let hours = state.settings.auth.invite_hours;
     let (raw, _) = crate::server::tokens::issue(&mut tx, id, purpose, now, hours).await?;
     audit::record(

@@ -138,14 +138,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => app::serve(settings).await,
         Command::Migrate => {
-            let db = Db::connect(&settings.database_url, 1)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot open the database {}",
-                        app::redact_url(&settings.database_url)
-                    )
-                })?;
+            let db = open_database(&settings).await?;
             db.migrate().await.context("migrations failed")?;
             println!(
                 "Migrations applied to {}.",
@@ -176,14 +169,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
         Command::App(command) => app_command(settings, command).await,
         Command::Backup { to } => {
-            let db = Db::connect(&settings.database_url, 1)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot open the database {}",
-                        app::redact_url(&settings.database_url)
-                    )
-                })?;
+            let db = open_database(&settings).await?;
             db.backup_sqlite(&to).await.map_err(anyhow::Error::msg)?;
             println!("Backed up to {}.", to.display());
             Ok(())
@@ -197,6 +183,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    Db::connect(&settings.database_url, 1)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                app::redact_url(&settings.database_url)
+            )
+        })
 }
 
 fn cli_meta(what: &str) -> RequestMeta {

@@ -26,6 +26,19 @@ async fn admin_page(app: &TestApp, admin: &reqwest::Client, path: &str) -> Strin
     res.text().await.unwrap()
 }
 
+/// Jane's row of the admin's user list.
+async fn jane_in_the_list(app: &TestApp, admin: &reqwest::Client) -> Value {
+    let res = call_with(admin, &app.base, "admin/list_users", &[]).await;
+    let users: Value = res.json().await.unwrap();
+    users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == USER_EMAIL)
+        .cloned()
+        .unwrap()
+}
+
 async fn list(app: &TestApp, admin: &reqwest::Client) -> Value {
     let res = call_with(admin, &app.base, "admin/list_mail", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -68,14 +81,7 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
     );
 
     // The user list says so, next to Jane.
-    let res = call_with(&admin, &app.base, "admin/list_users", &[]).await;
-    let users: Value = res.json().await.unwrap();
-    let jane = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == USER_EMAIL)
-        .unwrap();
+    let jane = jane_in_the_list(&app, &admin).await;
     assert!(jane["mail_failed"].is_string(), "{jane}");
     let page = admin_page(&app, &admin, "/admin/users").await;
     assert!(page.contains("Mail failed"), "the list page marks it");
@@ -108,14 +114,7 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
         assert!(Instant::now() < deadline, "not marked sent: {m}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let res = call_with(&admin, &app.base, "admin/list_users", &[]).await;
-    let users: Value = res.json().await.unwrap();
-    let jane = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == USER_EMAIL)
-        .unwrap();
+    let jane = jane_in_the_list(&app, &admin).await;
     assert!(
         jane["mail_failed"].is_null(),
         "the newest mail went out: {jane}"

@@ -246,16 +246,26 @@ fn client_auth(
     })
 }
 
-async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(form) = form_fields(&body) else {
-        return oauth_error(
+/// An app's call to the token or revocation endpoint: its form fields
+/// (each once) and its credentials, or the error answer.
+fn app_call(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(std::collections::HashMap<String, String>, ClientAuth), Response> {
+    let Some(form) = form_fields(body) else {
+        return Err(oauth_error(
             OAuthError::new("invalid_request", "a parameter was repeated"),
             false,
-        );
+        ));
     };
-    let auth = match client_auth(&headers, &form) {
-        Ok(auth) => auth,
-        Err(e) => return oauth_error(e, true),
+    let auth = client_auth(headers, &form).map_err(|e| oauth_error(e, true))?;
+    Ok((form, auth))
+}
+
+async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (form, auth) = match app_call(&headers, &body) {
+        Ok(call) => call,
+        Err(response) => return response,
     };
     let field = |k: &str| form.get(k).cloned();
     let params = TokenParams {
@@ -308,15 +318,9 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
 }
 
 async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(form) = form_fields(&body) else {
-        return oauth_error(
-            OAuthError::new("invalid_request", "a parameter was repeated"),
-            false,
-        );
-    };
-    let auth = match client_auth(&headers, &form) {
-        Ok(auth) => auth,
-        Err(e) => return oauth_error(e, true),
+    let (form, auth) = match app_call(&headers, &body) {
+        Ok(call) => call,
+        Err(response) => return response,
     };
     let Some(token) = form.get("token") else {
         return oauth_error(
