@@ -247,25 +247,26 @@ fn client_auth(
 }
 
 /// An app's call to the token or revocation endpoint: its form fields
-/// (each once) and its credentials, or the error answer.
+/// (each once) and its credentials, or the error to answer (and whether
+/// the credentials came as Basic).
 fn app_call(
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(std::collections::HashMap<String, String>, ClientAuth), Response> {
+) -> Result<(std::collections::HashMap<String, String>, ClientAuth), (OAuthError, bool)> {
     let Some(form) = form_fields(body) else {
-        return Err(oauth_error(
+        return Err((
             OAuthError::new("invalid_request", "a parameter was repeated"),
             false,
         ));
     };
-    let auth = client_auth(headers, &form).map_err(|e| oauth_error(e, true))?;
+    let auth = client_auth(headers, &form).map_err(|e| (e, true))?;
     Ok((form, auth))
 }
 
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (form, auth) = match app_call(&headers, &body) {
         Ok(call) => call,
-        Err(response) => return response,
+        Err((e, basic)) => return oauth_error(e, basic),
     };
     let field = |k: &str| form.get(k).cloned();
     let params = TokenParams {
@@ -320,7 +321,7 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
 async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (form, auth) = match app_call(&headers, &body) {
         Ok(call) => call,
-        Err(response) => return response,
+        Err((e, basic)) => return oauth_error(e, basic),
     };
     let Some(token) = form.get("token") else {
         return oauth_error(
