@@ -42,16 +42,46 @@ pub fn init() {
 }
 
 /// A request answered: by route pattern (never the path), method and status.
-pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
+/// Labels are interned (`'static`), so recording allocates nothing.
+pub fn request(route: &str, method: &http::Method, status: http::StatusCode, seconds: f64) {
+    let route = intern(route);
+    let method = match *method {
+        http::Method::GET => "GET",
+        http::Method::POST => "POST",
+        http::Method::HEAD => "HEAD",
+        http::Method::OPTIONS => "OPTIONS",
+        http::Method::PUT => "PUT",
+        http::Method::DELETE => "DELETE",
+        http::Method::PATCH => "PATCH",
+        _ => "other",
+    };
     metrics::counter!(
         "gatehouse_http_requests_total",
-        "route" => route.to_owned(),
-        "method" => method.to_owned(),
-        "status" => status.to_string(),
+        "route" => route,
+        "method" => method,
+        "status" => intern(status.as_str()),
     )
     .increment(1);
-    metrics::histogram!("gatehouse_http_request_duration_seconds", "route" => route.to_owned())
+    metrics::histogram!("gatehouse_http_request_duration_seconds", "route" => route)
         .record(seconds);
+}
+
+/// The one `'static` copy of a label value. The values are bounded: route
+/// patterns, server functions' paths that answered, status codes.
+fn intern(value: &str) -> &'static str {
+    use std::{collections::HashSet, sync::RwLock};
+    static SEEN: std::sync::OnceLock<RwLock<HashSet<&'static str>>> = std::sync::OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.read().expect("label set poisoned").get(value) {
+        return known;
+    }
+    let mut seen = seen.write().expect("label set poisoned");
+    if let Some(known) = seen.get(value) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(value.to_owned().into_boxed_str());
+    seen.insert(leaked);
+    leaked
 }
 
 /// A login attempt's outcome: `ok`, `failed`, `throttled` or `busy`.
