@@ -298,6 +298,12 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
         URL_SAFE_NO_PAD.decode(&code).unwrap().len() >= 32,
         "codes carry 256 random bits"
     );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_tokens WHERE token_hash = $1")
+        .bind(&code)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "codes are stored only as a hash");
 
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
@@ -758,6 +764,24 @@ async fn disabling_resetting_and_logging_out_everywhere_end_an_apps_tokens(engin
     let res = call_with(&admin, &app.base, "admin/disable_user", &[("id", &jane)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_tokens_ended(&app, &creds, &t, "disabled").await;
+
+    // Deleted: enabled again, signed in again, then deleted for good.
+    let res = call_with(&admin, &app.base, "admin/enable_user", &[("id", &jane)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = jane_tokens(&app, &creds, new_password).await;
+    assert_eq!(
+        userinfo_status(&app, &text(&t, "access_token")).await,
+        StatusCode::OK
+    );
+    let res = call_with(
+        &admin,
+        &app.base,
+        "admin/delete_user",
+        &[("id", &jane), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_tokens_ended(&app, &creds, &t, "deleted").await;
     app.stop().await;
 }
 
