@@ -153,11 +153,21 @@ fn replace_param(url: &str, name: &str, value: &str) -> String {
     url.to_string()
 }
 
+/// Jane, in `browser`, signs in to the app (logging in if need be): the
+/// URL the app receives.
+async fn jane_signs_in(
+    app: &TestApp,
+    browser: &Client,
+    creds: &AppCredentials,
+    challenge: &str,
+) -> Url {
+    let url = authorize_url(app, &creds.client_id, challenge, &[]);
+    sign_in(app, browser, &url, USER_EMAIL, USER_PASSWORD).await
+}
+
 /// A code for Jane through a browser that logs in first.
 async fn code_for_jane(app: &TestApp, creds: &AppCredentials, challenge: &str) -> String {
-    let browser = app.new_client();
-    let url = authorize_url(app, &creds.client_id, challenge, &[]);
-    let back = sign_in(app, &browser, &url, USER_EMAIL, USER_PASSWORD).await;
+    let back = jane_signs_in(app, &app.new_client(), creds, challenge).await;
     param(&back, "code").expect("a code")
 }
 
@@ -417,14 +427,7 @@ async fn a_logged_in_person_goes_straight_back_and_prompt_none_never_shows_a_pag
     assert_eq!(param(&back, "state").as_deref(), Some("st-1"));
 
     // Logged in: straight back with a code, no page in between.
-    sign_in(
-        &app,
-        &browser,
-        &authorize_url(&app, &creds.client_id, &challenge, &[]),
-        USER_EMAIL,
-        USER_PASSWORD,
-    )
-    .await;
+    jane_signs_in(&app, &browser, &creds, &challenge).await;
     let res = browser.get(&url).send().await.unwrap();
     let back = Url::parse(&location(&res)).unwrap();
     assert!(param(&back, "code").is_some(), "{back}");
@@ -435,14 +438,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again(engine: Engine) {
     let (app, creds) = app_with_jane(engine, false, "user").await;
     let (_, challenge) = pkce();
     let browser = app.new_client();
-    sign_in(
-        &app,
-        &browser,
-        &authorize_url(&app, &creds.client_id, &challenge, &[]),
-        USER_EMAIL,
-        USER_PASSWORD,
-    )
-    .await;
+    jane_signs_in(&app, &browser, &creds, &challenge).await;
 
     for extra in [("prompt", "login"), ("max_age", "0")] {
         app.clock.advance_secs(5);
@@ -789,14 +785,7 @@ async fn revocation_and_logout_end_what_the_app_holds(engine: Engine) {
     let (app, creds) = app_with_jane(engine, false, "user").await;
     let (verifier, challenge) = pkce();
     let browser = app.new_client();
-    let back = sign_in(
-        &app,
-        &browser,
-        &authorize_url(&app, &creds.client_id, &challenge, &[]),
-        USER_EMAIL,
-        USER_PASSWORD,
-    )
-    .await;
+    let back = jane_signs_in(&app, &browser, &creds, &challenge).await;
     let (_, t) = exchange(&app, &creds, &param(&back, "code").unwrap(), &verifier).await;
 
     // RFC 7009: revoking the refresh token ends the access token too.
