@@ -111,12 +111,9 @@ pub async fn take_new_credentials() -> Result<Option<AppCredentials>, AppError> 
     let Some(mut credentials) = request::take_credentials(&state) else {
         return Ok(None);
     };
-    let mut conn = state.db.conn().await.map_err(|_| AppError::Internal)?;
-    let app = crate::server::db::apps::find(&mut conn, &credentials.client_id)
-        .await
-        .map_err(|_| AppError::Internal)?;
-    Ok(app.map(|app| {
-        credentials.name = app.name;
+    let name = crate::server::apps::name_of(&state, &credentials.client_id).await?;
+    Ok(name.map(|name| {
+        credentials.name = name;
         credentials
     }))
 }
@@ -125,11 +122,7 @@ pub async fn take_new_credentials() -> Result<Option<AppCredentials>, AppError> 
 /// could not go on.
 #[server(prefix = "/api", endpoint = "app_name", output = crate::api::Answer)]
 pub async fn app_name(client_id: String) -> Result<Option<String>, AppError> {
-    use crate::server::{db, request};
+    use crate::server::{apps, request};
     let state = request::state()?;
-    let mut conn = state.db.conn().await.map_err(|_| AppError::Internal)?;
-    Ok(db::apps::find(&mut conn, &client_id)
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map(|app| app.name))
+    Ok(apps::name_of(&state, &client_id).await?)
 }

@@ -136,9 +136,7 @@ pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
     use crate::server::{admin, request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    let (_, link) =
-        admin::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
-    let token = link.rsplit('/').next().unwrap_or_default();
+    let token = admin::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
     request::HandOver::SetPasswordLink.give(&state, format!("{id}.{token}"));
     request::redirect_back_with("link_made", "/admin/users");
     Ok(())
@@ -148,7 +146,7 @@ pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
 /// once.
 #[server(prefix = "/api", endpoint = "admin/take_set_password_link", output = crate::api::Answer)]
 pub async fn take_set_password_link() -> Result<Option<(String, String)>, AppError> {
-    use crate::server::{db, request};
+    use crate::server::{admin, request};
     let state = request::state()?;
     request::require_admin(&state).await?;
     let Some(value) = request::HandOver::SetPasswordLink.take(&state) else {
@@ -160,16 +158,9 @@ pub async fn take_set_password_link() -> Result<Option<(String, String)>, AppErr
     let Ok(id) = id.parse::<i64>() else {
         return Ok(None);
     };
-    let mut conn = state.db.conn().await.map_err(|_| AppError::Internal)?;
-    let user = db::users::find_by_id(&mut conn, id)
-        .await
-        .map_err(|_| AppError::Internal)?;
-    Ok(user.map(|u| {
-        (
-            u.email,
-            state.settings.link(&format!("/reset-password/{token}")),
-        )
-    }))
+    Ok(admin::email_of(&state, id)
+        .await?
+        .map(|email| (email, admin::set_password_link(&state, token))))
 }
 
 /// The newest invitations: pending, expired, accepted or replaced.

@@ -396,13 +396,13 @@ pub async fn list_invitations(state: &AppState) -> Result<Vec<Invitation>, Servi
 /// kind of token as a reset (or invitation) link, valid as long as an
 /// invitation, stored only as a hash, audited with who made it. The admin
 /// passes it on by other means; using it voids the user's other links.
-/// Returns the user's email and the link (shown once).
+/// Returns the token (shown once, in [`set_password_link`]).
 pub async fn make_set_password_link(
     state: &AppState,
     actor: &CurrentUser,
     id: i64,
     meta: &RequestMeta,
-) -> Result<(String, String), ServiceError> {
+) -> Result<String, ServiceError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let (target, purpose) = link_target(&mut tx, id).await?;
@@ -418,10 +418,18 @@ pub async fn make_set_password_link(
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        target.email,
-        state.settings.link(&format!("/reset-password/{raw}")),
-    ))
+    Ok(raw)
+}
+
+/// The link that carries a set-password token.
+pub fn set_password_link(state: &AppState, token: &str) -> String {
+    state.settings.link(&format!("/reset-password/{token}"))
+}
+
+/// The email of an account, if it exists.
+pub async fn email_of(state: &AppState, id: i64) -> Result<Option<String>, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(db::users::find_by_id(&mut conn, id).await?.map(|u| u.email))
 }
 
 /// Repeated events say how often they happened within their hour.

@@ -270,6 +270,14 @@ pub async fn remove(
     Ok(())
 }
 
+/// The name of the app with this client id, if it is registered.
+pub async fn name_of(state: &AppState, client_id: &str) -> Result<Option<String>, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(db::apps::find(&mut conn, client_id)
+        .await?
+        .map(|app| app.name))
+}
+
 pub async fn list(state: &AppState) -> Result<Vec<AppSummary>, ServiceError> {
     let mut conn = state.db.conn().await?;
     let tz = state.settings.time_zone;

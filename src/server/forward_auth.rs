@@ -56,15 +56,12 @@ pub async fn verify(
     Query(params): Query<VerifyParams>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match sessions::read_cookie(&state.settings, &headers) {
-        Some(id) => match sessions::resolve_session(&state, &id).await {
-            Ok(session) => session,
-            Err(e) => {
-                tracing::error!(error = %e, "forward-auth: session lookup failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-        },
-        None => None,
+    let session = match sessions::from_headers(&state, &headers).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(error = %e, "forward-auth: session lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     };
     let Some(session) = session else {
         return refuse(&state, &headers);

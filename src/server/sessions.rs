@@ -106,6 +106,18 @@ pub struct LiveSession {
     pub email_verified: bool,
 }
 
+/// The live session whose id the request's cookie carries, if any: for
+/// handlers that answer outside Leptos (OpenID Connect, forward-auth).
+pub async fn from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> sqlx::Result<Option<LiveSession>> {
+    match read_cookie(&state.settings, headers) {
+        Some(id) => resolve_session(state, &id).await,
+        None => Ok(None),
+    }
+}
+
 /// The session behind an id, if it is live; see [`resolve`].
 pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<LiveSession>> {
     let now = state.clock.now();

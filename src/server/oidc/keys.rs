@@ -93,12 +93,7 @@ async fn insert_new(state: &AppState, conn: &mut db::Conn) -> Result<String, Ser
 
 /// Makes the first key if there is none (on start).
 pub async fn ensure(state: &AppState) -> Result<(), ServiceError> {
-    let mut conn = state.db.conn().await?;
-    if db::oidc::list_keys(&mut conn).await?.is_empty() {
-        let kid = insert_new(state, &mut conn).await?;
-        tracing::info!(%kid, "made the OpenID Connect signing key");
-    }
-    Ok(())
+    published(state).await.map(|_| ())
 }
 
 /// Every published key, the signing one (newest unretired) first.
@@ -106,7 +101,8 @@ pub async fn published(state: &AppState) -> Result<Vec<Arc<SigningKey>>, Service
     let mut conn = state.db.conn().await?;
     let mut rows = db::oidc::list_keys(&mut conn).await?;
     if rows.is_empty() {
-        insert_new(state, &mut conn).await?;
+        let kid = insert_new(state, &mut conn).await?;
+        tracing::info!(%kid, "made the OpenID Connect signing key");
         rows = db::oidc::list_keys(&mut conn).await?;
     }
     drop(conn);
