@@ -136,9 +136,11 @@ pub fn secret_matches(app: &db::apps::AppRow, secret: &str) -> bool {
     }
 }
 
-/// A client id: 128 random bits, URL-safe.
+/// A client id: 128 random bits in hex. Never base64url: an id that began
+/// with `-` would read as an option on the command line
+/// (`gatehouse app remove -Dx…`).
 fn new_client_id() -> String {
-    tokens::generate()[..22].to_owned()
+    tokens::subject()
 }
 
 fn actor(user: Option<&CurrentUser>) -> Who<'_> {
@@ -323,6 +325,15 @@ mod tests {
         }
         assert_eq!(parse_uris("  ", true), Err(Problem::Required));
         assert_eq!(parse_uris("", false), Ok(vec![]));
+    }
+
+    #[test]
+    fn client_ids_are_hex_so_the_command_line_takes_them_as_they_are() {
+        for _ in 0..64 {
+            let id = new_client_id();
+            assert_eq!(id.len(), 32);
+            assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        }
     }
 
     #[test]
