@@ -47,4 +47,7 @@ pub struct MailPage {
     pub entries: Vec<MailEntry>,
     /// Show older messages: `?before=` this id.
     pub older: Option<i64>,
+    /// While the mail server cannot be reached: since when, why, and that
+    /// delivery waits for it.
+    pub server_down: Option<String>,
 }

@@ -317,12 +317,16 @@ async fn create_admin(
         Err(e) => bail!("{}", AppError::from(e).message()),
     }
     if invite {
-        let transport = Transport::new(&state.settings.mail).map_err(anyhow::Error::msg)?;
+        let transport = Transport::from_settings(&state.settings).map_err(anyhow::Error::msg)?;
         loop {
             match outbox::deliver_one(&state, &transport).await? {
                 Delivery::Sent => println!("Invitation sent through {}.", transport.describe()),
-                Delivery::Retry(e) | Delivery::GaveUp(e) => {
+                Delivery::Retry(e) | Delivery::ServerDown(e) => {
                     println!("The invitation is queued; delivery failed for now ({e}). The server will retry.");
+                    break;
+                }
+                Delivery::GaveUp(e) => {
+                    println!("The mail server refused the invitation for good: {e}. Make a set-password link for them on /admin/users instead.");
                     break;
                 }
                 Delivery::Idle => break,
@@ -333,7 +337,7 @@ async fn create_admin(
 }
 
 async fn send_test_email(settings: Settings, to: &str) -> anyhow::Result<()> {
-    let transport = Transport::new(&settings.mail).map_err(anyhow::Error::msg)?;
+    let transport = Transport::from_settings(&settings).map_err(anyhow::Error::msg)?;
     let mail = templates::test_email(&settings.site_name);
     let message = build_message(
         &settings.admin_email,

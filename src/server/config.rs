@@ -127,6 +127,11 @@ pub struct MailConfig {
     pub transport: String,
     pub smtp_url: String,
     pub max_attempts: u32,
+    /// Messages sent at once, each over its own pooled SMTP connection.
+    pub concurrency: u32,
+    /// How long one SMTP conversation may take before the server counts
+    /// as unreachable.
+    pub timeout_secs: u64,
 }
 
 /// The shipped `Leptos.toml`: every key with its default value. It is the
@@ -227,6 +232,8 @@ pub struct Settings {
     pub limits: LimitsConfig,
     pub mail: MailTransport,
     pub mail_max_attempts: u32,
+    pub mail_concurrency: u32,
+    pub mail_timeout: std::time::Duration,
     pub proxies: crate::server::client_addr::Proxies,
     pub audit_retention_days: u32,
     /// Lower-case `host` or `host:port` entries (see [`SiteConfig`]).
@@ -430,6 +437,8 @@ impl Settings {
             limits: config.limits,
             mail,
             mail_max_attempts: config.mail.max_attempts.max(1),
+            mail_concurrency: config.mail.concurrency.clamp(1, 64),
+            mail_timeout: std::time::Duration::from_secs(config.mail.timeout_secs.max(1)),
             proxies,
             audit_retention_days: config.audit.retention_days,
             allowed_return_hosts,

@@ -50,6 +50,20 @@ pub async fn list(state: &AppState, before: Option<i64>) -> Result<MailPage, Ser
     Ok(MailPage {
         entries: rows.into_iter().map(|m| entry(state, m, now)).collect(),
         older,
+        server_down: server_down(state),
+    })
+}
+
+/// The outage as the mail page states it, if the server is away.
+fn server_down(state: &AppState) -> Option<String> {
+    let tz = state.settings.time_zone;
+    state.mail_health.outage().map(|o| {
+        format!(
+            "The mail server cannot be reached since {} ({}). Delivery is paused: no message loses an attempt, and the queue goes out once the server answers (next check {}).",
+            format_time(o.since, tz),
+            o.error,
+            format_time(o.next_probe_at, tz),
+        )
     })
 }
 

@@ -106,6 +106,11 @@ pub fn mail(kind: &str, outcome: &'static str) {
         .increment(1);
 }
 
+/// 1 while the mail server cannot be reached and delivery is paused.
+pub fn mail_server_down(down: bool) {
+    metrics::gauge!("gatehouse_mail_server_down").set(if down { 1.0 } else { 0.0 });
+}
+
 /// `GET /metrics`, for the addresses in `metrics.allowed` only (404 for
 /// anyone else, as if there were nothing here).
 pub async fn endpoint(

@@ -46,6 +46,8 @@ pub struct Shared {
     pub leptos_options: LeptosOptions,
     /// Wakes the mail worker when a message was queued.
     pub mail_notify: Arc<Notify>,
+    /// Whether the mail server can be reached, as the worker last found.
+    pub mail_health: Arc<crate::server::mail::outbox::ServerHealth>,
     pub mail_retry_base_secs: i64,
     pub mail_poll_ms: u64,
     /// Set once an account is known to exist: accounts never all go away

@@ -46,11 +46,13 @@ async fn list(app: &TestApp, admin: &reqwest::Client) -> Value {
 }
 
 async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engine) {
-    let mut app = spawn_app_with(engine, |c| c.mail.max_attempts = 1).await;
+    let app = spawn_app_with(engine, |c| c.mail.max_attempts = 1).await;
     let (_, admin) = app.with_admin_and_user().await;
-    app.sink.stop();
+    app.sink
+        .refuse(USER_EMAIL, "450 4.2.0 Greylisted, try again later");
     app.request_reset(USER_EMAIL).await;
-    // The one attempt fails against the closed port: the message is given up.
+    // The one attempt is refused for now, and one is all it may have: the
+    // message is given up.
     let deadline = Instant::now() + Duration::from_secs(10);
     let failed = loop {
         let page = list(&app, &admin).await;
@@ -72,8 +74,11 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
     assert_eq!(failed["to"], USER_EMAIL);
     assert_eq!(failed["attempts"], 1);
     assert!(
-        !failed["last_error"].as_str().unwrap().is_empty(),
-        "the mail server's answer: {failed}"
+        failed["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("Greylisted, try again later"),
+        "the mail server's answer in full: {failed}"
     );
     assert!(
         failed.get("text").is_none() && failed.get("body").is_none(),
@@ -86,8 +91,8 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
     let page = admin_page(&app, &admin, "/admin/users").await;
     assert!(page.contains("Mail failed"), "the list page marks it");
 
-    // Retry now, with the mail server back: sent, once.
-    app.sink.resume().await;
+    // Retry now, with the mail server taking it: sent, once.
+    app.sink.stop_refusing(USER_EMAIL);
     let id = failed["id"].as_i64().unwrap().to_string();
     let res = call_with(&admin, &app.base, "admin/retry_mail", &[("id", &id)]).await;
     assert_eq!(res.status(), StatusCode::OK);

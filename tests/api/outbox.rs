@@ -109,7 +109,7 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
     for _ in 0..3 {
         let state = app.state.clone();
         workers.push(tokio::spawn(async move {
-            let transport = Transport::new(&state.settings.mail).unwrap();
+            let transport = Transport::from_settings(&state.settings).unwrap();
             loop {
                 match outbox::deliver_one(&state, &transport).await.unwrap() {
                     outbox::Delivery::Idle => break,
@@ -132,8 +132,197 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
     app.stop().await;
 }
 
+/// Queues a test message to each address, as one transaction.
+async fn queue(app: &TestApp, addresses: &[String]) {
+    let now = app.state.clock.now();
+    let mut tx = app.state.db.begin().await.unwrap();
+    for to in addresses {
+        let mail = templates::test_email("Acme");
+        outbox::enqueue(&mut tx, to, &mail, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    app.state.mail_notify.notify_one();
+}
+
+async fn row(app: &TestApp, to: &str) -> db::outbox::ListedMail {
+    sqlx::query_as(
+        "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
+         FROM outbox WHERE to_addr = $1",
+    )
+    .bind(to)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+/// Polls `check` every 50 ms for up to ten seconds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_refusal_is_that_messages_alone(engine: Engine) {
+    let mut app = spawn_app(engine).await;
+    let (bounce, greylist, jane) = (
+        "nobody@acme.test".to_owned(),
+        "new@acme.test".to_owned(),
+        "jane@acme.test".to_owned(),
+    );
+    app.sink
+        .refuse(&bounce, "550 5.1.1 <nobody@acme.test>: User unknown");
+    app.sink.refuse(
+        &greylist,
+        "450 4.2.0 <new@acme.test>: Greylisted, try again later",
+    );
+    queue(&app, &[bounce.clone(), greylist.clone(), jane.clone()]).await;
+
+    app.sink.wait_for(&jane, 1).await;
+    eventually("the 550 fails its message", || async {
+        row(&app, &bounce).await.failed_at.is_some()
+    })
+    .await;
+    let failed = row(&app, &bounce).await;
+    assert_eq!(failed.attempts, 1, "a refusal for good is not tried again");
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("User unknown"),
+        "{failed:?}"
+    );
+    eventually("the 450 is tried again", || async {
+        row(&app, &greylist).await.attempts >= 2
+    })
+    .await;
+    let waiting = row(&app, &greylist).await;
+    assert!(waiting.failed_at.is_none() && waiting.sent_at.is_none());
+    assert!(waiting
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("Greylisted"));
+    assert!(
+        !app.state.mail_health.is_down(),
+        "one recipient's refusal does not stop the queue"
+    );
+
+    // Once the greylisting server takes it, it goes, once.
+    app.sink.stop_refusing(&greylist);
+    app.sink.wait_for(&greylist, 1).await;
+    all_sent_or_failed_and_stopped(&mut app).await;
+    assert_eq!(app.sink.mails().len(), 2, "{:?}", app.sink.mails());
+    assert_eq!(app.sink.mails_to(&greylist).len(), 1);
+    app.stop().await;
+}
+
+async fn a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts(engine: Engine) {
+    let mut app = spawn_app_with(engine, |c| {
+        c.mail.timeout_secs = 1;
+        c.mail.concurrency = 4;
+    })
+    .await;
+    app.sink.hang();
+    let addresses: Vec<String> = (0..12).map(|i| format!("user{i}@acme.test")).collect();
+    queue(&app, &addresses).await;
+    eventually("the worker notices the outage", || async {
+        app.state.mail_health.is_down()
+    })
+    .await;
+    let outage = app.state.mail_health.outage().unwrap();
+    assert!(
+        outage.error.to_lowercase().contains("timed out")
+            || outage.error.to_lowercase().contains("timeout"),
+        "{outage:?}"
+    );
+    // Long enough for every message to have paid its own timeout twice
+    // over, had each been tried.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let tried = app.sink.connections();
+    assert!(
+        tried < addresses.len(),
+        "the queue paused instead of trying each message: {tried} connections"
+    );
+    for to in &addresses {
+        let m = row(&app, to).await;
+        assert_eq!(
+            (m.attempts, m.sent_at, m.failed_at),
+            (0, None, None),
+            "no attempt is spent while the server is away: {m:?}"
+        );
+    }
+    // The admin's mail page says so.
+    let page = gatehouse::server::mail_admin::list(&app.state, None)
+        .await
+        .unwrap();
+    assert!(
+        page.server_down
+            .as_deref()
+            .is_some_and(|s| s.contains("time")),
+        "{:?}",
+        page.server_down
+    );
+
+    app.sink.unhang();
+    for to in &addresses {
+        app.sink.wait_for(to, 1).await;
+    }
+    all_sent_or_failed_and_stopped(&mut app).await;
+    assert_eq!(app.sink.mails().len(), addresses.len(), "each exactly once");
+    assert!(!app.state.mail_health.is_down());
+    app.stop().await;
+}
+
+async fn messages_go_out_several_at_once_over_reused_connections(engine: Engine) {
+    let mut app = spawn_app_with(engine, |c| c.mail.concurrency = 4).await;
+    let addresses: Vec<String> = (0..200).map(|i| format!("user{i}@acme.test")).collect();
+    queue(&app, &addresses).await;
+    for to in &addresses {
+        app.sink.wait_for(to, 1).await;
+    }
+    all_sent_and_stopped(&mut app).await;
+    assert_eq!(app.sink.mails().len(), addresses.len(), "each exactly once");
+    assert!(
+        app.sink.most_open() >= 2,
+        "several messages in flight at once: at most {} connections were open",
+        app.sink.most_open()
+    );
+    assert!(
+        app.sink.connections() <= 8,
+        "connections are pooled and reused: {} for {} messages",
+        app.sink.connections(),
+        addresses.len()
+    );
+    app.stop().await;
+}
+
+/// Like [`all_sent_and_stopped`], for a queue where some fail for good.
+async fn all_sent_or_failed_and_stopped(app: &mut TestApp) {
+    eventually("the queue empties", || async {
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+        open == 0
+    })
+    .await;
+    app.stop_server().await;
+}
+
 both_engines!(
     the_forgot_password_answer_never_waits_for_the_mail_server,
     mail_queued_while_the_server_is_down_is_delivered_once_it_is_back,
     several_workers_never_send_a_message_twice,
+    a_refusal_is_that_messages_alone,
+    a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts,
+    messages_go_out_several_at_once_over_reused_connections,
 );

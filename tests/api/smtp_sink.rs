@@ -1,8 +1,13 @@
 //! A small SMTP server on 127.0.0.1 that keeps what it receives, so tests
 //! can watch lettre hold a real SMTP conversation. It can be stopped and
-//! started again on the same port to play a mail server that is down.
+//! started again on the same port to play a mail server that is down, or
+//! made to hang without a greeting like one that is overloaded, or to refuse
+//! given recipients as a real server refuses unknown or greylisted ones.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc, Mutex,
+};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
@@ -64,9 +69,21 @@ fn part_body(data: &str, content_type: &str) -> String {
     body[..end].replace("\r\n", "\n")
 }
 
+/// What the sink saw of its clients.
+#[derive(Default)]
+pub struct Traffic {
+    hang: AtomicBool,
+    /// Lower-case address → the reply its `RCPT TO` gets.
+    refused: Mutex<std::collections::HashMap<String, String>>,
+    connections: AtomicUsize,
+    open: AtomicUsize,
+    most_open: AtomicUsize,
+}
+
 pub struct SmtpSink {
     pub port: u16,
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    traffic: Arc<Traffic>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -77,8 +94,55 @@ impl SmtpSink {
             .expect("bind smtp sink");
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let task = Some(tokio::spawn(accept_loop(listener, mails.clone())));
-        Self { port, mails, task }
+        let traffic = Arc::new(Traffic::default());
+        let task = Some(tokio::spawn(accept_loop(
+            listener,
+            mails.clone(),
+            traffic.clone(),
+        )));
+        Self {
+            port,
+            mails,
+            traffic,
+            task,
+        }
+    }
+
+    /// New connections are accepted but never greeted (until `unhang`).
+    pub fn hang(&self) {
+        self.traffic.hang.store(true, Ordering::SeqCst);
+    }
+
+    /// `RCPT TO` for `address` gets `reply` (for example `550 5.1.1 User
+    /// unknown`) until `stop_refusing`.
+    pub fn refuse(&self, address: &str, reply: &str) {
+        self.traffic
+            .refused
+            .lock()
+            .unwrap()
+            .insert(address.to_ascii_lowercase(), reply.to_owned());
+    }
+
+    pub fn stop_refusing(&self, address: &str) {
+        self.traffic
+            .refused
+            .lock()
+            .unwrap()
+            .remove(&address.to_ascii_lowercase());
+    }
+
+    pub fn unhang(&self) {
+        self.traffic.hang.store(false, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.traffic.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at one time.
+    pub fn most_open(&self) -> usize {
+        self.traffic.most_open.load(Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {
@@ -96,7 +160,11 @@ impl SmtpSink {
         let listener = TcpListener::bind(("127.0.0.1", self.port))
             .await
             .expect("rebind smtp sink");
-        self.task = Some(tokio::spawn(accept_loop(listener, self.mails.clone())));
+        self.task = Some(tokio::spawn(accept_loop(
+            listener,
+            self.mails.clone(),
+            self.traffic.clone(),
+        )));
     }
 
     pub fn mails(&self) -> Vec<ReceivedMail> {
@@ -135,19 +203,45 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn accept_loop(listener: TcpListener, mails: Arc<Mutex<Vec<ReceivedMail>>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    traffic: Arc<Traffic>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let mails = mails.clone();
+        let (mails, traffic) = (mails.clone(), traffic.clone());
+        traffic.connections.fetch_add(1, Ordering::SeqCst);
+        let open = traffic.open.fetch_add(1, Ordering::SeqCst) + 1;
+        traffic.most_open.fetch_max(open, Ordering::SeqCst);
         tokio::spawn(async move {
-            let _ = converse(stream, mails).await;
+            if traffic.hang.load(Ordering::SeqCst) {
+                // Say nothing; the client gives up when its timeout ends.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+                    let mut stream = stream;
+                    let mut buf = [0u8; 64];
+                    while tokio::io::AsyncReadExt::read(&mut stream, &mut buf)
+                        .await
+                        .unwrap_or(0)
+                        > 0
+                    {}
+                })
+                .await;
+            } else {
+                let _ = converse(stream, mails, &traffic).await;
+            }
+            traffic.open.fetch_sub(1, Ordering::SeqCst);
         });
     }
 }
 
-async fn converse(stream: TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+async fn converse(
+    stream: TcpStream,
+    mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    traffic: &Traffic,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
@@ -171,8 +265,20 @@ async fn converse(stream: TcpStream, mails: Arc<Mutex<Vec<ReceivedMail>>>) -> st
             to.clear();
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RCPT TO:") {
-            to.push(address(&command[8..]));
-            write.write_all(b"250 OK\r\n").await?;
+            let rcpt = address(&command[8..]);
+            let refusal = traffic
+                .refused
+                .lock()
+                .unwrap()
+                .get(&rcpt.to_ascii_lowercase())
+                .cloned();
+            match refusal {
+                Some(reply) => write.write_all(format!("{reply}\r\n").as_bytes()).await?,
+                None => {
+                    to.push(rcpt);
+                    write.write_all(b"250 OK\r\n").await?;
+                }
+            }
         } else if upper == "DATA" {
             write
                 .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")

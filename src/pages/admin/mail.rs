@@ -71,10 +71,16 @@ fn MailAdmin() -> impl IntoView {
         </details>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
-                    Ok(page) if page.entries.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
-                    Ok(page) => {
+                let page = match page.await {
+                    Err(e) => return view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
+                    Ok(page) => page,
+                };
+                let outage = page.server_down.clone().map(|text| view! {
+                    <div class="alert alert-error" role="alert" id="mail-server-down">{text}</div>
+                });
+                let list = match page {
+                    page if page.entries.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
+                    page => {
                         let older = page.older.map(|id| format!("/admin/mail?before={id}"));
                         view! {
                             <DataTable id="mail-table" caption="Outgoing mail, newest first">
@@ -92,7 +98,8 @@ fn MailAdmin() -> impl IntoView {
                             </nav>
                         }.into_any()
                     }
-                }
+                };
+                view! { {outage} {list} }.into_any()
             })}
         </Suspense>
     }

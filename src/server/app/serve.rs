@@ -36,6 +36,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         clock,
         leptos_options,
         mail_notify: Arc::new(Notify::new()),
+        mail_health: Arc::default(),
         mail_retry_base_secs: 5,
         mail_poll_ms: 1000,
         has_accounts: Arc::default(),
@@ -96,7 +97,7 @@ impl Running {
 
 /// Binds, then serves the app and runs the mail worker in the background.
 pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<Running> {
-    let transport = Transport::new(&state.settings.mail).map_err(anyhow::Error::msg)?;
+    let transport = Transport::from_settings(&state.settings).map_err(anyhow::Error::msg)?;
     let addr = listener.local_addr()?;
     let (shutdown, rx) = watch::channel(false);
     let app = router(state.clone());
@@ -150,7 +151,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         running.addr,
         state.settings.public_url,
         redact_url(&state.settings.database_url),
-        Transport::new(&state.settings.mail)
+        Transport::from_settings(&state.settings)
             .map(|t| t.describe())
             .unwrap_or_default()
     );

@@ -42,42 +42,61 @@ pub async fn enqueue(conn: &mut Conn, mail: NewMail<'_>, now: i64) -> sqlx::Resu
     .try_get("id")
 }
 
-/// Takes the next due message and leases it until `lease_until`, so that
-/// no other worker (in this or another instance) sends it meanwhile.
-pub async fn claim_next(
+/// Takes up to `limit` due messages, oldest due first, and leases them
+/// until `lease_until`, so that no other worker (in this or another
+/// instance) sends them meanwhile.
+pub async fn claim_due(
     conn: &mut Conn,
     engine: Engine,
     now: i64,
     lease_until: i64,
-) -> sqlx::Result<Option<MailRow>> {
+    limit: i64,
+) -> sqlx::Result<Vec<MailRow>> {
     let sql = match engine {
         Engine::Postgres => {
             "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
-             WHERE id = (SELECT id FROM outbox
+             WHERE id = ANY(ARRAY(SELECT id FROM outbox
                          WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
                            AND (locked_until IS NULL OR locked_until <= $2)
-                         ORDER BY next_attempt_at, id LIMIT 1
-                         FOR UPDATE SKIP LOCKED)
+                         ORDER BY next_attempt_at, id LIMIT $3
+                         FOR UPDATE SKIP LOCKED))
              RETURNING id, kind, to_addr, subject, body_text, body_html, attempts"
         }
         // SQLite runs one writer at a time, so the sub-select and the update
         // cannot interleave with another claim.
         Engine::Sqlite => {
             "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
-             WHERE id = (SELECT id FROM outbox
-                         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
-                           AND (locked_until IS NULL OR locked_until <= $2)
-                         ORDER BY next_attempt_at, id LIMIT 1)
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
+                            AND (locked_until IS NULL OR locked_until <= $2)
+                          ORDER BY next_attempt_at, id LIMIT $3)
                AND (locked_until IS NULL OR locked_until <= $2)
              RETURNING id, kind, to_addr, subject, body_text, body_html, attempts"
         }
     };
-    let row = sqlx::query(sql)
+    let rows = sqlx::query(sql)
         .bind(lease_until)
         .bind(now)
-        .fetch_optional(conn)
+        .bind(limit)
+        .fetch_all(conn)
         .await?;
-    row.map(|r| MailRow::from_row(&r)).transpose()
+    rows.iter().map(MailRow::from_row).collect()
+}
+
+/// Gives a claimed message back untried: the mail server could not be
+/// reached, which is no fault of the message, so the attempt is not counted
+/// and it is due again as soon as delivery resumes.
+pub async fn release(conn: &mut Conn, id: i64, error: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET locked_until = NULL, attempts = attempts - 1, last_error = $1, next_attempt_at = $2
+         WHERE id = $3",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Records delivery and wipes the body: it may hold a live link, and only
@@ -188,6 +207,16 @@ pub async fn list_recent(
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(conn)
+    .await
+}
+
+pub async fn find(conn: &mut Conn, id: i64) -> sqlx::Result<Option<ListedMail>> {
+    sqlx::query_as(
+        "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
+         FROM outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
     .await
 }
 

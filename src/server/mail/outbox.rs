@@ -1,13 +1,17 @@
 //! The outbox: mail is queued in the caller's transaction and delivered by a
-//! background worker with retries, at most one instance per message.
+//! background worker, several messages at a time, each by one worker only.
+//!
+//! A refusal is one message's (a 4xx is retried with backoff, a 5xx fails
+//! it at once); a server that cannot be reached is everyone's: delivery
+//! pauses, the server is probed, and the queue resumes untouched.
 
 use super::{
     templates::Rendered,
-    transport::{build_message, Transport},
+    transport::{build_message, SendError, Transport},
 };
 use crate::server::{db, metrics, AppState};
-use std::time::Duration;
-use tokio::sync::watch;
+use std::{sync::Arc, time::Duration};
+use tokio::{sync::watch, task::JoinSet};
 
 /// How long a claimed message stays reserved for the worker that claimed it.
 const LEASE_SECS: i64 = 300;
@@ -42,23 +46,115 @@ pub fn backoff_secs(base: i64, attempts: i64) -> i64 {
         .min(MAX_BACKOFF_SECS)
 }
 
+/// What became of one claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Sent,
+    /// Refused for now; tried again later.
     Retry(String),
+    /// Refused for good, or out of attempts.
     GaveUp(String),
+    /// The mail server could not be reached: the message went back to the
+    /// queue untried and delivery pauses.
+    ServerDown(String),
+    /// Nothing was due.
     Idle,
 }
 
-/// Claims one due message and tries to deliver it.
-pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Delivery, sqlx::Error> {
+/// The mail server as the worker last found it: `/admin/mail`, the
+/// metrics and an admin waiting on a message read it.
+#[derive(Default)]
+pub struct ServerHealth(std::sync::Mutex<Option<Outage>>);
+
+/// Since when the mail server cannot be reached, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    pub since: i64,
+    pub error: String,
+    pub next_probe_at: i64,
+}
+
+impl ServerHealth {
+    pub fn outage(&self) -> Option<Outage> {
+        self.lock().clone()
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// Records the first failure of an outage; `true` if it began now.
+    fn down(&self, error: &str, now: i64, next_probe_at: i64) -> bool {
+        let mut outage = self.lock();
+        if outage.is_some() {
+            return false;
+        }
+        *outage = Some(Outage {
+            since: now,
+            error: error.to_owned(),
+            next_probe_at,
+        });
+        metrics::mail_server_down(true);
+        true
+    }
+
+    fn still_down(&self, error: String, next_probe_at: i64) {
+        if let Some(outage) = self.lock().as_mut() {
+            outage.error = error;
+            outage.next_probe_at = next_probe_at;
+        }
+    }
+
+    /// Ends the outage; its start if there was one.
+    fn up(&self) -> Option<i64> {
+        metrics::mail_server_down(false);
+        self.lock().take().map(|o| o.since)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Outage>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The longest wait between two probes of a server that is down: once it
+/// is back, delivery resumes within this many seconds.
+const MAX_PROBE_SECS: i64 = 10;
+
+fn probe_delay(base: i64, probes: i64) -> i64 {
+    backoff_secs(base, probes).min(MAX_PROBE_SECS)
+}
+
+/// Claims up to `limit` due messages.
+async fn claim(state: &AppState, limit: usize) -> sqlx::Result<Vec<db::outbox::MailRow>> {
     let now = state.clock.now();
-    let claimed = {
-        let mut conn = state.db.conn().await?;
-        db::outbox::claim_next(&mut conn, state.db.engine, now, now + LEASE_SECS).await?
-    };
-    let Some(mail) = claimed else {
-        return Ok(Delivery::Idle);
-    };
+    let mut conn = state.db.conn().await?;
+    db::outbox::claim_due(
+        &mut conn,
+        state.db.engine,
+        now,
+        now + LEASE_SECS,
+        limit as i64,
+    )
+    .await
+}
+
+/// Claims one due message and delivers it (the command line, and tests
+/// that drive the outbox by hand).
+pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Delivery, sqlx::Error> {
+    match claim(state, 1).await?.pop() {
+        Some(mail) => deliver(state, transport, mail).await,
+        None => Ok(Delivery::Idle),
+    }
+}
+
+/// Sends one claimed message and records what became of it.
+async fn deliver(
+    state: &AppState,
+    transport: &Transport,
+    mail: db::outbox::MailRow,
+) -> Result<Delivery, sqlx::Error> {
     let settings = &state.settings;
     let result = match build_message(
         &settings.admin_email,
@@ -69,34 +165,48 @@ pub async fn deliver_one(state: &AppState, transport: &Transport) -> Result<Deli
         &mail.html,
     ) {
         Ok(message) => transport.send(message).await,
-        Err(e) => Err(e),
+        Err(error) => Err(SendError::Refused {
+            error,
+            permanent: true,
+        }),
     };
     let now = state.clock.now();
     let mut conn = state.db.conn().await?;
+    let (id, kind) = (mail.id, mail.kind.as_str());
     match result {
         Ok(()) => {
-            db::outbox::mark_sent(&mut conn, mail.id, now).await?;
-            metrics::mail(&mail.kind, "sent");
-            tracing::info!(id = mail.id, kind = %mail.kind, to = %mail.to, via = %transport.describe(), "mail sent");
+            db::outbox::mark_sent(&mut conn, id, now).await?;
+            metrics::mail(kind, "sent");
+            tracing::info!(id, kind, to = %mail.to, via = %transport.describe(), "mail sent");
             if let Transport::File { .. } = transport {
                 // Locally, the log is the newcomer's inbox.
                 if let Some(link) = first_link(&mail.text) {
-                    tracing::info!(to = %mail.to, "{} link: {link}", mail.kind);
+                    tracing::info!(to = %mail.to, "{kind} link: {link}");
                 }
             }
             Ok(Delivery::Sent)
         }
-        Err(error) if mail.attempts >= i64::from(settings.mail_max_attempts) => {
-            db::outbox::mark_failed(&mut conn, mail.id, &error, now).await?;
-            metrics::mail(&mail.kind, "failed");
-            tracing::error!(id = mail.id, attempts = mail.attempts, %error, "mail given up");
+        Err(SendError::Server(error)) => {
+            db::outbox::release(&mut conn, id, &error, now).await?;
+            let next_probe = now + probe_delay(state.mail_retry_base_secs, 1);
+            if state.mail_health.down(&error, now, next_probe) {
+                tracing::warn!(%error, "the mail server cannot be reached; delivery paused until it answers again");
+            }
+            Ok(Delivery::ServerDown(error))
+        }
+        Err(SendError::Refused { error, permanent })
+            if permanent || mail.attempts >= i64::from(settings.mail_max_attempts) =>
+        {
+            db::outbox::mark_failed(&mut conn, id, &error, now).await?;
+            metrics::mail(kind, "failed");
+            tracing::error!(id, kind, attempts = mail.attempts, %error, "mail given up");
             Ok(Delivery::GaveUp(error))
         }
-        Err(error) => {
+        Err(SendError::Refused { error, .. }) => {
             let next = now + backoff_secs(state.mail_retry_base_secs, mail.attempts);
-            db::outbox::mark_retry(&mut conn, mail.id, &error, next).await?;
-            metrics::mail(&mail.kind, "retry");
-            tracing::warn!(id = mail.id, attempts = mail.attempts, %error, retry_in = next - now, "mail delivery failed; will retry");
+            db::outbox::mark_retry(&mut conn, id, &error, next).await?;
+            metrics::mail(kind, "retry");
+            tracing::warn!(id, kind, attempts = mail.attempts, %error, retry_in = next - now, "mail refused for now; will retry");
             Ok(Delivery::Retry(error))
         }
     }
@@ -107,39 +217,86 @@ fn first_link(text: &str) -> Option<&str> {
         .find(|w| w.starts_with("http://") || w.starts_with("https://"))
 }
 
-/// Delivers mail until `shutdown` turns true; a message being sent when
-/// that happens is finished first.
+/// Delivers mail until `shutdown` turns true, up to `mail.concurrency`
+/// messages at once over pooled connections. While the mail server cannot
+/// be reached, nothing is claimed: the worker probes it, backing off, and
+/// resumes when it answers. Messages being sent when shutdown comes are
+/// finished first.
 pub async fn run_worker(
     state: AppState,
     transport: Transport,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let transport = Arc::new(transport);
+    let slots = state.settings.mail_concurrency.max(1) as usize;
+    let poll = Duration::from_millis(state.mail_poll_ms);
+    let mut sending: JoinSet<()> = JoinSet::new();
     let mut housekeeping_due = 0i64;
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        let outcome = deliver_one(&state, &transport).await;
-        let busy = matches!(
-            outcome,
-            Ok(Delivery::Sent | Delivery::Retry(_) | Delivery::GaveUp(_))
-        );
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, "outbox worker could not reach the database");
-        }
+    let mut probes = 0i64;
+    while !*shutdown.borrow() {
         if state.clock.now() >= housekeeping_due {
             crate::server::housekeeping::run(&state).await;
             housekeeping_due = state.clock.now() + 600;
         }
-        if busy {
+        if let Some(outage) = state.mail_health.outage() {
+            if sending.join_next().await.is_some() {
+                continue; // let the messages in flight come back first
+            }
+            let wait = (outage.next_probe_at - state.clock.now()).max(0) as u64;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+                _ = shutdown.changed() => continue,
+            }
+            probes += 1;
+            match transport.probe().await {
+                Ok(()) => {
+                    probes = 0;
+                    if let Some(since) = state.mail_health.up() {
+                        let down_for = state.clock.now() - since;
+                        tracing::info!(down_for, "the mail server answers again; delivery resumed");
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(%error, probes, "the mail server still cannot be reached");
+                    let next =
+                        state.clock.now() + probe_delay(state.mail_retry_base_secs, probes + 1);
+                    state.mail_health.still_down(error, next);
+                }
+            }
             continue;
         }
+        let free = slots - sending.len();
+        let claimed = if free > 0 {
+            claim(&state, free).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "outbox worker could not reach the database");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        let got_some = !claimed.is_empty();
+        for mail in claimed {
+            let (state, transport) = (state.clone(), transport.clone());
+            sending.spawn(async move {
+                if let Err(e) = deliver(&state, &transport, mail).await {
+                    tracing::error!(error = %e, "outbox worker could not record a delivery");
+                }
+            });
+        }
+        if got_some && sending.len() < slots {
+            continue; // more may be due
+        }
+        // Full, or nothing due: wait for a slot, new mail, a retry coming
+        // due, or shutdown.
+        let room = sending.len() < slots;
         tokio::select! {
-            _ = state.mail_notify.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(state.mail_poll_ms)) => {}
+            Some(_) = sending.join_next(), if !sending.is_empty() => {}
+            _ = state.mail_notify.notified(), if room => {}
+            _ = tokio::time::sleep(poll), if room => {}
             _ = shutdown.changed() => {}
         }
     }
+    while sending.join_next().await.is_some() {}
     tracing::info!("outbox worker stopped");
 }
 

@@ -5,6 +5,7 @@ use lettre::{
         header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue},
         Body, Mailbox, MultiPart, SinglePart,
     },
+    transport::smtp::{self, PoolConfig},
     Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use std::{path::PathBuf, time::Duration};
@@ -19,9 +20,16 @@ pub fn check_smtp_url(url: &str) -> Result<(), String> {
     smtp_builder(url).map(|_| ())
 }
 
-fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+/// One pooled connection per message in flight: a connection is reused
+/// for the next message instead of greeting (and logging in) again.
+fn smtp_transport(
+    url: &str,
+    connections: u32,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     Ok(smtp_builder(url)?
-        .timeout(Some(Duration::from_secs(20)))
+        .timeout(Some(timeout))
+        .pool_config(PoolConfig::new().max_size(connections.max(1)))
         .build())
 }
 
@@ -52,7 +60,91 @@ pub enum Transport {
         dir: PathBuf,
         inner: AsyncFileTransport<Tokio1Executor>,
     },
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Smtp),
+}
+
+/// lettre's SMTP transport with its connection pool. lettre bounds only
+/// the TCP connect by its timeout, so every exchange here is bounded as a
+/// whole; and after a failure of the server the pool is replaced, since a
+/// connection abandoned mid-exchange would otherwise go back to it.
+pub struct Smtp {
+    url: String,
+    connections: u32,
+    timeout: Duration,
+    pool: std::sync::RwLock<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+impl Smtp {
+    fn new(url: &str, connections: u32, timeout: Duration) -> Result<Self, String> {
+        Ok(Self {
+            url: url.to_owned(),
+            connections,
+            timeout,
+            pool: std::sync::RwLock::new(smtp_transport(url, connections, timeout)?),
+        })
+    }
+
+    fn current(&self) -> AsyncSmtpTransport<Tokio1Executor> {
+        self.pool
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// A fresh pool; the old one's connections close as their last users
+    /// let go.
+    fn renew(&self) {
+        if let Ok(fresh) = smtp_transport(&self.url, self.connections, self.timeout) {
+            *self
+                .pool
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        }
+    }
+
+    async fn bounded<T>(
+        &self,
+        exchange: impl std::future::Future<Output = Result<T, SendError>>,
+    ) -> Result<T, SendError> {
+        let result = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Server(format!(
+                    "the mail server did not answer within {} s (timed out)",
+                    self.timeout.as_secs()
+                )))
+            });
+        if let Err(SendError::Server(_)) = &result {
+            self.renew();
+        }
+        result
+    }
+
+    async fn send(&self, message: Message) -> Result<(), SendError> {
+        let pool = self.current();
+        self.bounded(async move {
+            pool.send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| classify(&e))
+        })
+        .await
+    }
+
+    async fn probe(&self) -> Result<(), String> {
+        let pool = self.current();
+        self.bounded(async move {
+            match pool.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(SendError::Server(
+                    "the mail server did not answer NOOP".into(),
+                )),
+                Err(e) => Err(SendError::Server(e.to_string())),
+            }
+        })
+        .await
+        .map_err(|e| e.message().to_owned())
+    }
 }
 
 /// Where mail goes (the checked `mail.*` settings).
@@ -62,8 +154,60 @@ pub enum MailTransport {
     Smtp { url: String },
 }
 
+/// Why a message did not go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The mail server cannot be used at all: unreachable, timed out, a TLS
+    /// or login failure, or it is closing down. No message is to blame, so
+    /// the outbox pauses instead of spending the queue's attempts.
+    Server(String),
+    /// The server refused this one message: for now (4xx, tried again
+    /// later) or for good (5xx, or a message it could never take).
+    Refused { error: String, permanent: bool },
+}
+
+impl SendError {
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Server(e) | Self::Refused { error: e, .. } => e,
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// Replies that speak for the whole server rather than one message: 421
+/// (closing the channel), 454 (TLS or login unavailable for now) and the
+/// login failures of RFC 4954 (530, 534, 535, 538).
+const SERVER_WIDE_CODES: [u16; 6] = [421, 454, 530, 534, 535, 538];
+
+fn classify(error: &smtp::Error) -> SendError {
+    let text = error.to_string();
+    match error.status() {
+        Some(code) if SERVER_WIDE_CODES.contains(&u16::from(code)) => SendError::Server(text),
+        Some(_) => SendError::Refused {
+            error: text,
+            permanent: error.is_permanent(),
+        },
+        // lettre refused the message before sending it (an address the
+        // server cannot take, say): it never will.
+        None if error.is_client() => SendError::Refused {
+            error: text,
+            permanent: true,
+        },
+        // Connection, network, timeout, TLS, or a reply that is not SMTP.
+        None => SendError::Server(text),
+    }
+}
+
 impl Transport {
-    pub fn new(mail: &MailTransport) -> Result<Self, String> {
+    /// `connections`: messages in flight at once; `timeout`: one SMTP
+    /// exchange, beyond which the server counts as unreachable.
+    pub fn new(mail: &MailTransport, connections: u32, timeout: Duration) -> Result<Self, String> {
         match mail {
             MailTransport::File { dir } => {
                 std::fs::create_dir_all(dir)
@@ -73,7 +217,7 @@ impl Transport {
                     inner: AsyncFileTransport::new(dir),
                 })
             }
-            MailTransport::Smtp { url } => Ok(Self::Smtp(smtp_transport(url)?)),
+            MailTransport::Smtp { url } => Ok(Self::Smtp(Smtp::new(url, connections, timeout)?)),
         }
     }
 
@@ -84,18 +228,34 @@ impl Transport {
         }
     }
 
-    pub async fn send(&self, message: Message) -> Result<(), String> {
+    /// As configured: the `mail.*` settings.
+    pub fn from_settings(settings: &crate::server::config::Settings) -> Result<Self, String> {
+        Self::new(
+            &settings.mail,
+            settings.mail_concurrency,
+            settings.mail_timeout,
+        )
+    }
+
+    pub async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
+            // A folder that cannot be written to fails every message alike.
             Self::File { inner, .. } => inner
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Self::Smtp(inner) => inner
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| SendError::Server(e.to_string())),
+            Self::Smtp(smtp) => smtp.send(message).await,
+        }
+    }
+
+    /// Whether the server can be used again: a connection (with TLS and
+    /// login when configured) that answers `NOOP`.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self {
+            Self::File { dir, .. } => std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display())),
+            Self::Smtp(smtp) => smtp.probe().await,
         }
     }
 }
