@@ -50,9 +50,14 @@ pub async fn add_user(
     };
     let password = admin::initial_password(&setup, typed)?;
     let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
-    admin::add_user(&state, &admin_user, account, &request::meta()).await?;
+    let id = admin::add_user(&state, &admin_user, account, &request::meta()).await?;
     let done = if setup == "invite" {
-        "invited"
+        use crate::server::mail_admin::{wait_for_newest_mail, Sent};
+        match wait_for_newest_mail(&state, id).await? {
+            Sent::Yes => "invited",
+            Sent::Refused => "invite_refused",
+            Sent::NotYet => "invite_queued",
+        }
     } else {
         "added"
     };
@@ -113,7 +118,13 @@ pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
     admin::send_reset(&state, &admin_user, id, &request::meta()).await?;
-    request::redirect_back_with("reset_sent", "/admin/users");
+    use crate::server::mail_admin::{wait_for_newest_mail, Sent};
+    let done = match wait_for_newest_mail(&state, id).await? {
+        Sent::Yes => "reset_sent",
+        Sent::Refused => "reset_refused",
+        Sent::NotYet => "reset_queued",
+    };
+    request::redirect_back_with(done, "/admin/users");
     Ok(())
 }
 

@@ -15,6 +15,57 @@ use crate::{
 
 pub const PAGE_SIZE: i64 = 50;
 
+/// How long an admin's "send" waits to see what the mail server made of
+/// the message.
+const SEND_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What became of a message an admin just had sent, as far as can be known
+/// within [`SEND_WAIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// The mail server took it.
+    Yes,
+    /// The mail server refused it for good.
+    Refused,
+    /// Not yet: refused for now, the server cannot be reached, or it is
+    /// slow. The outbox keeps trying.
+    NotYet,
+}
+
+/// Waits for the outbox to deliver the newest message to `user_id`'s
+/// address (queued by the admin's action that just committed), so that
+/// the admin learns at once when it failed and can choose another way.
+pub async fn wait_for_newest_mail(state: &AppState, user_id: i64) -> Result<Sent, ServiceError> {
+    let deadline = tokio::time::Instant::now() + SEND_WAIT;
+    let address = {
+        let mut conn = state.db.conn().await?;
+        match db::users::find_by_id(&mut conn, user_id).await? {
+            Some(user) => user.email,
+            None => return Err(AppError::NotFound.into()),
+        }
+    };
+    loop {
+        let newest = {
+            let mut conn = state.db.conn().await?;
+            db::outbox::newest_to(&mut conn, &address).await?
+        };
+        let Some(mail) = newest else {
+            return Ok(Sent::NotYet);
+        };
+        if mail.sent_at.is_some() {
+            return Ok(Sent::Yes);
+        }
+        if mail.failed_at.is_some() {
+            return Ok(Sent::Refused);
+        }
+        let retrying = mail.attempts > 0 && mail.last_error.is_some();
+        if retrying || state.mail_health.is_down() || tokio::time::Instant::now() >= deadline {
+            return Ok(Sent::NotYet);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn entry(state: &AppState, m: db::outbox::ListedMail, now: i64) -> MailEntry {
     let tz = state.settings.time_zone;
     let (mail_state, when) = match (m.sent_at, m.failed_at) {

@@ -12,7 +12,81 @@ both_engines!(
     a_set_password_link_is_shown_once_and_works_like_a_reset_link,
     a_failed_message_shows_with_its_error_and_is_sent_on_retry,
     an_admin_sends_a_test_message_to_any_address,
+    an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out,
 );
+
+/// The admin's browser without JavaScript posts `endpoint` from the user
+/// list; the `done` code it is sent back with, and the page it shows.
+async fn admin_action(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (String, String) {
+    let res = form_post_with(admin, &app.base, endpoint, "/admin/users", form).await;
+    assert!(
+        res.status().is_redirection(),
+        "{endpoint}: {}",
+        res.status()
+    );
+    let to = location(&res);
+    let done = to
+        .split("done=")
+        .nth(1)
+        .map(|d| d.split('&').next().unwrap().to_owned())
+        .unwrap_or_default();
+    (done, admin_page(app, admin, &to).await)
+}
+
+async fn an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out(engine: Engine) {
+    let mut app = spawn_app(engine).await;
+    let (jane_id, admin) = app.with_admin_and_user().await;
+
+    // Refused for good: the admin hears so from the send itself.
+    app.sink
+        .refuse(USER_EMAIL, "550 5.1.1 <jane@example.test>: User unknown");
+    let (done, page) =
+        admin_action(&app, &admin, "admin/send_reset_email", &[("id", &jane_id)]).await;
+    assert_eq!(done, "reset_refused");
+    assert!(
+        page.contains("The mail server refused the password reset email")
+            && page.contains("Make a set-password link"),
+        "the page names the fallback"
+    );
+
+    // Once the server takes it: sent.
+    app.sink.stop_refusing(USER_EMAIL);
+    let (done, page) =
+        admin_action(&app, &admin, "admin/send_reset_email", &[("id", &jane_id)]).await;
+    assert_eq!(done, "reset_sent");
+    assert!(page.contains("Password reset email sent."));
+    app.sink.wait_for(USER_EMAIL, 1).await;
+
+    // An invitation the server refuses.
+    app.sink.refuse(
+        "sam@example.test",
+        "550 5.1.1 <sam@example.test>: User unknown",
+    );
+    let invite = [
+        ("email", "sam@example.test"),
+        ("name", "Sam"),
+        ("role", "user"),
+        ("setup", "invite"),
+    ];
+    let (done, page) = admin_action(&app, &admin, "admin/add_user", &invite).await;
+    assert_eq!(done, "invite_refused");
+    assert!(page.contains("the mail server refused the invitation"));
+
+    // A server that cannot be reached: queued, and the admin is told.
+    app.sink.stop();
+    let (done, page) =
+        admin_action(&app, &admin, "admin/send_reset_email", &[("id", &jane_id)]).await;
+    assert_eq!(done, "reset_queued");
+    assert!(page.contains("the mail server has not taken it yet"));
+    app.sink.resume().await;
+    app.sink.wait_for(USER_EMAIL, 2).await;
+    app.stop().await;
+}
 
 /// A page as the admin's browser (without JavaScript) gets it.
 async fn admin_page(app: &TestApp, admin: &reqwest::Client, path: &str) -> String {

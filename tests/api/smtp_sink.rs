@@ -167,6 +167,11 @@ impl SmtpSink {
         )));
     }
 
+    /// How many mails arrived.
+    pub fn count(&self) -> usize {
+        self.mails.lock().unwrap().len()
+    }
+
     pub fn mails(&self) -> Vec<ReceivedMail> {
         self.mails.lock().unwrap().clone()
     }

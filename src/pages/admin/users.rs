@@ -46,6 +46,18 @@ fn done_message(code: &str) -> Option<&'static str> {
     })
 }
 
+/// A message the admin just had sent that did not go out, and what to do
+/// instead.
+fn mail_problem(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invite_refused" => "User added, but the mail server refused the invitation (its answer is on the Mail page). Use \"Make a set-password link\" in their row to give them a link another way.",
+        "invite_queued" => "User added. The invitation is queued, but the mail server has not taken it yet (the Mail page says why). If it does not arrive, use \"Make a set-password link\" in their row.",
+        "reset_refused" => "The mail server refused the password reset email (its answer is on the Mail page). Use \"Make a set-password link\" in the user's row to give them a link another way.",
+        "reset_queued" => "The password reset email is queued, but the mail server has not taken it yet (the Mail page says why). If it does not arrive, use \"Make a set-password link\" in the user's row.",
+        _ => return None,
+    })
+}
+
 #[derive(Clone, Copy)]
 struct RowActions {
     update: FormAction,
@@ -135,9 +147,17 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
 
     // Taken once: the server clears it as it hands it over.
     let made_link = Resource::new(move || actions.link.version(), |_| take_set_password_link());
+    let row_error = actions.error();
+    let error = Signal::derive(move || {
+        row_error.get().or_else(|| {
+            get("done")
+                .and_then(|d| mail_problem(&d))
+                .map(str::to_owned)
+        })
+    });
     view! {
         <h1>"Users"</h1>
-        <FormMessage error=actions.error() success=done/>
+        <FormMessage error success=done/>
         <Suspense>
             {move || Suspend::new(async move {
                 made_link.await.ok().flatten().map(|(email, link)| view! {

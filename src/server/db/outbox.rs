@@ -210,6 +210,17 @@ pub async fn list_recent(
     .await
 }
 
+/// The newest message to `address` (any case).
+pub async fn newest_to(conn: &mut Conn, address: &str) -> sqlx::Result<Option<ListedMail>> {
+    sqlx::query_as(
+        "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
+         FROM outbox WHERE lower(to_addr) = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(address.to_lowercase())
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn find(conn: &mut Conn, id: i64) -> sqlx::Result<Option<ListedMail>> {
     sqlx::query_as(
         "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
