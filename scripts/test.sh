@@ -81,7 +81,13 @@ cargo clippy --package xtask -- -D warnings
 
 # --- Unit and integration tests (SQLite and PostgreSQL) -------------------
 log "unit and integration tests"
+# The servers' logs of the whole run, and the secrets the tests came across
+# (tests/api/log_audit.rs): afterwards not one secret may be in a log line.
+export GH_TEST_LOG_DIR="$PWD/target/test-logs"
+rm -rf "$GH_TEST_LOG_DIR"
 cargo test
+log "no password, token, link or session id in the logs of the run"
+scripts/check-test-logs.sh "$GH_TEST_LOG_DIR"
 
 # --- Browser journeys -------------------------------------------------------
 # The server is the binary `cargo test` just built (no second build of the

@@ -176,6 +176,7 @@ pub async fn empty_database_url(engine: Engine, dir: &std::path::Path) -> String
 }
 
 pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config)) -> TestApp {
+    crate::log_audit::init();
     let dir = tempfile::tempdir().unwrap();
     let sink = SmtpSink::start().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -205,8 +206,7 @@ pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config))
     let running = app::start(state.clone(), listener)
         .await
         .expect("server starts");
-    let client = Client::builder()
-        .cookie_store(true)
+    let client = crate::log_audit::client_builder()
         .redirect(Policy::none())
         .timeout(std::time::Duration::from_secs(8))
         .build()
@@ -234,8 +234,7 @@ impl TestApp {
 
     /// A client with its own cookie jar: another browser.
     pub fn new_client(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
+        crate::log_audit::client_builder()
             .redirect(Policy::none())
             .timeout(std::time::Duration::from_secs(8))
             .build()
@@ -295,6 +294,7 @@ impl TestApp {
                 request::RequestMeta,
             },
         };
+        crate::log_audit::note(password);
         let password = InitialPassword::Typed {
             password: Secret::new(password),
             confirm: Secret::new(password),
@@ -343,7 +343,9 @@ impl TestApp {
     }
 
     pub fn token_of(link: &str) -> String {
-        link.rsplit('/').next().unwrap().to_owned()
+        let token = link.rsplit('/').next().unwrap().to_owned();
+        crate::log_audit::note(&token);
+        token
     }
 
     pub async fn stop(mut self) {

@@ -2,6 +2,7 @@
 //! with mail through a real SMTP conversation.
 
 mod helpers;
+mod log_audit;
 mod smtp_sink;
 
 mod admin;

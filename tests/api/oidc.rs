@@ -28,9 +28,13 @@ const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
 async fn register(app: &TestApp, public: bool, role: &str) -> AppCredentials {
     let input = apps::AppInput::parse("Wiki", REDIRECT, POST_LOGOUT, role).unwrap();
-    apps::add(&app.state, None, input, public, &RequestMeta::default())
+    let creds = apps::add(&app.state, None, input, public, &RequestMeta::default())
         .await
-        .unwrap()
+        .unwrap();
+    if let Some(secret) = &creds.client_secret {
+        crate::log_audit::note(secret);
+    }
+    creds
 }
 
 /// A site with Jane (a user) and one app registered (public or not, open
@@ -95,9 +99,14 @@ async fn sign_in(
 }
 
 fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
+    let value = url
+        .query_pairs()
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+        .map(|(_, v)| v.into_owned());
+    if let (Some(v), "code") = (&value, name) {
+        crate::log_audit::note(v);
+    }
+    value
 }
 
 /// A PKCE verifier and its S256 challenge.
@@ -190,7 +199,13 @@ async fn token_post(
         .unwrap();
     let status = res.status();
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
-    (status, res.json().await.unwrap())
+    let answer: Value = res.json().await.unwrap();
+    for key in ["access_token", "refresh_token", "id_token"] {
+        if let Some(token) = answer[key].as_str() {
+            crate::log_audit::note(token);
+        }
+    }
+    (status, answer)
 }
 
 async fn exchange(

@@ -173,7 +173,8 @@ impl Served {
             writeln!(create.stdin.take().unwrap(), "{USER_PASSWORD}").unwrap();
             assert!(create.wait().unwrap().success());
         }
-        let log_path = dir.path().join("server.log");
+        let log_path =
+            crate::log_audit::file_for("served").unwrap_or_else(|| dir.path().join("server.log"));
         let child = command(&["serve"])
             .stderr(std::fs::File::create(&log_path).unwrap())
             .stdout(std::process::Stdio::null())

@@ -12,9 +12,8 @@ const WRONG: &str = "not the password at all";
 
 /// A browser on its own loopback address.
 fn client_from(addr: &str) -> Client {
-    Client::builder()
+    crate::log_audit::client_builder()
         .local_address(addr.parse::<IpAddr>().unwrap())
-        .cookie_store(true)
         .redirect(Policy::none())
         .timeout(Duration::from_secs(8))
         .build()

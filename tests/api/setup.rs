@@ -5,10 +5,12 @@ use reqwest::StatusCode;
 
 /// A fresh setup link, as the server log and `gatehouse setup-link` show it.
 async fn setup_link(app: &TestApp) -> String {
-    gatehouse::server::setup::issue_link(&app.state)
+    let link = gatehouse::server::setup::issue_link(&app.state)
         .await
         .expect("a setup link")
-        .expect("setup is open")
+        .expect("setup is open");
+    crate::log_audit::note(&token_of(&link));
+    link
 }
 
 fn token_of(link: &str) -> String {

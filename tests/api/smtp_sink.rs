@@ -14,6 +14,14 @@ use tokio::{
     task::JoinHandle,
 };
 
+/// Called with every message any sink receives (the test run's record of
+/// secrets: `log_audit`).
+static OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+pub fn observe(observer: fn(&str)) {
+    let _ = OBSERVER.set(observer);
+}
+
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {
     pub from: String,
@@ -299,6 +307,9 @@ async fn converse(
                 }
                 let unstuffed = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(unstuffed);
+            }
+            if let Some(observer) = OBSERVER.get() {
+                observer(&data);
             }
             mails.lock().unwrap().push(ReceivedMail {
                 from: from.clone(),
