@@ -88,18 +88,6 @@ async fn an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out(e
     app.stop().await;
 }
 
-/// A page as the admin's browser (without JavaScript) gets it.
-async fn admin_page(app: &TestApp, admin: &reqwest::Client, path: &str) -> String {
-    let res = admin
-        .get(app.url(path))
-        .header(reqwest::header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.text().await.unwrap()
-}
-
 /// Jane's row of the admin's user list.
 async fn jane_in_the_list(app: &TestApp, admin: &reqwest::Client) -> Value {
     let res = call_with(admin, &app.base, "admin/list_users", &[]).await;

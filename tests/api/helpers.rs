@@ -385,6 +385,18 @@ pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> Client {
     client
 }
 
+/// A page as the admin's browser (without JavaScript) gets it.
+pub async fn admin_page(app: &TestApp, admin: &reqwest::Client, path: &str) -> String {
+    let res = admin
+        .get(app.url(path))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
+    res.text().await.unwrap()
+}
+
 pub async fn call_with(
     client: &Client,
     base: &str,

@@ -261,15 +261,7 @@ async fn a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts(en
     // The admin's mail page says so.
     app.create_admin().await;
     let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let page = admin
-        .get(app.url("/admin/mail"))
-        .header(reqwest::header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin_page(&app, &admin, "/admin/mail").await;
     let banner = page
         .split("id=\"mail-server-down\"")
         .nth(1)
