@@ -52,8 +52,8 @@ pub async fn add_user(
     let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
     let id = admin::add_user(&state, &admin_user, account, &request::meta()).await?;
     let done = if setup == "invite" {
-        use crate::server::mail_admin::{wait_for_newest_mail, Sent};
-        match wait_for_newest_mail(&state, id).await? {
+        use crate::server::mail_admin::{wait_for_invitation, Sent};
+        match wait_for_invitation(&state, id).await? {
             Sent::Yes => "invited",
             Sent::Refused => "invite_refused",
             Sent::NotYet => "invite_queued",
@@ -117,9 +117,9 @@ pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
     use crate::server::{admin, request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    admin::send_reset(&state, &admin_user, id, &request::meta()).await?;
-    use crate::server::mail_admin::{wait_for_newest_mail, Sent};
-    let done = match wait_for_newest_mail(&state, id).await? {
+    let mail = admin::send_reset(&state, &admin_user, id, &request::meta()).await?;
+    use crate::server::mail_admin::{wait_for_message, Sent};
+    let done = match wait_for_message(&state, mail).await? {
         Sent::Yes => "reset_sent",
         Sent::Refused => "reset_refused",
         Sent::NotYet => "reset_queued",

@@ -10,7 +10,8 @@ use crate::server::{
 };
 
 /// Issues a single-use link and queues its mail: a reset link, or an
-/// invitation for an account that has no password yet.
+/// invitation for an account that has no password yet. Returns the
+/// message's id in the outbox.
 pub async fn queue_link(
     conn: &mut db::Conn,
     state: &AppState,
@@ -18,7 +19,7 @@ pub async fn queue_link(
     user_id: i64,
     to: &str,
     now: i64,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<i64> {
     let s = &state.settings;
     let hours = match purpose {
         Purpose::Reset => s.auth.reset_hours,
@@ -31,7 +32,7 @@ pub async fn queue_link(
         Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
         Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
     };
-    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
+    outbox::enqueue(conn, to, &mail, now).await
 }
 
 /// Tells the owner that their password was changed, with a way back in if

@@ -341,19 +341,20 @@ async fn link_target(
     Ok((target, purpose))
 }
 
+/// Returns the queued message's id in the outbox.
 pub async fn send_reset(
     state: &AppState,
     actor: &CurrentUser,
     id: i64,
     meta: &RequestMeta,
-) -> Result<(), ServiceError> {
+) -> Result<i64, ServiceError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let (target, purpose) = link_target(&mut tx, id).await?;
     // A fresh link replaces the ones sent before (a resent invitation
     // voids the old one).
     db::tokens::use_up_all(&mut tx, id, now).await?;
-    queue_link(&mut tx, state, purpose, id, &target.email, now).await?;
+    let mail_id = queue_link(&mut tx, state, purpose, id, &target.email, now).await?;
     audit::record(
         &mut tx,
         now,
@@ -365,7 +366,7 @@ pub async fn send_reset(
     .await?;
     tx.commit().await?;
     state.mail_notify.notify_one();
-    Ok(())
+    Ok(mail_id)
 }
 
 /// The newest invitations and what became of them.

@@ -438,7 +438,9 @@ impl Settings {
             mail,
             mail_max_attempts: config.mail.max_attempts.max(1),
             mail_concurrency: config.mail.concurrency.clamp(1, 64),
-            mail_timeout: std::time::Duration::from_secs(config.mail.timeout_secs.max(1)),
+            // A claimed message is leased for 5 minutes: a send must end
+            // well within it, or another worker could send it again.
+            mail_timeout: std::time::Duration::from_secs(config.mail.timeout_secs.clamp(1, 120)),
             proxies,
             audit_retention_days: config.audit.retention_days,
             allowed_return_hosts,

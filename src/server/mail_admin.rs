@@ -32,11 +32,15 @@ pub enum Sent {
     NotYet,
 }
 
-/// Waits for the outbox to deliver the newest message to `user_id`'s
-/// address (queued by the admin's action that just committed), so that
-/// the admin learns at once when it failed and can choose another way.
-pub async fn wait_for_newest_mail(state: &AppState, user_id: i64) -> Result<Sent, ServiceError> {
-    let deadline = tokio::time::Instant::now() + SEND_WAIT;
+/// Waits for the outbox to deliver message `id` (queued by the admin's
+/// action that just committed), so that the admin learns at once when it
+/// did not go and can choose another way.
+pub async fn wait_for_message(state: &AppState, id: i64) -> Result<Sent, ServiceError> {
+    wait_for(state, Awaited::Message(id)).await
+}
+
+/// The same for the invitation just queued for a new account.
+pub async fn wait_for_invitation(state: &AppState, user_id: i64) -> Result<Sent, ServiceError> {
     let address = {
         let mut conn = state.db.conn().await?;
         match db::users::find_by_id(&mut conn, user_id).await? {
@@ -44,12 +48,27 @@ pub async fn wait_for_newest_mail(state: &AppState, user_id: i64) -> Result<Sent
             None => return Err(AppError::NotFound.into()),
         }
     };
+    wait_for(state, Awaited::InvitationTo(&address)).await
+}
+
+enum Awaited<'a> {
+    Message(i64),
+    InvitationTo(&'a str),
+}
+
+async fn wait_for(state: &AppState, awaited: Awaited<'_>) -> Result<Sent, ServiceError> {
+    let deadline = tokio::time::Instant::now() + SEND_WAIT;
     loop {
-        let newest = {
+        let mail = {
             let mut conn = state.db.conn().await?;
-            db::outbox::newest_to(&mut conn, &address).await?
+            match awaited {
+                Awaited::Message(id) => db::outbox::find(&mut conn, id).await?,
+                Awaited::InvitationTo(address) => {
+                    db::outbox::newest_to(&mut conn, address, "invite").await?
+                }
+            }
         };
-        let Some(mail) = newest else {
+        let Some(mail) = mail else {
             return Ok(Sent::NotYet);
         };
         if mail.sent_at.is_some() {

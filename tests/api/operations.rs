@@ -415,6 +415,7 @@ async fn metrics_are_served_to_allowed_addresses_only(engine: Engine) {
         "gatehouse_password_hash_wait_seconds_count",
         "gatehouse_mail_total{kind=\"reset\",outcome=\"sent\"}",
         "gatehouse_outbox_queued",
+        "gatehouse_mail_server_down",
         "gatehouse_outbox_oldest_queued_age_seconds",
         "gatehouse_sessions_active",
         "gatehouse_db_pool_connections",

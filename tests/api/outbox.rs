@@ -155,15 +155,15 @@ async fn row(app: &TestApp, to: &str) -> db::outbox::ListedMail {
     .unwrap()
 }
 
-/// Polls `check` every 50 ms for up to ten seconds.
+/// Polls `check` every 50 ms for up to fifteen seconds.
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(15);
     while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within 10 s");
+        assert!(Instant::now() < deadline, "{what}: not within 15 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -282,6 +282,42 @@ async fn a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts(en
     app.stop().await;
 }
 
+async fn a_message_that_times_out_again_after_the_server_answered_is_that_messages_alone(
+    engine: Engine,
+) {
+    let mut app = spawn_app_with(engine, |c| {
+        c.mail.timeout_secs = 1;
+        c.mail.max_attempts = 2;
+    })
+    .await;
+    let (slow, jane) = ("slow@acme.test".to_owned(), "jane@acme.test".to_owned());
+    app.sink.tarpit(&slow);
+    queue(&app, &[slow.clone(), jane.clone()]).await;
+    app.sink.wait_for(&jane, 1).await;
+    // Its first timeout pauses the queue (it could be the server); the
+    // server then answers the probe, and the same message times out again:
+    // from then on it is retried as a refusal, and gives up after its two
+    // attempts instead of pausing the queue again and again.
+    eventually("the tarpitted message gives up", || async {
+        row(&app, &slow).await.failed_at.is_some()
+    })
+    .await;
+    let failed = row(&app, &slow).await;
+    assert_eq!(failed.attempts, 2, "{failed:?}");
+    assert!(
+        failed.last_error.as_deref().unwrap().contains("timed out"),
+        "{failed:?}"
+    );
+    assert!(!app.state.mail_health.is_down());
+
+    // The queue goes on.
+    queue(&app, &["after@acme.test".to_owned()]).await;
+    app.sink.wait_for("after@acme.test", 1).await;
+    all_sent_or_failed_and_stopped(&mut app).await;
+    assert_eq!(app.sink.count(), 2);
+    app.stop().await;
+}
+
 async fn messages_go_out_several_at_once_over_reused_connections(engine: Engine) {
     let mut app = spawn_app_with(engine, |c| c.mail.concurrency = 4).await;
     let addresses: Vec<String> = (0..200).map(|i| format!("user{i}@acme.test")).collect();
@@ -326,5 +362,6 @@ both_engines!(
     several_workers_never_send_a_message_twice,
     a_refusal_is_that_messages_alone,
     a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts,
+    a_message_that_times_out_again_after_the_server_answered_is_that_messages_alone,
     messages_go_out_several_at_once_over_reused_connections,
 );

@@ -77,12 +77,17 @@ fn part_body(data: &str, content_type: &str) -> String {
     body[..end].replace("\r\n", "\n")
 }
 
+/// The "reply" that is none: see [`SmtpSink::tarpit`].
+const TARPIT: &str = "(no answer)";
+
 /// What the sink saw of its clients.
 #[derive(Default)]
 pub struct Traffic {
     hang: AtomicBool,
     /// Lower-case address → the reply its `RCPT TO` gets.
     refused: Mutex<std::collections::HashMap<String, String>>,
+    /// The conversations under way, ended by `stop`.
+    live: Mutex<Vec<tokio::task::AbortHandle>>,
     connections: AtomicUsize,
     open: AtomicUsize,
     most_open: AtomicUsize,
@@ -131,6 +136,11 @@ impl SmtpSink {
             .insert(address.to_ascii_lowercase(), reply.to_owned());
     }
 
+    /// `RCPT TO` for `address` is never answered, as a tarpit does.
+    pub fn tarpit(&self, address: &str) {
+        self.refuse(address, TARPIT);
+    }
+
     pub fn stop_refusing(&self, address: &str) {
         self.traffic
             .refused
@@ -157,10 +167,14 @@ impl SmtpSink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// Stops listening: connections are refused until `resume`.
+    /// Stops listening and drops every open connection: connections are
+    /// refused until `resume`.
     pub fn stop(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
+        }
+        for conversation in self.traffic.live.lock().unwrap().drain(..) {
+            conversation.abort();
         }
     }
 
@@ -229,7 +243,8 @@ async fn accept_loop(
         traffic.connections.fetch_add(1, Ordering::SeqCst);
         let open = traffic.open.fetch_add(1, Ordering::SeqCst) + 1;
         traffic.most_open.fetch_max(open, Ordering::SeqCst);
-        tokio::spawn(async move {
+        let live = traffic.clone();
+        let conversation = tokio::spawn(async move {
             if traffic.hang.load(Ordering::SeqCst) {
                 // Say nothing; the client gives up when its timeout ends.
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(60), async {
@@ -247,6 +262,9 @@ async fn accept_loop(
             }
             traffic.open.fetch_sub(1, Ordering::SeqCst);
         });
+        let mut live = live.live.lock().unwrap();
+        live.retain(|c| !c.is_finished());
+        live.push(conversation.abort_handle());
     }
 }
 
@@ -286,6 +304,10 @@ async fn converse(
                 .get(&rcpt.to_ascii_lowercase())
                 .cloned();
             match refusal {
+                Some(reply) if reply == TARPIT => {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    return Ok(());
+                }
                 Some(reply) => write.write_all(format!("{reply}\r\n").as_bytes()).await?,
                 None => {
                     to.push(rcpt);

@@ -74,13 +74,21 @@ impl Running {
             .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.shutdown.send(true);
         let grace = std::time::Duration::from_secs(10);
+        // Messages being sent finish within the SMTP timeout, counted from
+        // now: they run while the server drains its connections.
+        let mail_deadline = tokio::time::Instant::now()
+            + self.state.settings.mail_timeout
+            + std::time::Duration::from_secs(2);
         let server_abort = self.server.abort_handle();
         if tokio::time::timeout(grace, self.server).await.is_err() {
             tracing::warn!("open connections did not close in time; stopping anyway");
             server_abort.abort();
         }
         let worker_abort = self.worker.abort_handle();
-        if tokio::time::timeout(grace, self.worker).await.is_err() {
+        if tokio::time::timeout_at(mail_deadline, self.worker)
+            .await
+            .is_err()
+        {
             tracing::warn!("the mail worker did not stop in time");
             worker_abort.abort();
         }

@@ -88,7 +88,8 @@ pub async fn claim_due(
 /// and it is due again as soon as delivery resumes.
 pub async fn release(conn: &mut Conn, id: i64, error: &str, now: i64) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE outbox SET locked_until = NULL, attempts = attempts - 1, last_error = $1, next_attempt_at = $2
+        "UPDATE outbox SET locked_until = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                           last_error = $1, next_attempt_at = $2
          WHERE id = $3",
     )
     .bind(error)
@@ -210,13 +211,18 @@ pub async fn list_recent(
     .await
 }
 
-/// The newest message to `address` (any case).
-pub async fn newest_to(conn: &mut Conn, address: &str) -> sqlx::Result<Option<ListedMail>> {
+/// The newest message of `kind` to `address` (any case).
+pub async fn newest_to(
+    conn: &mut Conn,
+    address: &str,
+    kind: &str,
+) -> sqlx::Result<Option<ListedMail>> {
     sqlx::query_as(
         "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
-         FROM outbox WHERE lower(to_addr) = $1 ORDER BY id DESC LIMIT 1",
+         FROM outbox WHERE lower(to_addr) = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
     )
     .bind(address.to_lowercase())
+    .bind(kind)
     .fetch_optional(conn)
     .await
 }

@@ -64,7 +64,14 @@ pub enum Delivery {
 /// The mail server as the worker last found it: `/admin/mail`, the
 /// metrics and an admin waiting on a message read it.
 #[derive(Default)]
-pub struct ServerHealth(std::sync::Mutex<Option<Outage>>);
+pub struct ServerHealth(std::sync::Mutex<Health>);
+
+#[derive(Default)]
+struct Health {
+    outage: Option<Outage>,
+    /// The message whose failure began the last outage.
+    began_with: Option<i64>,
+}
 
 /// Since when the mail server cannot be reached, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,32 +81,49 @@ pub struct Outage {
     pub next_probe_at: i64,
 }
 
+/// What a server-wide failure while sending one message means.
+#[derive(Debug, PartialEq, Eq)]
+enum Blame {
+    /// An outage begins with this message.
+    NewOutage,
+    /// The server was already known to be away.
+    Ongoing,
+    /// This message began the last outage too, and the server answered
+    /// the probe in between: the message is the trouble (a recipient
+    /// that is tarpitted, say), and it is retried like a refusal rather
+    /// than pause the queue again and again.
+    Message,
+}
+
 impl ServerHealth {
     pub fn outage(&self) -> Option<Outage> {
-        self.lock().clone()
+        self.lock().outage.clone()
     }
 
     pub fn is_down(&self) -> bool {
-        self.lock().is_some()
+        self.lock().outage.is_some()
     }
 
-    /// Records the first failure of an outage; `true` if it began now.
-    fn down(&self, error: &str, now: i64, next_probe_at: i64) -> bool {
-        let mut outage = self.lock();
-        if outage.is_some() {
-            return false;
+    fn server_failed(&self, id: i64, error: &str, now: i64, next_probe_at: i64) -> Blame {
+        let mut health = self.lock();
+        if health.outage.is_some() {
+            return Blame::Ongoing;
         }
-        *outage = Some(Outage {
+        if health.began_with == Some(id) {
+            return Blame::Message;
+        }
+        health.began_with = Some(id);
+        health.outage = Some(Outage {
             since: now,
             error: error.to_owned(),
             next_probe_at,
         });
         metrics::mail_server_down(true);
-        true
+        Blame::NewOutage
     }
 
     fn still_down(&self, error: String, next_probe_at: i64) {
-        if let Some(outage) = self.lock().as_mut() {
+        if let Some(outage) = self.lock().outage.as_mut() {
             outage.error = error;
             outage.next_probe_at = next_probe_at;
         }
@@ -108,22 +132,23 @@ impl ServerHealth {
     /// Ends the outage; its start if there was one.
     fn up(&self) -> Option<i64> {
         metrics::mail_server_down(false);
-        self.lock().take().map(|o| o.since)
+        self.lock().outage.take().map(|o| o.since)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Outage>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Health> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// The longest wait between two probes of a server that is down: once it
-/// is back, delivery resumes within this many seconds.
-const MAX_PROBE_SECS: i64 = 10;
+/// The longest wait between two probes of a server that is down, in
+/// retry periods (`mail_retry_base_secs`, 5 s): once it is back, delivery
+/// resumes within 10 s.
+const MAX_PROBE_PERIODS: i64 = 2;
 
 fn probe_delay(base: i64, probes: i64) -> i64 {
-    backoff_secs(base, probes).min(MAX_PROBE_SECS)
+    backoff_secs(base, probes).min(base.max(1) * MAX_PROBE_PERIODS)
 }
 
 /// Claims up to `limit` due messages.
@@ -187,29 +212,47 @@ async fn deliver(
             Ok(Delivery::Sent)
         }
         Err(SendError::Server(error)) => {
-            db::outbox::release(&mut conn, id, &error, now).await?;
             let next_probe = now + probe_delay(state.mail_retry_base_secs, 1);
-            if state.mail_health.down(&error, now, next_probe) {
-                tracing::warn!(%error, "the mail server cannot be reached; delivery paused until it answers again");
+            match state.mail_health.server_failed(id, &error, now, next_probe) {
+                Blame::Message => {
+                    return refused(state, &mut conn, &mail, error, false, now).await;
+                }
+                Blame::NewOutage => {
+                    tracing::warn!(%error, "the mail server cannot be reached; delivery paused until it answers again");
+                }
+                Blame::Ongoing => {}
             }
+            db::outbox::release(&mut conn, id, &error, now).await?;
             Ok(Delivery::ServerDown(error))
         }
-        Err(SendError::Refused { error, permanent })
-            if permanent || mail.attempts >= i64::from(settings.mail_max_attempts) =>
-        {
-            db::outbox::mark_failed(&mut conn, id, &error, now).await?;
-            metrics::mail(kind, "failed");
-            tracing::error!(id, kind, attempts = mail.attempts, %error, "mail given up");
-            Ok(Delivery::GaveUp(error))
-        }
-        Err(SendError::Refused { error, .. }) => {
-            let next = now + backoff_secs(state.mail_retry_base_secs, mail.attempts);
-            db::outbox::mark_retry(&mut conn, id, &error, next).await?;
-            metrics::mail(kind, "retry");
-            tracing::warn!(id, kind, attempts = mail.attempts, %error, retry_in = next - now, "mail refused for now; will retry");
-            Ok(Delivery::Retry(error))
+        Err(SendError::Refused { error, permanent }) => {
+            refused(state, &mut conn, &mail, error, permanent, now).await
         }
     }
+}
+
+/// Records a refusal of one message: failed for good when `permanent` or
+/// out of attempts, else due again after a backoff.
+async fn refused(
+    state: &AppState,
+    conn: &mut db::Conn,
+    mail: &db::outbox::MailRow,
+    error: String,
+    permanent: bool,
+    now: i64,
+) -> Result<Delivery, sqlx::Error> {
+    let (id, kind) = (mail.id, mail.kind.as_str());
+    if permanent || mail.attempts >= i64::from(state.settings.mail_max_attempts) {
+        db::outbox::mark_failed(conn, id, &error, now).await?;
+        metrics::mail(kind, "failed");
+        tracing::error!(id, kind, attempts = mail.attempts, %error, "mail given up");
+        return Ok(Delivery::GaveUp(error));
+    }
+    let next = now + backoff_secs(state.mail_retry_base_secs, mail.attempts);
+    db::outbox::mark_retry(conn, id, &error, next).await?;
+    metrics::mail(kind, "retry");
+    tracing::warn!(id, kind, attempts = mail.attempts, %error, retry_in = next - now, "mail refused for now; will retry");
+    Ok(Delivery::Retry(error))
 }
 
 fn first_link(text: &str) -> Option<&str> {
@@ -228,6 +271,7 @@ pub async fn run_worker(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let transport = Arc::new(transport);
+    metrics::mail_server_down(false);
     let slots = state.settings.mail_concurrency.max(1) as usize;
     let poll = Duration::from_millis(state.mail_poll_ms);
     let mut sending: JoinSet<()> = JoinSet::new();

@@ -193,13 +193,16 @@ fn classify(error: &smtp::Error) -> SendError {
             error: text,
             permanent: error.is_permanent(),
         },
-        // lettre refused the message before sending it (an address the
-        // server cannot take, say): it never will.
-        None if error.is_client() => SendError::Refused {
+        // lettre refuses to send a message with non-ASCII content or
+        // addresses to a server without 8BITMIME or SMTPUTF8: that message
+        // never can go. Its other client errors (no STARTTLS, no login
+        // mechanism in common, an unencrypted connection) are the setup's.
+        None if error.is_client() && text.contains("non-ascii") => SendError::Refused {
             error: text,
             permanent: true,
         },
-        // Connection, network, timeout, TLS, or a reply that is not SMTP.
+        // Connection, network, timeout, TLS, login setup, or a reply that
+        // is not SMTP.
         None => SendError::Server(text),
     }
 }
