@@ -50,10 +50,11 @@ pub async fn add_user(
     };
     let password = admin::initial_password(&setup, typed)?;
     let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
-    let id = admin::add_user(&state, &admin_user, account, &request::meta()).await?;
+    let address = account.email.as_str().to_owned();
+    admin::add_user(&state, &admin_user, account, &request::meta()).await?;
     let done = if setup == "invite" {
         use crate::server::mail_admin::{wait_for_invitation, Sent};
-        match wait_for_invitation(&state, id).await? {
+        match wait_for_invitation(&state, &address).await? {
             Sent::Yes => "invited",
             Sent::Refused => "invite_refused",
             Sent::NotYet => "invite_queued",

@@ -39,16 +39,10 @@ pub async fn wait_for_message(state: &AppState, id: i64) -> Result<Sent, Service
     wait_for(state, Awaited::Message(id)).await
 }
 
-/// The same for the invitation just queued for a new account.
-pub async fn wait_for_invitation(state: &AppState, user_id: i64) -> Result<Sent, ServiceError> {
-    let address = {
-        let mut conn = state.db.conn().await?;
-        match db::users::find_by_id(&mut conn, user_id).await? {
-            Some(user) => user.email,
-            None => return Err(AppError::NotFound.into()),
-        }
-    };
-    wait_for(state, Awaited::InvitationTo(&address)).await
+/// The same for the invitation just queued for a new account at
+/// `address`.
+pub async fn wait_for_invitation(state: &AppState, address: &str) -> Result<Sent, ServiceError> {
+    wait_for(state, Awaited::InvitationTo(address)).await
 }
 
 enum Awaited<'a> {

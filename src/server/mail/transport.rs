@@ -208,10 +208,11 @@ fn classify(error: &smtp::Error) -> SendError {
 }
 
 impl Transport {
-    /// `connections`: messages in flight at once; `timeout`: one SMTP
-    /// exchange, beyond which the server counts as unreachable.
-    pub fn new(mail: &MailTransport, connections: u32, timeout: Duration) -> Result<Self, String> {
-        match mail {
+    /// As configured: `mail.transport` and `mail.smtp_url`, with
+    /// `mail.concurrency` pooled connections and `mail.timeout_secs` for
+    /// one SMTP exchange, beyond which the server counts as unreachable.
+    pub fn from_settings(settings: &crate::server::config::Settings) -> Result<Self, String> {
+        match &settings.mail {
             MailTransport::File { dir } => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;
@@ -220,7 +221,11 @@ impl Transport {
                     inner: AsyncFileTransport::new(dir),
                 })
             }
-            MailTransport::Smtp { url } => Ok(Self::Smtp(Smtp::new(url, connections, timeout)?)),
+            MailTransport::Smtp { url } => Ok(Self::Smtp(Smtp::new(
+                url,
+                settings.mail_concurrency,
+                settings.mail_timeout,
+            )?)),
         }
     }
 
@@ -229,15 +234,6 @@ impl Transport {
             Self::File { dir, .. } => format!("file ({})", dir.display()),
             Self::Smtp(_) => "smtp".into(),
         }
-    }
-
-    /// As configured: the `mail.*` settings.
-    pub fn from_settings(settings: &crate::server::config::Settings) -> Result<Self, String> {
-        Self::new(
-            &settings.mail,
-            settings.mail_concurrency,
-            settings.mail_timeout,
-        )
     }
 
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
