@@ -407,6 +407,20 @@ impl Settings {
         if config.audit.retention_days == 0 {
             return Err(bad("audit.retention_days", "must be at least 1".into()));
         }
+        if !(1..=64).contains(&config.mail.concurrency) {
+            return Err(bad(
+                "mail.concurrency",
+                format!("{} is not between 1 and 64", config.mail.concurrency),
+            ));
+        }
+        // A claimed message is leased for 5 minutes: a send must end well
+        // within it, or another worker could send it again.
+        if !(1..=120).contains(&config.mail.timeout_secs) {
+            return Err(bad(
+                "mail.timeout_secs",
+                format!("{} is not between 1 and 120", config.mail.timeout_secs),
+            ));
+        }
         let mail = match config.mail.transport.trim() {
             "file" => MailTransport::File {
                 dir: site.data_dir.join("mail"),
@@ -437,10 +451,8 @@ impl Settings {
             limits: config.limits,
             mail,
             mail_max_attempts: config.mail.max_attempts.max(1),
-            mail_concurrency: config.mail.concurrency.clamp(1, 64),
-            // A claimed message is leased for 5 minutes: a send must end
-            // well within it, or another worker could send it again.
-            mail_timeout: std::time::Duration::from_secs(config.mail.timeout_secs.clamp(1, 120)),
+            mail_concurrency: config.mail.concurrency,
+            mail_timeout: std::time::Duration::from_secs(config.mail.timeout_secs),
             proxies,
             audit_retention_days: config.audit.retention_days,
             allowed_return_hosts,
@@ -544,6 +556,19 @@ mod tests {
         assert!(Settings::from_config(c)
             .unwrap_err()
             .contains("site.public_url"));
+
+        let mut c = Config::default();
+        c.mail.concurrency = 0;
+        assert!(Settings::from_config(c)
+            .unwrap_err()
+            .starts_with("configuration key `mail.concurrency`"));
+        let mut c = Config::default();
+        c.mail.timeout_secs = 600;
+        let err = Settings::from_config(c).unwrap_err();
+        assert!(
+            err.starts_with("configuration key `mail.timeout_secs`") && err.contains("120"),
+            "{err}"
+        );
     }
 
     #[test]
