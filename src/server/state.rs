@@ -56,6 +56,8 @@ pub struct Shared {
     pub has_accounts: Arc<std::sync::atomic::AtomicBool>,
     /// Set when a graceful shutdown begins: `/readyz` then answers 503.
     pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
+    /// Pages rendered once for every visitor without a cookie.
+    pub pages: Arc<crate::server::app::PageCache>,
     /// OpenID Connect signing keys, parsed once per process.
     pub signing_keys: Arc<crate::server::oidc::keys::KeyCache>,
 }

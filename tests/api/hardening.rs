@@ -246,7 +246,79 @@ async fn answers_say_how_long_they_may_be_cached(engine: Engine) {
     app.stop().await;
 }
 
+/// The login and forgotten-password pages are rendered once per address
+/// for visitors without a cookie, then sent from memory: each answer has
+/// its own nonce, in its policy and on every script, and is otherwise the
+/// page as rendered. A visitor with a session, or a site still waiting for
+/// its first account, gets a page rendered for them.
+async fn pages_for_visitors_without_a_cookie_are_rendered_once(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let nonce_of = |policy: &str| {
+        let start = policy.find("'nonce-").expect("a nonce") + "'nonce-".len();
+        policy[start..start + policy[start..].find('\'').unwrap()].to_owned()
+    };
+    let visit = |path: &'static str| {
+        let client = app.new_client();
+        let url = app.url(path);
+        async move {
+            let res = client.get(url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let policy = csp(&res);
+            (nonce_of(&policy), res.text().await.unwrap())
+        }
+    };
+
+    // No account yet: the setup notice, and nothing kept.
+    let (_, html) = visit("/login").await;
+    assert!(html.contains("No accounts exist yet"), "{html}");
+    assert!(app.state.pages.is_empty());
+
+    app.create_admin().await;
+    let (_, html) = visit("/login").await;
+    assert!(!html.contains("No accounts exist yet"), "{html}");
+    let mut seen = std::collections::HashSet::new();
+    for path in ["/login", "/forgot-password", "/login?next=%2Faccount"] {
+        let (first_nonce, first) = visit(path).await;
+        for _ in 0..3 {
+            let (nonce, html) = visit(path).await;
+            assert!(
+                seen.insert(nonce.clone()),
+                "{path}: the nonce {nonce} was reused"
+            );
+            assert!(
+                html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
+                "{path}: the scripts carry the answer's nonce"
+            );
+            assert_eq!(
+                html.replace(&nonce, "NONCE"),
+                first.replace(&first_nonce, "NONCE"),
+                "{path}: the kept page is the page as rendered"
+            );
+        }
+    }
+    assert_eq!(app.state.pages.len(), 3, "one page per address");
+    let (_, html) = visit("/login?next=%2Faccount").await;
+    assert!(html.contains("name=\"next\" value=\"/account\""), "{html}");
+
+    // Someone logged in gets their own page, which is not kept.
+    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mine = admin
+        .get(app.url("/forgot-password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("href=\"/account\""), "{mine}");
+    let (_, anyone) = visit("/forgot-password").await;
+    assert!(!anyone.contains("href=\"/account\""), "{anyone}");
+    assert_eq!(app.state.pages.len(), 3);
+    app.stop().await;
+}
+
 both_engines!(
+    pages_for_visitors_without_a_cookie_are_rendered_once,
     answers_say_how_long_they_may_be_cached,
     inline_scripts_need_the_pages_nonce,
     the_health_check_answers,

@@ -4,6 +4,7 @@
 use super::middleware::{
     api_error_status, cache_policy, content_security_policy, origin_check, page_guard, request_span,
 };
+use super::page_cache::page_cache;
 use crate::{
     app::{shell, App},
     server::{client_addr, forward_auth, oidc, AppState},
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
             },
             shell,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), page_cache))
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn(cache_policy))
         .layer(middleware::from_fn(api_error_status))

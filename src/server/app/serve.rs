@@ -41,6 +41,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         mail_poll_ms: 1000,
         has_accounts: Arc::default(),
         signing_keys: Arc::default(),
+        pages: Arc::default(),
         shutting_down: Arc::default(),
     }))
 }
