@@ -35,20 +35,27 @@ pub async fn request_reset(
         let entry = Entry::new(Event::ResetThrottled).on(target);
         audit::record_throttled(state, meta, entry, refused)
     };
-    // One transaction spends the allowances and queues the mail: on
-    // SQLite every write transaction waits for the one before it.
-    if let Err(refused) = rate_limit::precheck(state, &keys).await? {
-        return Err(throttled(refused).await);
-    }
+    // The reads first, outside the write transaction: on SQLite every
+    // writer waits for the one before it, so the transaction holds only
+    // the writes (spending the allowances, queuing the mail, the audit).
+    let user = {
+        let mut conn = state.db.conn().await?;
+        if let Err(refused) =
+            rate_limit::precheck_on(&mut conn, state.clock.now_ms(), &keys).await?
+        {
+            drop(conn);
+            return Err(throttled(refused).await);
+        }
+        db::users::find_by_email(&mut conn, &normalized)
+            .await?
+            .filter(|u| u.active)
+    };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     if let Err(refused) = rate_limit::spend(&mut tx, state.clock.now_ms(), &keys).await? {
         drop(tx);
         return Err(throttled(refused).await);
     }
-    let user = db::users::find_by_email(&mut tx, &normalized)
-        .await?
-        .filter(|u| u.active);
     match &user {
         Some(user) => {
             queue_link(&mut tx, state, Purpose::Reset, user.id, &user.email, now).await?;

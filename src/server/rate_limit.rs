@@ -80,11 +80,19 @@ pub async fn precheck<'k>(
     state: &AppState,
     keys: &[(&'k str, Limit)],
 ) -> Result<Decision<'k>, sqlx::Error> {
-    let now_ms = state.clock.now_ms();
     let mut conn = state.db.conn().await?;
+    precheck_on(&mut conn, state.clock.now_ms(), keys).await
+}
+
+/// [`precheck`] on a connection the caller holds.
+pub async fn precheck_on<'k>(
+    conn: &mut db::Conn,
+    now_ms: i64,
+    keys: &[(&'k str, Limit)],
+) -> Result<Decision<'k>, sqlx::Error> {
     for pair in keys.chunks(2) {
         let second = pair.get(1).unwrap_or(&pair[0]).0;
-        let stored = db::rate_limits::load_pair(&mut conn, pair[0].0, second).await?;
+        let stored = db::rate_limits::load_pair(conn, pair[0].0, second).await?;
         for (key, limit) in pair {
             let tat = stored.iter().find(|(k, _)| k == key).map(|(_, t)| *t);
             if let Some(Err(throttled)) = tat.map(|tat| decide(tat, now_ms, *limit)) {
@@ -103,22 +111,49 @@ pub async fn spend<'k>(
     now_ms: i64,
     keys: &[(&'k str, Limit)],
 ) -> Result<Decision<'k>, sqlx::Error> {
-    for (key, limit) in keys {
+    let spend_of = |limit: &Limit| {
         let interval = limit.interval_ms();
-        let burst = interval * i64::from(limit.burst.max(1));
-        if db::rate_limits::spend(conn, key, now_ms, interval, burst)
-            .await?
-            .is_none()
-        {
-            // Over the limit: how long until it has room again.
-            let tat = db::rate_limits::load(conn, key).await?.unwrap_or(now_ms);
-            let throttled = decide(tat, now_ms, *limit).err().unwrap_or(Throttled {
-                retry_after_secs: 1,
-            });
-            return Ok(Err((throttled, *key)));
+        (interval, interval * i64::from(limit.burst.max(1)))
+    };
+    for pair in keys.chunks(2) {
+        if let [(first, first_limit), (second, second_limit)] = pair {
+            if first != second {
+                let ((i1, b1), (i2, b2)) = (spend_of(first_limit), spend_of(second_limit));
+                let spent =
+                    db::rate_limits::spend_pair(conn, now_ms, (first, i1, b1), (second, i2, b2))
+                        .await?;
+                if let Some((key, limit)) = pair.iter().find(|(k, _)| !spent.iter().any(|s| s == k))
+                {
+                    return Ok(Err(refusal(conn, now_ms, key, *limit).await?));
+                }
+                continue;
+            }
+        }
+        for (key, limit) in pair {
+            let (interval, burst) = spend_of(limit);
+            if db::rate_limits::spend(conn, key, now_ms, interval, burst)
+                .await?
+                .is_none()
+            {
+                return Ok(Err(refusal(conn, now_ms, key, *limit).await?));
+            }
         }
     }
     Ok(Ok(()))
+}
+
+/// Over the limit: how long until `key` has room again.
+async fn refusal<'k>(
+    conn: &mut db::Conn,
+    now_ms: i64,
+    key: &'k str,
+    limit: Limit,
+) -> Result<(Throttled, &'k str), sqlx::Error> {
+    let tat = db::rate_limits::load(conn, key).await?.unwrap_or(now_ms);
+    let throttled = decide(tat, now_ms, limit).err().unwrap_or(Throttled {
+        retry_after_secs: 1,
+    });
+    Ok((throttled, key))
 }
 
 /// Gives back one request's allowance, in the caller's transaction: spent
