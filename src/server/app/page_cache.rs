@@ -112,10 +112,10 @@ pub(super) async fn page_cache(
         && PAGES.contains(&req.uri().path())
         && !req.headers().contains_key(header::COOKIE)
         && state.has_accounts.load(Ordering::Relaxed);
-    let uri = req.uri().to_string();
-    if !cacheable || uri.len() > MAX_URI {
-        return next.run(req).await;
-    }
+    let uri = match req.uri().path_and_query() {
+        Some(uri) if cacheable && uri.as_str().len() <= MAX_URI => uri.as_str().to_owned(),
+        _ => return next.run(req).await,
+    };
     if let Some(page) = state.pages.get(&uri) {
         return page.answer(&new_nonce());
     }
