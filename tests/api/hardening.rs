@@ -302,14 +302,7 @@ async fn pages_for_visitors_without_a_cookie_are_rendered_once(engine: Engine) {
 
     // Someone logged in gets their own page, which is not kept.
     let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let mine = admin
-        .get(app.url("/forgot-password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let mine = admin_page(&app, &admin, "/forgot-password").await;
     assert!(mine.contains("href=\"/account\""), "{mine}");
     let (_, anyone) = visit("/forgot-password").await;
     assert!(!anyone.contains("href=\"/account\""), "{anyone}");
