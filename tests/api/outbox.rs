@@ -155,6 +155,12 @@ async fn row(app: &TestApp, to: &str) -> db::outbox::ListedMail {
     .unwrap()
 }
 
+/// The row of the message to `to` once it has failed for good.
+async fn once_failed(app: &TestApp, to: &str, what: &str) -> db::outbox::ListedMail {
+    eventually(what, || async { row(app, to).await.failed_at.is_some() }).await;
+    row(app, to).await
+}
+
 /// Polls `check` every 50 ms for up to fifteen seconds.
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
@@ -184,11 +190,7 @@ async fn a_refusal_is_that_messages_alone(engine: Engine) {
     queue(&app, &[bounce.clone(), greylist.clone(), jane.clone()]).await;
 
     app.sink.wait_for(&jane, 1).await;
-    eventually("the 550 fails its message", || async {
-        row(&app, &bounce).await.failed_at.is_some()
-    })
-    .await;
-    let failed = row(&app, &bounce).await;
+    let failed = once_failed(&app, &bounce, "the 550 fails its message").await;
     assert_eq!(failed.attempts, 1, "a refusal for good is not tried again");
     assert!(
         failed
@@ -298,11 +300,7 @@ async fn a_message_that_times_out_again_after_the_server_answered_is_that_messag
     // server then answers the probe, and the same message times out again:
     // from then on it is retried as a refusal, and gives up after its two
     // attempts instead of pausing the queue again and again.
-    eventually("the tarpitted message gives up", || async {
-        row(&app, &slow).await.failed_at.is_some()
-    })
-    .await;
-    let failed = row(&app, &slow).await;
+    let failed = once_failed(&app, &slow, "the tarpitted message gives up").await;
     assert_eq!(failed.attempts, 2, "{failed:?}");
     assert!(
         failed.last_error.as_deref().unwrap().contains("timed out"),
