@@ -8,7 +8,7 @@ use crate::{
         account_mail::{queue_link, queue_password_changed},
         audit::{self, Entry, Event, Who},
         db, passwords,
-        rate_limit::{self, Limits},
+        rate_limit::{self, Limit, Limits, Throttled},
         request::RequestMeta,
         sessions,
         tokens::{self, Purpose, TokenState},
@@ -50,40 +50,47 @@ pub async fn request_reset(
             .await?
             .filter(|u| u.active)
     };
+    let keys = keys.map(|(key, limit)| (key.to_owned(), limit));
+    let job = write_reset_request(state.clone(), meta.clone(), email.clone(), user, keys);
+    match state.db.run_write(job).await? {
+        Ok(()) => Ok(()),
+        Err((refused, key)) => Err(throttled((refused, &key)).await),
+    }
+}
+
+/// The writes of [`request_reset`], in one transaction: both allowances
+/// spent, the link queued for an active account, the audit entry. When a
+/// key is over its limit nothing is written and it is named.
+async fn write_reset_request(
+    state: AppState,
+    meta: RequestMeta,
+    email: Email,
+    user: Option<db::users::UserRow>,
+    keys: [(String, Limit); 2],
+) -> Result<Result<(), (Throttled, String)>, ServiceError> {
     let now = state.clock.now();
+    let keys = keys.each_ref().map(|(key, limit)| (key.as_str(), *limit));
     let mut tx = state.db.begin().await?;
-    if let Err(refused) = rate_limit::spend(&mut tx, state.clock.now_ms(), &keys).await? {
-        drop(tx);
-        return Err(throttled(refused).await);
+    if let Err((refused, key)) = rate_limit::spend(&mut tx, state.clock.now_ms(), &keys).await? {
+        return Ok(Err((refused, key.to_owned())));
     }
-    match &user {
+    let (target, detail) = match &user {
         Some(user) => {
-            queue_link(&mut tx, state, Purpose::Reset, user.id, &user.email, now).await?;
-            audit::record(
-                &mut tx,
-                now,
-                meta,
-                Entry::new(Event::ResetRequested).on(Who::user(user.id, &user.email)),
-            )
-            .await?;
+            queue_link(&mut tx, &state, Purpose::Reset, user.id, &user.email, now).await?;
+            (Who::user(user.id, &user.email), None)
         }
-        None => {
-            audit::record(
-                &mut tx,
-                now,
-                meta,
-                Entry::new(Event::ResetRequested)
-                    .on(Who::email(email.as_str()))
-                    .detail("no active account"),
-            )
-            .await?;
-        }
+        None => (Who::email(email.as_str()), Some("no active account")),
+    };
+    let mut entry = Entry::new(Event::ResetRequested).on(target);
+    if let Some(detail) = detail {
+        entry = entry.detail(detail);
     }
+    audit::record(&mut tx, now, &meta, entry).await?;
     tx.commit().await?;
     if user.is_some() {
         state.mail_notify.notify_one();
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// What the page behind a link should show. Looking never uses a token up.
