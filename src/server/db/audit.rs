@@ -32,7 +32,7 @@ pub async fn insert(conn: &mut Conn, e: NewEntry<'_>, now: i64) -> sqlx::Result<
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor_id, actor_email, target_id, target_email, ip, detail, window_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (window_key) DO UPDATE SET count = audit_log.count + 1",
+         ON CONFLICT (window_key) WHERE window_key IS NOT NULL DO UPDATE SET count = audit_log.count + 1",
     )
     .bind(now)
     .bind(e.event)

@@ -32,6 +32,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0003_deployment_safety.sql",
         "0004_apps.sql",
         "0005_mail_admin.sql",
+        "0006_audit_log_partial_indexes.sql",
     )
 });
 
@@ -43,6 +44,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0004_user_search_one_index.sql",
         "0005_apps.sql",
         "0006_mail_admin.sql",
+        "0007_audit_log_partial_indexes.sql",
     )
 });
 
