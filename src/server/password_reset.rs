@@ -74,17 +74,16 @@ async fn write_reset_request(
     if let Err((refused, key)) = rate_limit::spend(&mut tx, state.clock.now_ms(), &keys).await? {
         return Ok(Err((refused, key.to_owned())));
     }
-    let (target, detail) = match &user {
+    let entry = Entry::new(Event::ResetRequested);
+    let entry = match &user {
         Some(user) => {
             queue_link(&mut tx, &state, Purpose::Reset, user.id, &user.email, now).await?;
-            (Who::user(user.id, &user.email), None)
+            entry.on(Who::user(user.id, &user.email))
         }
-        None => (Who::email(email.as_str()), Some("no active account")),
+        None => entry
+            .on(Who::email(email.as_str()))
+            .detail("no active account"),
     };
-    let mut entry = Entry::new(Event::ResetRequested).on(target);
-    if let Some(detail) = detail {
-        entry = entry.detail(detail);
-    }
     audit::record(&mut tx, now, &meta, entry).await?;
     tx.commit().await?;
     if user.is_some() {

@@ -286,8 +286,6 @@ fn create_sqlite_parent_dir(url: &str) {
     }
 }
 
-/// True when the error is a unique-constraint violation (a duplicate email).
-/// The engines behind `AnyPool`, installed once per process.
 /// The thread that runs SQLite's write transactions ([`Db::run_write`]):
 /// one for the process, started on first use. Its runtime has nothing else
 /// to run, so each statement's answer is taken up as soon as it comes.
@@ -307,6 +305,7 @@ fn writer_thread() -> &'static tokio::runtime::Handle {
     })
 }
 
+/// The engines behind `AnyPool`, installed once per process.
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -341,6 +340,7 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for IntFlag {
     }
 }
 
+/// True when the error is a unique-constraint violation (a duplicate email).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
