@@ -9,6 +9,83 @@ use crate::server::{
     AppState,
 };
 
+/// A single-use link and its mail, made ready outside the write
+/// transaction: only the rows are written inside it.
+pub struct Link {
+    purpose: Purpose,
+    token_hash: String,
+    expires_at: i64,
+    mail: templates::Rendered,
+}
+
+impl Link {
+    /// A new link for an account: a reset link, or an invitation for an
+    /// account that has no password yet.
+    pub fn new(state: &AppState, purpose: Purpose, now: i64) -> Self {
+        let s = &state.settings;
+        let hours = match purpose {
+            Purpose::Reset => s.auth.reset_hours,
+            Purpose::Invite => s.auth.invite_hours,
+        };
+        let raw = tokens::generate();
+        let expires_at = now + i64::from(hours) * 3600;
+        let link = s.link(&format!("/reset-password/{raw}"));
+        let expires = templates::format_time(expires_at, s.time_zone);
+        let mail = match purpose {
+            Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
+            Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
+        };
+        Self {
+            purpose,
+            token_hash: tokens::hash(&raw),
+            expires_at,
+            mail,
+        }
+    }
+
+    /// Issues the link (its token's hash) and queues its mail. Returns the
+    /// message's id in the outbox.
+    pub async fn queue(
+        &self,
+        conn: &mut db::Conn,
+        user_id: i64,
+        to: &str,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let purpose = self.purpose.as_str();
+        db::tokens::insert(
+            conn,
+            user_id,
+            &self.token_hash,
+            purpose,
+            now,
+            self.expires_at,
+        )
+        .await?;
+        outbox::enqueue(conn, to, &self.mail, now).await
+    }
+
+    /// [`Link::queue`] on the SQLite writer thread's connection.
+    pub fn queue_blocking(
+        &self,
+        conn: &rusqlite::Connection,
+        user_id: i64,
+        to: &str,
+        now: i64,
+    ) -> rusqlite::Result<i64> {
+        let purpose = self.purpose.as_str();
+        db::tokens::insert_blocking(
+            conn,
+            user_id,
+            &self.token_hash,
+            purpose,
+            now,
+            self.expires_at,
+        )?;
+        db::outbox::enqueue_blocking(conn, outbox::new_mail(to, &self.mail), now)
+    }
+}
+
 /// Issues a single-use link and queues its mail: a reset link, or an
 /// invitation for an account that has no password yet. Returns the
 /// message's id in the outbox.
@@ -20,19 +97,9 @@ pub async fn queue_link(
     to: &str,
     now: i64,
 ) -> sqlx::Result<i64> {
-    let s = &state.settings;
-    let hours = match purpose {
-        Purpose::Reset => s.auth.reset_hours,
-        Purpose::Invite => s.auth.invite_hours,
-    };
-    let (raw, expires_at) = tokens::issue(conn, user_id, purpose, now, hours).await?;
-    let link = s.link(&format!("/reset-password/{raw}"));
-    let expires = templates::format_time(expires_at, s.time_zone);
-    let mail = match purpose {
-        Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
-        Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
-    };
-    outbox::enqueue(conn, to, &mail, now).await
+    Link::new(state, purpose, now)
+        .queue(conn, user_id, to, now)
+        .await
 }
 
 /// Tells the owner that their password was changed, with a way back in if

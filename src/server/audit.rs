@@ -120,21 +120,46 @@ async fn insert(
     window_key: Option<&str>,
 ) -> sqlx::Result<()> {
     let ip = meta.ip();
-    db::audit::insert(
-        conn,
-        db::audit::NewEntry {
-            event: entry.event.as_str(),
-            actor_id: entry.actor.id,
-            actor_email: entry.actor.email,
-            target_id: entry.target.id,
-            target_email: entry.target.email,
-            ip: ip.as_deref(),
-            detail: entry.detail,
-            window_key,
-        },
-        now,
-    )
-    .await
+    db::audit::insert(conn, row(entry, ip.as_deref(), window_key), now).await
+}
+
+/// [`record`] with the client's address (`RequestMeta::ip`) taken
+/// beforehand.
+pub async fn record_at(
+    conn: &mut db::Conn,
+    now: i64,
+    ip: Option<&str>,
+    entry: Entry<'_>,
+) -> sqlx::Result<()> {
+    db::audit::insert(conn, row(entry, ip, None), now).await
+}
+
+/// [`record`] on the SQLite writer thread's connection, with the client's
+/// address (`RequestMeta::ip`) taken beforehand.
+pub fn record_blocking(
+    conn: &rusqlite::Connection,
+    now: i64,
+    ip: Option<&str>,
+    entry: Entry<'_>,
+) -> rusqlite::Result<()> {
+    db::audit::insert_blocking(conn, row(entry, ip, None), now)
+}
+
+fn row<'a>(
+    entry: Entry<'a>,
+    ip: Option<&'a str>,
+    window_key: Option<&'a str>,
+) -> db::audit::NewEntry<'a> {
+    db::audit::NewEntry {
+        event: entry.event.as_str(),
+        actor_id: entry.actor.id,
+        actor_email: entry.actor.email,
+        target_id: entry.target.id,
+        target_email: entry.target.email,
+        ip,
+        detail: entry.detail,
+        window_key,
+    }
 }
 
 /// Records a throttled request (one counted audit entry per key and hour)

@@ -5,9 +5,10 @@ use crate::{
     domain::{password::Secret, Email},
     error::{AppError, Field, Problems},
     server::{
-        account_mail::{queue_link, queue_password_changed},
+        account_mail::{queue_link, queue_password_changed, Link},
         audit::{self, Entry, Event, Who},
-        db, passwords,
+        db::{self, sqlite_writer::Write},
+        passwords,
         rate_limit::{self, Limit, Limits, Throttled},
         request::RequestMeta,
         sessions,
@@ -51,9 +52,30 @@ pub async fn request_reset(
             .filter(|u| u.active)
     };
     let keys = keys.map(|(key, limit)| (key.to_owned(), limit));
-    let job = write_reset_request(state.clone(), meta.clone(), email.clone(), user, keys);
-    match state.db.run_write(job).await? {
-        Ok(()) => Ok(()),
+    let now = state.clock.now();
+    // The mail is rendered here, outside the writer's turn.
+    let link = user.as_ref().map(|_| Link::new(state, Purpose::Reset, now));
+    let request = ResetRequest {
+        now,
+        now_ms: state.clock.now_ms(),
+        ip: meta.ip(),
+        email: email.clone(),
+        user,
+        link,
+        keys,
+    };
+    let queued = request.user.is_some();
+    let outcome = match state.db.sqlite_writer() {
+        Some(writer) => writer.run(move |conn| request.write_blocking(conn)).await?,
+        None => request.write(&state.db).await?,
+    };
+    match outcome {
+        Ok(()) => {
+            if queued {
+                state.mail_notify.notify_one();
+            }
+            Ok(())
+        }
         Err((refused, key)) => Err(throttled((refused, &key)).await),
     }
 }
@@ -61,35 +83,62 @@ pub async fn request_reset(
 /// The writes of [`request_reset`], in one transaction: both allowances
 /// spent, the link queued for an active account, the audit entry. When a
 /// key is over its limit nothing is written and it is named.
-async fn write_reset_request(
-    state: AppState,
-    meta: RequestMeta,
+struct ResetRequest {
+    now: i64,
+    now_ms: i64,
+    ip: Option<String>,
     email: Email,
     user: Option<db::users::UserRow>,
+    /// Made for an active account.
+    link: Option<Link>,
     keys: [(String, Limit); 2],
-) -> Result<Result<(), (Throttled, String)>, ServiceError> {
-    let now = state.clock.now();
-    let keys = keys.each_ref().map(|(key, limit)| (key.as_str(), *limit));
-    let mut tx = state.db.begin().await?;
-    if let Err((refused, key)) = rate_limit::spend(&mut tx, state.clock.now_ms(), &keys).await? {
-        return Ok(Err((refused, key.to_owned())));
-    }
-    let entry = Entry::new(Event::ResetRequested);
-    let entry = match &user {
-        Some(user) => {
-            queue_link(&mut tx, &state, Purpose::Reset, user.id, &user.email, now).await?;
-            entry.on(Who::user(user.id, &user.email))
+}
+
+type Spent = Result<(), (Throttled, String)>;
+
+impl ResetRequest {
+    fn entry(&self) -> Entry<'_> {
+        let entry = Entry::new(Event::ResetRequested);
+        match &self.user {
+            Some(user) => entry.on(Who::user(user.id, &user.email)),
+            None => entry
+                .on(Who::email(self.email.as_str()))
+                .detail("no active account"),
         }
-        None => entry
-            .on(Who::email(email.as_str()))
-            .detail("no active account"),
-    };
-    audit::record(&mut tx, now, &meta, entry).await?;
-    tx.commit().await?;
-    if user.is_some() {
-        state.mail_notify.notify_one();
     }
-    Ok(Ok(()))
+
+    /// On the SQLite writer thread: its statements one after the other.
+    fn write_blocking(&self, conn: &rusqlite::Connection) -> rusqlite::Result<Write<Spent>> {
+        if let Err((refused, key)) = rate_limit::spend_pair_blocking(conn, self.now_ms, &self.keys)?
+        {
+            return Ok(Write::Discard(Err((refused, key.to_owned()))));
+        }
+        if let (Some(user), Some(link)) = (&self.user, &self.link) {
+            link.queue_blocking(conn, user.id, &user.email, self.now)?;
+        }
+        audit::record_blocking(conn, self.now, self.ip.as_deref(), self.entry())?;
+        Ok(Write::Commit(Ok(())))
+    }
+
+    /// Anywhere else (PostgreSQL, whose writers do not wait on each other;
+    /// an in-memory SQLite database): on the request's task.
+    async fn write(&self, db: &db::Db) -> Result<Spent, ServiceError> {
+        let keys = self
+            .keys
+            .each_ref()
+            .map(|(key, limit)| (key.as_str(), *limit));
+        let mut tx = db.begin().await?;
+        if let Err((refused, key)) = rate_limit::spend(&mut tx, self.now_ms, &keys).await? {
+            return Ok(Err((refused, key.to_owned())));
+        }
+        if let (Some(user), Some(link)) = (&self.user, &self.link) {
+            link.queue(&mut tx, user.id, &user.email, self.now).await?;
+        }
+        let ip = self.ip.as_deref();
+        audit::record_at(&mut tx, self.now, ip, self.entry()).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
 }
 
 /// What the page behind a link should show. Looking never uses a token up.

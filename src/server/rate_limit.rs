@@ -161,11 +161,42 @@ async fn refusal<'k>(
     key: &'k str,
     limit: Limit,
 ) -> Result<(Throttled, &'k str), sqlx::Error> {
-    let tat = db::rate_limits::load(conn, key).await?.unwrap_or(now_ms);
-    let throttled = decide(tat, now_ms, limit).err().unwrap_or(Throttled {
-        retry_after_secs: 1,
-    });
-    Ok((throttled, key))
+    let tat = db::rate_limits::load(conn, key).await?;
+    Ok((refused(tat, now_ms, limit), key))
+}
+
+/// The answer for a key the database found over its limit: the wait its
+/// stored arrival time gives, at least a second.
+fn refused(tat: Option<i64>, now_ms: i64, limit: Limit) -> Throttled {
+    decide(tat.unwrap_or(now_ms), now_ms, limit)
+        .err()
+        .unwrap_or(Throttled {
+            retry_after_secs: 1,
+        })
+}
+
+/// [`spend`] of two different keys on the SQLite writer thread's
+/// connection, inside its job's transaction.
+pub fn spend_pair_blocking<'k>(
+    conn: &rusqlite::Connection,
+    now_ms: i64,
+    [first, second]: &'k [(String, Limit); 2],
+) -> rusqlite::Result<Result<(), (Throttled, &'k str)>> {
+    let pair = [first, second].map(|(key, limit)| (key.as_str(), *limit));
+    debug_assert_ne!(pair[0].0, pair[1].0, "two different keys");
+    let spent = db::rate_limits::spend_pair_blocking(
+        conn,
+        now_ms,
+        allowance(&pair[0]),
+        allowance(&pair[1]),
+    )?;
+    match pair.iter().find(|(key, _)| !spent.iter().any(|s| s == key)) {
+        None => Ok(Ok(())),
+        Some((key, limit)) => {
+            let tat = db::rate_limits::load_blocking(conn, key)?;
+            Ok(Err((refused(tat, now_ms, *limit), *key)))
+        }
+    }
 }
 
 /// Gives back one request's allowance, in the caller's transaction: spent

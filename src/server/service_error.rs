@@ -26,6 +26,12 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
+impl From<crate::server::db::sqlite_writer::WriteError> for ServiceError {
+    fn from(e: crate::server::db::sqlite_writer::WriteError) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database"))
+    }
+}
+
 impl From<passwords::HashError> for ServiceError {
     fn from(e: passwords::HashError) -> Self {
         match e {

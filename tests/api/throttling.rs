@@ -209,7 +209,68 @@ async fn refused_admin_calls_are_audited_with_the_account(engine: Engine) {
     app.stop().await;
 }
 
+/// Requests that all pass the read-only precheck at once are decided in
+/// the write transaction (on SQLite, the writer thread's batch): no more
+/// links than the burst, and nothing of a refused request written.
+async fn concurrent_reset_requests_issue_no_more_links_than_the_burst(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.limits.reset_per_ip_per_hour = 3600;
+        c.limits.reset_per_ip_burst = 1000;
+        c.limits.reset_per_account_per_hour = 1;
+        c.limits.reset_per_account_burst = 3;
+    })
+    .await;
+    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
+        .await;
+    let statuses = all_at_once(40, |_| {
+        let (client, base) = (app.new_client(), app.base.clone());
+        async move {
+            call_with(
+                &client,
+                &base,
+                "request_password_reset",
+                &[("email", USER_EMAIL)],
+            )
+            .await
+        }
+    })
+    .await;
+    assert_eq!(count(&statuses, StatusCode::OK), 3, "{statuses:?}");
+    assert_eq!(
+        count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+        37,
+        "{statuses:?}"
+    );
+    let db = &app.state.db.pool;
+    let scalar = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    };
+    // The address's allowance (an hour's 3,600 at one a second) was spent
+    // by the three accepted requests alone.
+    let address_tat = scalar("SELECT MIN(tat_ms) FROM rate_limits").await;
+    let spent_ms = address_tat - app.state.clock.now_ms();
+    assert!(
+        spent_ms <= 3_000,
+        "{spent_ms} ms of the address's allowance spent"
+    );
+    assert_eq!(scalar("SELECT COUNT(*) FROM password_tokens").await, 3);
+    assert_eq!(scalar("SELECT COUNT(*) FROM outbox").await, 3);
+    assert_eq!(audit_rows(&app, "reset_requested").await.len(), 3);
+    let throttled = audit_rows(&app, "reset_throttled").await;
+    assert_eq!(
+        throttled.iter().map(|r| r.0).sum::<i64>(),
+        37,
+        "{throttled:?}"
+    );
+    app.sink.wait_for(USER_EMAIL, 3).await;
+    app.stop().await;
+}
+
 both_engines!(
+    concurrent_reset_requests_issue_no_more_links_than_the_burst,
     concurrent_wrong_passwords_are_verified_no_more_than_the_burst,
     concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst,
     the_right_password_does_not_use_up_the_allowance,

@@ -28,23 +28,44 @@ pub struct EntryRow {
     pub count: i64,
 }
 
+const INSERT: &str = "INSERT INTO audit_log (at, event, actor_id, actor_email, target_id, target_email, ip, detail, window_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (window_key) WHERE window_key IS NOT NULL DO UPDATE SET count = audit_log.count + 1";
+
 pub async fn insert(conn: &mut Conn, e: NewEntry<'_>, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, event, actor_id, actor_email, target_id, target_email, ip, detail, window_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (window_key) WHERE window_key IS NOT NULL DO UPDATE SET count = audit_log.count + 1",
-    )
-    .bind(now)
-    .bind(e.event)
-    .bind(e.actor_id)
-    .bind(e.actor_email)
-    .bind(e.target_id)
-    .bind(e.target_email)
-    .bind(e.ip)
-    .bind(e.detail)
-    .bind(e.window_key)
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT)
+        .bind(now)
+        .bind(e.event)
+        .bind(e.actor_id)
+        .bind(e.actor_email)
+        .bind(e.target_id)
+        .bind(e.target_email)
+        .bind(e.ip)
+        .bind(e.detail)
+        .bind(e.window_key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`insert`] on the SQLite writer thread's connection.
+pub fn insert_blocking(
+    conn: &rusqlite::Connection,
+    e: NewEntry<'_>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(INSERT)?
+        .execute(rusqlite::named_params! {
+            "$1": now,
+            "$2": e.event,
+            "$3": e.actor_id,
+            "$4": e.actor_email,
+            "$5": e.target_id,
+            "$6": e.target_email,
+            "$7": e.ip,
+            "$8": e.detail,
+            "$9": e.window_key,
+        })?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;
 pub mod setup_tokens;
+pub mod sqlite_writer;
 pub mod tokens;
 pub mod users;
 
@@ -63,6 +64,9 @@ pub struct Db {
     /// ms between tries (BENCHMARKS.md); other processes on the same file
     /// still meet the busy timeout.
     writer: Option<Arc<Mutex<()>>>,
+    /// The thread for the hot write transactions of an SQLite file
+    /// ([`sqlite_writer`]).
+    sqlite_writer: Option<Arc<sqlite_writer::SqliteWriter>>,
     /// The URL it was opened with (for the SQLite file's migration lock).
     url: Arc<str>,
 }
@@ -106,11 +110,19 @@ impl Db {
             });
         }
         let pool = options.connect(url).await?;
-        let writer = (engine == Engine::Sqlite).then(Arc::default);
+        let writer: Option<Arc<Mutex<()>>> = (engine == Engine::Sqlite).then(Arc::default);
+        let sqlite_writer = match (&writer, sqlite_file(url)) {
+            (Some(turn), Some(file)) => Some(Arc::new(
+                sqlite_writer::SqliteWriter::start(file, turn.clone())
+                    .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?,
+            )),
+            _ => None,
+        };
         Ok(Self {
             pool,
             engine,
             writer,
+            sqlite_writer,
             url: url.into(),
         })
     }
@@ -157,27 +169,11 @@ impl Db {
         }
     }
 
-    /// Runs `job`, a write transaction from begin to commit, where its
-    /// turn as SQLite's one writer is shortest: on a thread of its own.
-    /// Each statement is a hand-off to sqlx's SQLite worker thread and
-    /// back; on the request threads the task that holds the turn waits
-    /// behind every other ready request after each hand-off, and all the
-    /// other writers wait with it (BENCHMARKS.md). On PostgreSQL, whose
-    /// writers do not wait on each other, `job` runs where it is.
-    ///
-    /// The job runs to its end even if the caller stops waiting, so a
-    /// client that goes away cannot leave the write half done.
-    pub async fn run_write<T: Send + 'static>(
-        &self,
-        job: impl std::future::Future<Output = T> + Send + 'static,
-    ) -> T {
-        if self.writer.is_none() {
-            return job.await;
-        }
-        match writer_thread().spawn(job).await {
-            Ok(out) => out,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+    /// The writer thread of an SQLite file, for write transactions whose
+    /// turn must be short ([`sqlite_writer`]); `None` on PostgreSQL, whose
+    /// writers do not wait on each other, and for an in-memory database.
+    pub fn sqlite_writer(&self) -> Option<&sqlite_writer::SqliteWriter> {
+        self.sqlite_writer.as_deref()
     }
 
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
@@ -286,25 +282,6 @@ fn create_sqlite_parent_dir(url: &str) {
     }
 }
 
-/// The thread that runs SQLite's write transactions ([`Db::run_write`]):
-/// one for the process, started on first use. Its runtime has nothing else
-/// to run, so each statement's answer is taken up as soon as it comes.
-fn writer_thread() -> &'static tokio::runtime::Handle {
-    static HANDLE: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the SQLite writer thread");
-        let handle = runtime.handle().clone();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || runtime.block_on(std::future::pending::<()>()))
-            .expect("the SQLite writer thread");
-        handle
-    })
-}
-
 /// The engines behind `AnyPool`, installed once per process.
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -344,66 +321,4 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for IntFlag {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn rows(db: &Db) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM t")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn sqlite_writes_run_on_the_writer_thread_and_finish_when_the_caller_goes() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
-        let db = Db::connect(&url, 2).await.unwrap();
-        sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(&db.pool)
-            .await
-            .unwrap();
-
-        let thread = db
-            .run_write(async { std::thread::current().name().map(str::to_owned) })
-            .await;
-        assert_eq!(thread.as_deref(), Some("sqlite-writer"));
-
-        // The caller stops waiting while the job is inside its transaction.
-        let (inside, entered) = tokio::sync::oneshot::channel();
-        let job = {
-            let db = db.clone();
-            async move {
-                let mut tx = db.begin().await?;
-                sqlx::query("INSERT INTO t (x) VALUES (1)")
-                    .execute(&mut **tx)
-                    .await?;
-                inside.send(()).ok();
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                sqlx::query("INSERT INTO t (x) VALUES (2)")
-                    .execute(&mut **tx)
-                    .await?;
-                tx.commit().await
-            }
-        };
-        let caller = tokio::spawn({
-            let db = db.clone();
-            async move { db.run_write(job).await }
-        });
-        entered.await.unwrap();
-        caller.abort();
-        assert_eq!(rows(&db).await, 0, "nothing is seen before the commit");
-        let mut seen = 0;
-        for _ in 0..100 {
-            seen = rows(&db).await;
-            if seen == 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert_eq!(seen, 2, "the whole transaction, once committed");
-    }
 }

@@ -26,20 +26,39 @@ pub struct MailRow {
     pub attempts: i64,
 }
 
+const ENQUEUE: &str = "INSERT INTO outbox (kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at, attempts)
+     VALUES ($1, $2, $3, $4, $5, $6, $6, 0) RETURNING id";
+
 pub async fn enqueue(conn: &mut Conn, mail: NewMail<'_>, now: i64) -> sqlx::Result<i64> {
-    sqlx::query(
-        "INSERT INTO outbox (kind, to_addr, subject, body_text, body_html, created_at, next_attempt_at, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, 0) RETURNING id",
+    sqlx::query(ENQUEUE)
+        .bind(mail.kind)
+        .bind(mail.to)
+        .bind(mail.subject)
+        .bind(mail.text)
+        .bind(mail.html)
+        .bind(now)
+        .fetch_one(conn)
+        .await?
+        .try_get("id")
+}
+
+/// [`enqueue`] on the SQLite writer thread's connection.
+pub fn enqueue_blocking(
+    conn: &rusqlite::Connection,
+    mail: NewMail<'_>,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(ENQUEUE)?.query_row(
+        rusqlite::named_params! {
+            "$1": mail.kind,
+            "$2": mail.to,
+            "$3": mail.subject,
+            "$4": mail.text,
+            "$5": mail.html,
+            "$6": now,
+        },
+        |row| row.get(0),
     )
-    .bind(mail.kind)
-    .bind(mail.to)
-    .bind(mail.subject)
-    .bind(mail.text)
-    .bind(mail.html)
-    .bind(now)
-    .fetch_one(conn)
-    .await?
-    .try_get("id")
 }
 
 /// Takes up to `limit` due messages, oldest due first, and leases them

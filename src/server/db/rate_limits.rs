@@ -31,6 +31,17 @@ pub async fn spend(
     .transpose()
 }
 
+// The proposed row carries the key's interval (`excluded.tat_ms` is now
+// plus the interval).
+const SPEND_PAIR: &str = "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $3 + $4), ($2, $3 + $6)
+     ON CONFLICT (key) DO UPDATE
+     SET tat_ms = CASE WHEN rate_limits.tat_ms > $3 THEN rate_limits.tat_ms ELSE $3 END
+                  + excluded.tat_ms - $3
+     WHERE CASE WHEN rate_limits.tat_ms > $3 THEN rate_limits.tat_ms ELSE $3 END
+           + excluded.tat_ms - $3
+           - CASE WHEN rate_limits.key = $1 THEN $5 ELSE $7 END <= $3
+     RETURNING key";
+
 /// Spends one request of each of two different keys in one statement,
 /// each decided as in [`spend`]: one round trip less inside the write
 /// transaction, where every writer waits for the one before it. Returns
@@ -42,40 +53,62 @@ pub async fn spend_pair(
     (first, first_interval_ms, first_burst_ms): (&str, i64, i64),
     (second, second_interval_ms, second_burst_ms): (&str, i64, i64),
 ) -> sqlx::Result<Vec<String>> {
-    // The proposed row carries the key's interval (`excluded.tat_ms` is
-    // now plus the interval).
-    sqlx::query(
-        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $3 + $4), ($2, $3 + $6)
-         ON CONFLICT (key) DO UPDATE
-         SET tat_ms = CASE WHEN rate_limits.tat_ms > $3 THEN rate_limits.tat_ms ELSE $3 END
-                      + excluded.tat_ms - $3
-         WHERE CASE WHEN rate_limits.tat_ms > $3 THEN rate_limits.tat_ms ELSE $3 END
-               + excluded.tat_ms - $3
-               - CASE WHEN rate_limits.key = $1 THEN $5 ELSE $7 END <= $3
-         RETURNING key",
-    )
-    .bind(first)
-    .bind(second)
-    .bind(now_ms)
-    .bind(first_interval_ms)
-    .bind(first_burst_ms)
-    .bind(second_interval_ms)
-    .bind(second_burst_ms)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| row.try_get("key"))
-    .collect()
+    sqlx::query(SPEND_PAIR)
+        .bind(first)
+        .bind(second)
+        .bind(now_ms)
+        .bind(first_interval_ms)
+        .bind(first_burst_ms)
+        .bind(second_interval_ms)
+        .bind(second_burst_ms)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get("key"))
+        .collect()
 }
+
+/// [`spend_pair`] on the SQLite writer thread's connection.
+pub fn spend_pair_blocking(
+    conn: &rusqlite::Connection,
+    now_ms: i64,
+    (first, first_interval_ms, first_burst_ms): (&str, i64, i64),
+    (second, second_interval_ms, second_burst_ms): (&str, i64, i64),
+) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached(SPEND_PAIR)?
+        .query_map(
+            rusqlite::named_params! {
+                "$1": first,
+                "$2": second,
+                "$3": now_ms,
+                "$4": first_interval_ms,
+                "$5": first_burst_ms,
+                "$6": second_interval_ms,
+                "$7": second_burst_ms,
+            },
+            |row| row.get("key"),
+        )?
+        .collect()
+}
+
+const LOAD: &str = "SELECT tat_ms FROM rate_limits WHERE key = $1";
 
 /// A key's arrival time, without creating or locking anything.
 pub async fn load(conn: &mut Conn, key: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query("SELECT tat_ms FROM rate_limits WHERE key = $1")
+    sqlx::query(LOAD)
         .bind(key)
         .fetch_optional(conn)
         .await?
         .map(|row| row.try_get("tat_ms"))
         .transpose()
+}
+
+/// [`load`] on the SQLite writer thread's connection.
+pub fn load_blocking(conn: &rusqlite::Connection, key: &str) -> rusqlite::Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(LOAD)?
+        .query_row(rusqlite::named_params! { "$1": key }, |row| row.get(0))
+        .optional()
 }
 
 /// The arrival times of up to two keys, in one query (missing keys are

@@ -13,6 +13,10 @@ pub struct TokenRow {
     pub used_at: Option<i64>,
 }
 
+const INSERT: &str =
+    "INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5)";
+
 pub async fn insert(
     conn: &mut Conn,
     user_id: i64,
@@ -21,16 +25,34 @@ pub async fn insert(
     now: i64,
     expires_at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(user_id)
-    .bind(token_hash)
-    .bind(purpose)
-    .bind(now)
-    .bind(expires_at)
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT)
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(purpose)
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`insert`] on the SQLite writer thread's connection.
+pub fn insert_blocking(
+    conn: &rusqlite::Connection,
+    user_id: i64,
+    token_hash: &str,
+    purpose: &str,
+    now: i64,
+    expires_at: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(INSERT)?
+        .execute(rusqlite::named_params! {
+            "$1": user_id,
+            "$2": token_hash,
+            "$3": purpose,
+            "$4": now,
+            "$5": expires_at,
+        })?;
     Ok(())
 }
 

@@ -24,18 +24,18 @@ pub async fn enqueue(
     mail: &Rendered,
     now: i64,
 ) -> sqlx::Result<i64> {
-    db::outbox::enqueue(
-        conn,
-        db::outbox::NewMail {
-            kind: mail.kind,
-            to,
-            subject: &mail.subject,
-            text: &mail.text,
-            html: &mail.html,
-        },
-        now,
-    )
-    .await
+    db::outbox::enqueue(conn, new_mail(to, mail), now).await
+}
+
+/// The outbox's row for a rendered message.
+pub fn new_mail<'a>(to: &'a str, mail: &'a Rendered) -> db::outbox::NewMail<'a> {
+    db::outbox::NewMail {
+        kind: mail.kind,
+        to,
+        subject: &mail.subject,
+        text: &mail.text,
+        html: &mail.html,
+    }
 }
 
 /// Delay before attempt `attempts + 1`: doubling from `base`, capped.

@@ -1,0 +1,294 @@
+//! SQLite's hot write transactions on a thread of their own.
+//!
+//! SQLite has one writer at a time, so a write transaction's length is
+//! the whole process's write rate. Through sqlx every statement is a
+//! hand-off to its worker thread and back to the task that holds the
+//! turn, and each way waits behind whatever else is ready (BENCHMARKS.md:
+//! about 145 µs a hand-off under load, most of a forgotten-password
+//! request's turn). This thread instead owns one connection and runs each
+//! job's statements one after the other, with nothing between them.
+//!
+//! Jobs that queue while a transaction runs go into the next one together
+//! (group commit), each inside its own savepoint: a job that fails or
+//! decides to write nothing is rolled back alone, and no job's caller
+//! hears of success before the commit that holds its writes.
+
+use rusqlite::Connection;
+use std::{
+    panic::{catch_unwind, AssertUnwindSafe},
+    path::Path,
+    sync::{mpsc, Arc},
+};
+use tokio::sync::{oneshot, Mutex};
+
+/// What a job hands back: its result, and whether its writes are to stay.
+pub enum Write<T> {
+    Commit(T),
+    /// Nothing of the job is kept (a request over its limit).
+    Discard(T),
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    #[error("sqlite: {0}")]
+    Sqlite(Arc<rusqlite::Error>),
+    #[error("the write failed unexpectedly (the job panicked)")]
+    Panicked,
+    #[error("the SQLite writer thread has stopped")]
+    Stopped,
+}
+
+/// Runs after the batch: told whether the transaction was committed
+/// (`None`) or why it was not.
+type Deliver = Box<dyn FnOnce(Option<Arc<rusqlite::Error>>) + Send>;
+
+/// A job's part of a batch: whether its savepoint is kept, and how its
+/// caller learns the outcome.
+struct Ran {
+    keep: bool,
+    deliver: Deliver,
+}
+
+/// A queued job: given the connection inside its savepoint, or why there
+/// is none.
+type Job = Box<dyn FnOnce(Result<&Connection, Arc<rusqlite::Error>>) -> Ran + Send>;
+
+/// Most jobs in one transaction: a longer batch holds the turn (and every
+/// writer outside this thread) longer.
+const MAX_BATCH: usize = 64;
+
+pub struct SqliteWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl SqliteWriter {
+    /// Opens the writer's connection to `file` and starts its thread. It
+    /// takes `turn`, the process's writer turn, for each transaction, so
+    /// that it and the pool's writers never wait in SQLite's busy handler
+    /// for each other. The thread ends when the writer is dropped.
+    pub fn start(file: &Path, turn: Arc<Mutex<()>>) -> rusqlite::Result<Self> {
+        let conn = Connection::open(file)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        )?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || serve(conn, receiver, turn))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Self { jobs: sender })
+    }
+
+    /// Runs `job` in a write transaction on the writer thread and returns
+    /// its result once its writes are committed (or discarded). An error
+    /// from `job` rolls back its writes alone.
+    ///
+    /// The job runs to its end even if the caller stops waiting, so a
+    /// client that goes away cannot leave the write half done.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| run_one(conn, job, answer));
+        self.jobs.send(job).map_err(|_| WriteError::Stopped)?;
+        answered.await.unwrap_or(Err(WriteError::Stopped))
+    }
+}
+
+/// One job inside its savepoint; what it returned waits for the commit.
+fn run_one<T: Send + 'static>(
+    conn: Result<&Connection, Arc<rusqlite::Error>>,
+    job: impl FnOnce(&Connection) -> rusqlite::Result<Write<T>>,
+    answer: oneshot::Sender<Result<T, WriteError>>,
+) -> Ran {
+    let conn = match conn {
+        Ok(conn) => conn,
+        Err(e) => return settled(false, answer, Err(WriteError::Sqlite(e))),
+    };
+    match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        Ok(Ok(Write::Commit(value))) => Ran {
+            keep: true,
+            deliver: Box::new(move |failed| {
+                let outcome = match failed {
+                    None => Ok(value),
+                    Some(e) => Err(WriteError::Sqlite(e)),
+                };
+                let _ = answer.send(outcome);
+            }),
+        },
+        Ok(Ok(Write::Discard(value))) => settled(false, answer, Ok(value)),
+        Ok(Err(e)) => settled(false, answer, Err(WriteError::Sqlite(Arc::new(e)))),
+        Err(_) => settled(false, answer, Err(WriteError::Panicked)),
+    }
+}
+
+/// A job whose outcome does not depend on the commit.
+fn settled<T: Send + 'static>(
+    keep: bool,
+    answer: oneshot::Sender<Result<T, WriteError>>,
+    outcome: Result<T, WriteError>,
+) -> Ran {
+    Ran {
+        keep,
+        deliver: Box::new(move |_| {
+            let _ = answer.send(outcome);
+        }),
+    }
+}
+
+/// The thread: waits for a job, takes the turn, runs every job that has
+/// queued meanwhile in one transaction, commits, answers.
+fn serve(conn: Connection, jobs: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
+    while let Ok(first) = jobs.recv() {
+        let _turn = turn.blocking_lock();
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, batch);
+    }
+}
+
+fn run_batch(conn: &Connection, batch: Vec<Job>) {
+    let mut failed: Option<Arc<rusqlite::Error>> =
+        conn.execute_batch("BEGIN IMMEDIATE").err().map(Arc::new);
+    let began = failed.is_none();
+    let mut ran = Vec::with_capacity(batch.len());
+    for job in batch {
+        let savepoint = match &failed {
+            Some(e) => Err(e.clone()),
+            None => conn.execute_batch("SAVEPOINT job").map_err(Arc::new),
+        };
+        let inside = savepoint.is_ok();
+        let result = job(savepoint.map(|()| conn));
+        if inside {
+            let end = if result.keep {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
+            if let Err(e) = conn.execute_batch(end) {
+                // The transaction's state is unknown now: none of it stays.
+                failed = Some(Arc::new(e));
+            }
+        }
+        ran.push(result);
+    }
+    if began {
+        let end = match failed {
+            None => conn.execute_batch("COMMIT"),
+            Some(_) => conn.execute_batch("ROLLBACK"),
+        };
+        if let Err(e) = end {
+            failed.get_or_insert(Arc::new(e));
+            // A failed COMMIT can leave the transaction open.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
+    for Ran { deliver, .. } in ran {
+        deliver(failed.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (tempfile::TempDir, SqliteWriter, Arc<Mutex<()>>, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.db");
+        let reader = Connection::open(&file).unwrap();
+        reader
+            .execute_batch("CREATE TABLE t (x INTEGER NOT NULL)")
+            .unwrap();
+        let turn = Arc::new(Mutex::new(()));
+        let writer = SqliteWriter::start(&file, turn.clone()).unwrap();
+        (dir, writer, turn, reader)
+    }
+
+    fn rows(conn: &Connection) -> Vec<i64> {
+        let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn insert(x: i64) -> impl FnOnce(&Connection) -> rusqlite::Result<()> {
+        move |conn| {
+            conn.execute("INSERT INTO t (x) VALUES (?1)", [x])
+                .map(|_| ())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_each_jobs_writes_or_rolls_them_back_alone() {
+        let (_dir, writer, turn, reader) = writer();
+        let writer = Arc::new(writer);
+        // Holding the turn makes the writer queue every job below, then run
+        // them as one batch.
+        let held = turn.clone().lock_owned().await;
+        type TestJob = Box<dyn FnOnce(&Connection) -> rusqlite::Result<Write<i64>> + Send>;
+        let submit = |job: TestJob| {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.run(job).await })
+        };
+        let kept = submit(Box::new(|c| insert(1)(c).map(|()| Write::Commit(1))));
+        let discarded = submit(Box::new(|c| insert(2)(c).map(|()| Write::Discard(2))));
+        let failed = submit(Box::new(|c| {
+            insert(3)(c)?;
+            c.execute("INSERT INTO t (x) VALUES (NULL)", [])?;
+            Ok(Write::Commit(3))
+        }));
+        let panicked = submit(Box::new(|c| {
+            insert(4)(c)?;
+            panic!("a bug in a job");
+        }));
+        let also_kept = submit(Box::new(|c| insert(5)(c).map(|()| Write::Commit(5))));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(rows(&reader).is_empty(), "nothing before the turn is free");
+        drop(held);
+
+        assert_eq!(kept.await.unwrap().unwrap(), 1);
+        assert_eq!(discarded.await.unwrap().unwrap(), 2);
+        assert!(matches!(
+            failed.await.unwrap(),
+            Err(WriteError::Sqlite(e)) if e.to_string().contains("NOT NULL")
+        ));
+        assert!(matches!(panicked.await.unwrap(), Err(WriteError::Panicked)));
+        assert_eq!(also_kept.await.unwrap().unwrap(), 5);
+        assert_eq!(rows(&reader), vec![1, 5]);
+    }
+
+    #[tokio::test]
+    async fn a_job_finishes_when_its_caller_stops_waiting() {
+        let (_dir, writer, turn, reader) = writer();
+        let writer = Arc::new(writer);
+        let held = turn.clone().lock_owned().await;
+        let caller = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .run(|c| insert(7)(c).map(|()| Write::Commit(())))
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        caller.abort();
+        drop(held);
+        // A job queued after it is answered only after it ran.
+        writer
+            .run(|c| insert(8)(c).map(|()| Write::Commit(())))
+            .await
+            .unwrap();
+        assert_eq!(rows(&reader), vec![7, 8]);
+    }
+}
