@@ -639,7 +639,66 @@ async fn a_rare_short_term_is_searched_in_bounded_steps(engine: Engine) {
     app.stop().await;
 }
 
+/// Rare terms go to the trigram index (on PostgreSQL asked for the term's
+/// rarest trigrams, the term then checked on each row): every match and
+/// nothing else, whichever trigrams the term shares with the other rows.
+async fn a_rare_term_finds_exactly_its_matches_page_by_page(engine: Engine) {
+    use gatehouse::server::{admin::list_users, db::users::Page};
+    let app = spawn_app(engine).await;
+    // 600 people whose names share "surname", a few decoys holding the
+    // rare trigrams of `surname17` (`e17`) without the term, and one whose
+    // email and name only meet across the two fields.
+    let seed = match engine {
+        Engine::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+             INSERT INTO users (email, email_normalized, name, name_normalized, role, active, created_at, updated_at)
+             SELECT 'p' || i || '@x.test', 'p' || i || '@x.test', 'Person Surname' || (i % 50),
+                    'person surname' || (i % 50), 'user', 1, 0, 0 FROM n"
+        }
+        Engine::Postgres => {
+            "INSERT INTO users (email, email_normalized, name, name_normalized, role, active, created_at, updated_at)
+             SELECT 'p' || i || '@x.test', 'p' || i || '@x.test', 'Person Surname' || (i % 50),
+                    'person surname' || (i % 50), 'user', 1, 0, 0
+             FROM generate_series(1, 600) AS i"
+        }
+    };
+    sqlx::query(seed).execute(&app.state.db.pool).await.unwrap();
+    for (email, name) in [
+        ("decoy.e17@x.test", "Surname 9 e17"),
+        ("surname@x.test", "Name17"),
+        ("other@x.test", "Surname e1717"),
+    ] {
+        app.create_user(email, name, USER_PASSWORD, "user").await;
+    }
+    let all = |term: &'static str| {
+        let state = app.state.clone();
+        async move {
+            let (mut emails, mut page) = (Vec::new(), Page::First);
+            loop {
+                let result = list_users(&state, Some(term), page).await.unwrap();
+                emails.extend(result.users.iter().map(|u| u.email.clone()));
+                match result.older {
+                    Some(older) => page = Page::Before(older),
+                    None => break emails,
+                }
+            }
+        }
+    };
+    let mut wanted: Vec<String> = (1..=600)
+        .filter(|i| i % 50 == 17)
+        .map(|i| format!("p{i}@x.test"))
+        .collect();
+    wanted.reverse();
+    assert_eq!(all("surname17").await, wanted);
+    assert_eq!(all("Surname 9 E17").await, vec!["decoy.e17@x.test"]);
+    // A term without a trigram of letters and digits only, on both fields.
+    assert_eq!(all("me 9 e").await, vec!["decoy.e17@x.test"]);
+    assert!(all("test\u{1f}name").await.is_empty());
+    app.stop().await;
+}
+
 both_engines!(
+    a_rare_term_finds_exactly_its_matches_page_by_page,
     a_rare_short_term_is_searched_in_bounded_steps,
     only_active_site_admins_reach_the_admin_panel,
     no_admin_endpoint_sets_a_password,

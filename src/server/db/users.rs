@@ -152,13 +152,13 @@ pub enum Page {
     After(i64),
 }
 
-/// How many of the newest rows PostgreSQL scans for a search term before it
-/// turns to the trigram indexes: a term on at least one row in a hundred
+/// How many of the newest ids PostgreSQL walks for a search term before it
+/// turns to the trigram index: a term on at least one row in a hundred
 /// fills a page of 50 there.
 const SEARCH_WINDOW: i64 = 5_000;
-/// How far a search for one or two characters walks before it stops and
-/// lets the admin ask for more: trigram indexes cannot serve such terms.
-const SHORT_TERM_WINDOW: i64 = 50_000;
+/// How many ids a search for one or two characters walks before it stops
+/// and lets the admin ask for more: trigram indexes cannot serve such terms.
+const SHORT_TERM_WINDOW: i64 = 30_000;
 
 /// One statement, newest first or, walking back, oldest first.
 macro_rules! ordered {
@@ -253,6 +253,18 @@ impl Keyset {
             limit,
         }
     }
+
+    /// The ids a bounded walk of `span` ids from `start`, the page's first
+    /// row, covers: `(lowest, highest)`, within the page's range.
+    fn walk(self, start: i64, span: i64) -> (i64, i64) {
+        if self.ascending {
+            let end = start.saturating_add(span - 1);
+            (start, end.min(self.before - 1))
+        } else {
+            let end = start.saturating_sub(span - 1);
+            (end.max(self.after + 1), start)
+        }
+    }
 }
 
 async fn list_all(conn: &mut Conn, keys: Keyset) -> sqlx::Result<Vec<AnyRow>> {
@@ -312,109 +324,195 @@ async fn search_sqlite_short(
 
 /// A page of a search on PostgreSQL, in two plans, because the planner
 /// cannot tell a common term from a rare one. First the newest rows, a
-/// bounded window walked along the primary key: a common term fills the
-/// page there at once. When it does not, the term is rare: terms of three
-/// characters or more go to the trigram index, which finds every match;
-/// shorter ones, which trigrams cannot serve, walk a larger but still
-/// bounded window, and the page says where that walk stopped.
+/// bounded range of ids walked along the primary key: a common term fills
+/// the page there at once. When it does not, the term is rare: terms of
+/// three characters or more go to the trigram index, which finds every
+/// match; shorter ones, which trigrams cannot serve, walk a larger but
+/// still bounded range, and the page says where that walk stopped.
 async fn search_postgres(
     conn: &mut Conn,
     term: &str,
     keys: Keyset,
 ) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
+    let Some(start) = postgres_start(conn, keys).await? else {
+        return Ok((Vec::new(), None));
+    };
     let pattern = format!("%{}%", escape_like(term));
-    let found = postgres_window(conn, &pattern, keys, SEARCH_WINDOW).await?;
+    let short = term.chars().count() < 3;
+    let span = if short {
+        SHORT_TERM_WINDOW
+    } else {
+        SEARCH_WINDOW
+    };
+    let walked = keys.walk(start, span);
+    let found = postgres_walk(conn, &pattern, keys, walked).await?;
     if found.len() as i64 >= keys.limit {
         return Ok((found, None));
     }
-    if term.chars().count() >= 3 {
-        return Ok((postgres_trigrams(conn, &pattern, keys).await?, None));
+    if !short {
+        return Ok((postgres_trigrams(conn, term, &pattern, keys).await?, None));
     }
-    let found = postgres_window(conn, &pattern, keys, SHORT_TERM_WINDOW).await?;
-    if found.len() as i64 >= keys.limit {
-        return Ok((found, None));
-    }
-    let edge = postgres_window_edge(conn, keys, SHORT_TERM_WINDOW).await?;
+    let edge = postgres_beyond(conn, keys, walked).await?;
     Ok((found, edge))
 }
 
-/// The matches among the `size` rows nearest the page's start.
-async fn postgres_window(
+/// The first id of the page's key range (the newest, or the oldest when
+/// walking back), if there is any row in it.
+async fn postgres_start(conn: &mut Conn, keys: Keyset) -> sqlx::Result<Option<i64>> {
+    let sql = if keys.ascending {
+        "SELECT min(id) AS id FROM users WHERE id < $1 AND id > $2"
+    } else {
+        "SELECT max(id) AS id FROM users WHERE id < $1 AND id > $2"
+    };
+    sqlx::query(sql)
+        .bind(keys.before)
+        .bind(keys.after)
+        .fetch_one(conn)
+        .await?
+        .try_get("id")
+}
+
+/// The matches among the ids `lowest..=highest`, walked along the primary
+/// key from the page's start, stopping once the page is full.
+async fn postgres_walk(
     conn: &mut Conn,
     pattern: &str,
     keys: Keyset,
-    size: i64,
+    (lowest, highest): (i64, i64),
 ) -> sqlx::Result<Vec<AnyRow>> {
-    let sql = ordered!(
+    let sql = filtered_page!(
         keys.ascending,
-        concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM (",
-            "SELECT ",
-            user_columns!(),
-            ", email_normalized, name_normalized FROM users ",
-            "WHERE id < $2 AND id > $3"
-        ),
-        concat!(
-            " ORDER BY id DESC LIMIT $5) recent ",
-            "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
-            "ORDER BY id DESC LIMIT $4"
-        ),
-        concat!(
-            " ORDER BY id ASC LIMIT $5) recent ",
-            "WHERE email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\' ",
-            "ORDER BY id ASC LIMIT $4"
-        )
+        "id >= $5 AND id <= $6 AND (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\')",
+        "id"
     );
     sqlx::query(sql)
         .bind(pattern)
         .bind(keys.before)
         .bind(keys.after)
         .bind(keys.limit)
-        .bind(size)
+        .bind(lowest)
+        .bind(highest)
         .fetch_all(conn)
         .await
 }
 
-/// Where a walk of `size` rows stopped, if rows remain beyond it.
-async fn postgres_window_edge(
+/// Where a walk of the ids `lowest..=highest` stopped, if rows remain
+/// beyond it in the page's direction.
+async fn postgres_beyond(
     conn: &mut Conn,
     keys: Keyset,
-    size: i64,
+    (lowest, highest): (i64, i64),
 ) -> sqlx::Result<Option<i64>> {
-    let sql = ordered!(
-        keys.ascending,
-        "SELECT id FROM users WHERE id < $1 AND id > $2",
-        " ORDER BY id DESC LIMIT 1 OFFSET $3",
-        " ORDER BY id ASC LIMIT 1 OFFSET $3"
-    );
-    sqlx::query(sql)
-        .bind(keys.before)
-        .bind(keys.after)
-        .bind(size - 1)
+    let (below, above, edge) = if keys.ascending {
+        (keys.before, highest, highest)
+    } else {
+        (lowest, keys.after, lowest)
+    };
+    let more = sqlx::query("SELECT id FROM users WHERE id < $1 AND id > $2 LIMIT 1")
+        .bind(below)
+        .bind(above)
         .fetch_optional(conn)
-        .await?
-        .map(|row| row.try_get::<i64, _>("id"))
-        .transpose()
+        .await?;
+    Ok(more.map(|_| edge))
 }
 
+/// How many of the newest rows tell which of a term's trigrams are rare.
+const TRIGRAM_SAMPLE: i64 = 500;
+/// A trigram on more of the sample than one row in this many is too
+/// common to look up: its list in the index is long, and the rarer ones
+/// narrow the matches down as well.
+const COMMON_TRIGRAM: i64 = 20;
+
 /// Every match, through the trigram index of email and name together
-/// (`id + 0` keeps the planner from walking the whole primary key instead).
+/// (`id + 0` keeps the planner from walking the whole primary key instead),
+/// checked on each field alone (a term holding the index's separator must
+/// not match across the two).
+///
+/// The index is asked for the term's rarest trigrams only, and the term
+/// itself is checked on the rows they find. Asked for all of them, it reads
+/// the long lists of trigrams that nearly every row shares (`sur`, `urn`,
+/// … of a name field full of "surname"), most of the search's time; which
+/// trigrams are rare is counted on the newest rows.
 async fn postgres_trigrams(
     conn: &mut Conn,
+    term: &str,
     pattern: &str,
     keys: Keyset,
 ) -> sqlx::Result<Vec<AnyRow>> {
+    let rare = rare_trigrams(conn, term).await?;
+    let Some(first) = rare.first() else {
+        let sql = filtered_page!(
+            keys.ascending,
+            "(email_normalized || chr(31) || name_normalized) LIKE $1 ESCAPE '\\'
+             AND (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\')",
+            "id + 0"
+        );
+        // Planned afresh with the term itself: a cached generic plan cannot
+        // see that the term is rare, nor use the trigram index for
+        // `LIKE $1 ESCAPE …`.
+        return search_page(conn, sql, pattern.to_owned(), keys, Plan::ForThisTerm).await;
+    };
     let sql = filtered_page!(
         keys.ascending,
-        "(email_normalized || chr(31) || name_normalized) LIKE $1 ESCAPE '\\'",
+        "(email_normalized || chr(31) || name_normalized) LIKE $5
+         AND (email_normalized || chr(31) || name_normalized) LIKE $6
+         AND (email_normalized || chr(31) || name_normalized) LIKE $7
+         AND (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\')",
         "id + 0"
     );
-    // Planned afresh with the term itself: a cached generic plan cannot
-    // see that the term is rare, nor use the trigram index for
-    // `LIKE $1 ESCAPE …`.
-    search_page(conn, sql, pattern.to_owned(), keys, Plan::ForThisTerm).await
+    // Up to three trigrams; fewer repeat the rarest.
+    let gram = |i: usize| format!("%{}%", rare.get(i).unwrap_or(first));
+    sqlx::query(sql)
+        .persistent(false)
+        .bind(pattern)
+        .bind(keys.before)
+        .bind(keys.after)
+        .bind(keys.limit)
+        .bind(gram(0))
+        .bind(gram(1))
+        .bind(gram(2))
+        .fetch_all(conn)
+        .await
+}
+
+/// Up to three of the term's trigrams, rarest first, that are on at most
+/// one in [`COMMON_TRIGRAM`] of the newest rows. Only trigrams of ASCII
+/// letters and digits are counted: pg_trgm takes exactly those from a
+/// pattern as they are, and the term itself is checked on every row found,
+/// so any of its substrings may narrow the search. Empty when none
+/// qualifies: then the index is asked for the whole term.
+async fn rare_trigrams(conn: &mut Conn, term: &str) -> sqlx::Result<Vec<String>> {
+    let mut grams: Vec<&str> = Vec::new();
+    for (i, _) in term.char_indices() {
+        let Some(gram) = term.get(i..i + 3) else {
+            break;
+        };
+        if gram.bytes().all(|b| b.is_ascii_alphanumeric()) && !grams.contains(&gram) {
+            grams.push(gram);
+        }
+    }
+    // A long term's first trigrams are enough to choose from.
+    grams.truncate(16);
+    if grams.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut counted: Vec<(String, i64)> = sqlx::query(
+        "SELECT g.gram, count(r.s) AS n
+         FROM unnest(string_to_array($1, ' ')) AS g(gram)
+         LEFT JOIN (SELECT email_normalized || chr(31) || name_normalized AS s
+                    FROM users ORDER BY id DESC LIMIT $2) r ON strpos(r.s, g.gram) > 0
+         GROUP BY g.gram",
+    )
+    .bind(grams.join(" "))
+    .bind(TRIGRAM_SAMPLE)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get("gram")?, row.try_get("n")?)))
+    .collect::<sqlx::Result<_>>()?;
+    counted.retain(|(_, n)| n * COMMON_TRIGRAM <= TRIGRAM_SAMPLE);
+    counted.sort_by_key(|(_, n)| *n);
+    Ok(counted.into_iter().take(3).map(|(gram, _)| gram).collect())
 }
 
 /// Whether a statement's prepared plan is kept for the next search.
