@@ -43,6 +43,16 @@ impl Link {
         }
     }
 
+    fn token(&self, user_id: i64, now: i64) -> db::tokens::NewToken<'_> {
+        db::tokens::NewToken {
+            user_id,
+            token_hash: &self.token_hash,
+            purpose: self.purpose.as_str(),
+            created_at: now,
+            expires_at: self.expires_at,
+        }
+    }
+
     /// Issues the link (its token's hash) and queues its mail. Returns the
     /// message's id in the outbox.
     pub async fn queue(
@@ -52,16 +62,7 @@ impl Link {
         to: &str,
         now: i64,
     ) -> sqlx::Result<i64> {
-        let purpose = self.purpose.as_str();
-        db::tokens::insert(
-            conn,
-            user_id,
-            &self.token_hash,
-            purpose,
-            now,
-            self.expires_at,
-        )
-        .await?;
+        db::tokens::insert(conn, self.token(user_id, now)).await?;
         outbox::enqueue(conn, to, &self.mail, now).await
     }
 
@@ -73,15 +74,7 @@ impl Link {
         to: &str,
         now: i64,
     ) -> rusqlite::Result<i64> {
-        let purpose = self.purpose.as_str();
-        db::tokens::insert_blocking(
-            conn,
-            user_id,
-            &self.token_hash,
-            purpose,
-            now,
-            self.expires_at,
-        )?;
+        db::tokens::insert_blocking(conn, self.token(user_id, now))?;
         db::outbox::enqueue_blocking(conn, outbox::new_mail(to, &self.mail), now)
     }
 }

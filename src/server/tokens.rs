@@ -81,15 +81,15 @@ pub async fn issue(
 ) -> sqlx::Result<(String, i64)> {
     let raw = generate();
     let expires_at = now + i64::from(hours) * 3600;
-    db::tokens::insert(
-        conn,
+    let token_hash = hash(&raw);
+    let token = db::tokens::NewToken {
         user_id,
-        &hash(&raw),
-        purpose.as_str(),
-        now,
+        token_hash: &token_hash,
+        purpose: purpose.as_str(),
+        created_at: now,
         expires_at,
-    )
-    .await?;
+    };
+    db::tokens::insert(conn, token).await?;
     Ok((raw, expires_at))
 }
 

@@ -13,45 +13,40 @@ pub struct TokenRow {
     pub used_at: Option<i64>,
 }
 
+/// A token to store: only its hash.
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    pub token_hash: &'a str,
+    pub purpose: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 const INSERT: &str =
     "INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5)";
 
-pub async fn insert(
-    conn: &mut Conn,
-    user_id: i64,
-    token_hash: &str,
-    purpose: &str,
-    now: i64,
-    expires_at: i64,
-) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut Conn, t: NewToken<'_>) -> sqlx::Result<()> {
     sqlx::query(INSERT)
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(purpose)
-        .bind(now)
-        .bind(expires_at)
+        .bind(t.user_id)
+        .bind(t.token_hash)
+        .bind(t.purpose)
+        .bind(t.created_at)
+        .bind(t.expires_at)
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// [`insert`] on the SQLite writer thread's connection.
-pub fn insert_blocking(
-    conn: &rusqlite::Connection,
-    user_id: i64,
-    token_hash: &str,
-    purpose: &str,
-    now: i64,
-    expires_at: i64,
-) -> rusqlite::Result<()> {
+pub fn insert_blocking(conn: &rusqlite::Connection, t: NewToken<'_>) -> rusqlite::Result<()> {
     conn.prepare_cached(INSERT)?
         .execute(rusqlite::named_params! {
-            "$1": user_id,
-            "$2": token_hash,
-            "$3": purpose,
-            "$4": now,
-            "$5": expires_at,
+            "$1": t.user_id,
+            "$2": t.token_hash,
+            "$3": t.purpose,
+            "$4": t.created_at,
+            "$5": t.expires_at,
         })?;
     Ok(())
 }
