@@ -210,13 +210,13 @@ pub async fn list(
 ) -> sqlx::Result<Found> {
     let keys = Keyset::new(page, limit);
     let term = term.map(str::trim).filter(|t| !t.is_empty());
-    let (rows, scanned_to) = match (term, engine) {
-        (None, _) => (list_all(conn, keys).await?, None),
-        (Some(t), Engine::Sqlite) if t.chars().count() >= 3 => {
-            (search_sqlite_trigrams(conn, t, keys).await?, None)
-        }
-        (Some(t), Engine::Sqlite) => (search_sqlite_short(conn, t, keys).await?, None),
-        (Some(t), Engine::Postgres) => search_postgres(conn, t, keys).await?,
+    let (rows, scanned_to) = match term {
+        None => (list_all(conn, keys).await?, None),
+        Some(t) if t.chars().count() < 3 => search_short(conn, engine, t, keys).await?,
+        Some(t) => match engine {
+            Engine::Sqlite => (search_sqlite_trigrams(conn, t, keys).await?, None),
+            Engine::Postgres => search_postgres(conn, t, keys).await?,
+        },
     };
     let mut users = rows
         .iter()
@@ -307,58 +307,53 @@ async fn search_sqlite_trigrams(
     search_page(conn, sql, phrase, keys, Plan::Cached).await
 }
 
-/// SQLite, terms of one or two characters: trigrams need three, so these
-/// walk the primary key, which finds short (hence common) strings fast.
-async fn search_sqlite_short(
+/// A page of a search for one or two characters, which trigrams cannot
+/// serve: a bounded range of ids walked along the primary key from the
+/// page's start. A common term fills the page at once; a rare one stops at
+/// the range's end, and the page says where, so that the next goes on
+/// from there instead of one search reading the whole table.
+async fn search_short(
     conn: &mut Conn,
+    engine: Engine,
     term: &str,
     keys: Keyset,
-) -> sqlx::Result<Vec<AnyRow>> {
-    let sql = filtered_page!(
-        keys.ascending,
-        "(instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0)",
-        "id"
-    );
-    search_page(conn, sql, term.to_owned(), keys, Plan::Cached).await
+) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
+    let Some(start) = walk_start(conn, keys).await? else {
+        return Ok((Vec::new(), None));
+    };
+    let walked = keys.walk(start, SHORT_TERM_WINDOW);
+    let found = walk(conn, engine, term, keys, walked).await?;
+    if found.len() as i64 >= keys.limit {
+        return Ok((found, None));
+    }
+    let edge = beyond(conn, keys, walked).await?;
+    Ok((found, edge))
 }
 
-/// A page of a search on PostgreSQL, in two plans, because the planner
-/// cannot tell a common term from a rare one. First the newest rows, a
-/// bounded range of ids walked along the primary key: a common term fills
-/// the page there at once. When it does not, the term is rare: terms of
-/// three characters or more go to the trigram index, which finds every
-/// match; shorter ones, which trigrams cannot serve, walk a larger but
-/// still bounded range, and the page says where that walk stopped.
+/// A page of a search on PostgreSQL for three characters or more, in two
+/// plans, because the planner cannot tell a common term from a rare one.
+/// First the newest rows, a bounded range of ids walked along the primary
+/// key: a common term fills the page there at once. When it does not, the
+/// term is rare, and the trigram index finds every match.
 async fn search_postgres(
     conn: &mut Conn,
     term: &str,
     keys: Keyset,
 ) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
-    let Some(start) = postgres_start(conn, keys).await? else {
+    let Some(start) = walk_start(conn, keys).await? else {
         return Ok((Vec::new(), None));
     };
-    let pattern = format!("%{}%", escape_like(term));
-    let short = term.chars().count() < 3;
-    let span = if short {
-        SHORT_TERM_WINDOW
-    } else {
-        SEARCH_WINDOW
-    };
-    let walked = keys.walk(start, span);
-    let found = postgres_walk(conn, &pattern, keys, walked).await?;
+    let walked = keys.walk(start, SEARCH_WINDOW);
+    let found = walk(conn, Engine::Postgres, term, keys, walked).await?;
     if found.len() as i64 >= keys.limit {
         return Ok((found, None));
     }
-    if !short {
-        return Ok((postgres_trigrams(conn, term, &pattern, keys).await?, None));
-    }
-    let edge = postgres_beyond(conn, keys, walked).await?;
-    Ok((found, edge))
+    Ok((postgres_trigrams(conn, term, keys).await?, None))
 }
 
 /// The first id of the page's key range (the newest, or the oldest when
 /// walking back), if there is any row in it.
-async fn postgres_start(conn: &mut Conn, keys: Keyset) -> sqlx::Result<Option<i64>> {
+async fn walk_start(conn: &mut Conn, keys: Keyset) -> sqlx::Result<Option<i64>> {
     let sql = if keys.ascending {
         "SELECT min(id) AS id FROM users WHERE id < $1 AND id > $2"
     } else {
@@ -374,19 +369,33 @@ async fn postgres_start(conn: &mut Conn, keys: Keyset) -> sqlx::Result<Option<i6
 
 /// The matches among the ids `lowest..=highest`, walked along the primary
 /// key from the page's start, stopping once the page is full.
-async fn postgres_walk(
+async fn walk(
     conn: &mut Conn,
-    pattern: &str,
+    engine: Engine,
+    term: &str,
     keys: Keyset,
     (lowest, highest): (i64, i64),
 ) -> sqlx::Result<Vec<AnyRow>> {
-    let sql = filtered_page!(
-        keys.ascending,
-        "id >= $5 AND id <= $6 AND (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\')",
-        "id"
-    );
+    let (sql, term) = match engine {
+        Engine::Sqlite => (
+            filtered_page!(
+                keys.ascending,
+                "id >= $5 AND id <= $6 AND (instr(email_normalized, $1) > 0 OR instr(name_normalized, $1) > 0)",
+                "id"
+            ),
+            term.to_owned(),
+        ),
+        Engine::Postgres => (
+            filtered_page!(
+                keys.ascending,
+                "id >= $5 AND id <= $6 AND (email_normalized LIKE $1 ESCAPE '\\' OR name_normalized LIKE $1 ESCAPE '\\')",
+                "id"
+            ),
+            like_pattern(term),
+        ),
+    };
     sqlx::query(sql)
-        .bind(pattern)
+        .bind(term)
         .bind(keys.before)
         .bind(keys.after)
         .bind(keys.limit)
@@ -398,7 +407,7 @@ async fn postgres_walk(
 
 /// Where a walk of the ids `lowest..=highest` stopped, if rows remain
 /// beyond it in the page's direction.
-async fn postgres_beyond(
+async fn beyond(
     conn: &mut Conn,
     keys: Keyset,
     (lowest, highest): (i64, i64),
@@ -433,12 +442,8 @@ const COMMON_TRIGRAM: i64 = 20;
 /// the long lists of trigrams that nearly every row shares (`sur`, `urn`,
 /// … of a name field full of "surname"), most of the search's time; which
 /// trigrams are rare is counted on the newest rows.
-async fn postgres_trigrams(
-    conn: &mut Conn,
-    term: &str,
-    pattern: &str,
-    keys: Keyset,
-) -> sqlx::Result<Vec<AnyRow>> {
+async fn postgres_trigrams(conn: &mut Conn, term: &str, keys: Keyset) -> sqlx::Result<Vec<AnyRow>> {
+    let pattern = &like_pattern(term);
     let rare = rare_trigrams(conn, term).await?;
     let Some(first) = rare.first() else {
         let sql = filtered_page!(
@@ -539,6 +544,11 @@ async fn search_page(
         .bind(keys.limit)
         .fetch_all(conn)
         .await
+}
+
+/// `%term%` for `LIKE … ESCAPE '\\'`.
+fn like_pattern(term: &str) -> String {
+    format!("%{}%", escape_like(term))
 }
 
 fn escape_like(s: &str) -> String {
