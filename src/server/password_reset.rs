@@ -65,17 +65,27 @@ pub async fn request_reset(
         keys,
     };
     let queued = request.user.is_some();
+    let mail = state.mail_notify.clone();
+    let wake_mail = move |spent: &Spent| {
+        if queued && spent.is_ok() {
+            mail.notify_one();
+        }
+    };
     let outcome = match state.db.sqlite_writer() {
-        Some(writer) => writer.run(move |conn| request.write_blocking(conn)).await?,
-        None => request.write(&state.db).await?,
+        // The outbox worker is woken from the writer thread once the link
+        // is committed, also if the client has gone meanwhile.
+        Some(writer) => {
+            let job = move |conn: &rusqlite::Connection| request.write_blocking(conn);
+            writer.run_then(job, wake_mail).await?
+        }
+        None => {
+            let spent = request.write(&state.db).await?;
+            wake_mail(&spent);
+            spent
+        }
     };
     match outcome {
-        Ok(()) => {
-            if queued {
-                state.mail_notify.notify_one();
-            }
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         Err((refused, key)) => Err(throttled((refused, &key)).await),
     }
 }

@@ -111,12 +111,15 @@ impl Db {
         }
         let pool = options.connect(url).await?;
         let writer: Option<Arc<Mutex<()>>> = (engine == Engine::Sqlite).then(Arc::default);
-        let sqlite_writer = match (&writer, sqlite_file(url)) {
-            (Some(turn), Some(file)) => Some(Arc::new(
-                sqlite_writer::SqliteWriter::start(file, turn.clone())
-                    .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?,
-            )),
-            _ => None,
+        let sqlite_writer = match &writer {
+            Some(turn) => match sqlite_main_file(&pool).await? {
+                Some(file) => Some(Arc::new(
+                    sqlite_writer::SqliteWriter::start(&file, turn.clone())
+                        .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?,
+                )),
+                None => None,
+            },
+            None => None,
         };
         Ok(Self {
             pool,
@@ -239,6 +242,17 @@ impl Db {
     }
 }
 
+/// The file of the pool's SQLite database as SQLite itself names it, after
+/// sqlx has read the URL (percent-decoding, `mode=memory`, …); `None` for
+/// an in-memory database.
+async fn sqlite_main_file(pool: &AnyPool) -> Result<Option<std::path::PathBuf>, sqlx::Error> {
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(pool)
+            .await?;
+    Ok((!file.is_empty()).then(|| file.into()))
+}
+
 /// The file of an SQLite URL (`None` for an in-memory database).
 fn sqlite_file(url: &str) -> Option<&std::path::Path> {
     let path = url
@@ -321,4 +335,44 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for IntFlag {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sqlite_writer::Write, *};
+
+    #[tokio::test]
+    async fn the_writer_thread_writes_to_the_pools_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // sqlx decodes the path: the file is `a b.db`.
+        let url = format!("sqlite://{}/a%20b.db?mode=rwc", dir.path().display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let writer = db.sqlite_writer().expect("a writer for a file");
+        writer
+            .run(|c| {
+                c.execute("INSERT INTO t (x) VALUES (1)", [])
+                    .map(|_| Write::Commit(()))
+            })
+            .await
+            .unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(seen, 1);
+        assert!(dir.path().join("a b.db").exists());
+        assert!(!dir.path().join("a%20b.db").exists());
+
+        for memory in [
+            "sqlite::memory:".to_owned(),
+            format!("sqlite://{}/m.db?mode=memory", dir.path().display()),
+        ] {
+            let db = Db::connect(&memory, 1).await.unwrap();
+            assert!(db.sqlite_writer().is_none(), "{memory}");
+        }
+    }
 }

@@ -13,7 +13,7 @@
 //! decides to write nothing is rolled back alone, and no job's caller
 //! hears of success before the commit that holds its writes.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
     path::Path,
@@ -67,7 +67,11 @@ impl SqliteWriter {
     /// that it and the pool's writers never wait in SQLite's busy handler
     /// for each other. The thread ends when the writer is dropped.
     pub fn start(file: &Path, turn: Arc<Mutex<()>>) -> rusqlite::Result<Self> {
-        let conn = Connection::open(file)?;
+        // The file exists: the pool opened it first.
+        let conn = Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
@@ -91,8 +95,20 @@ impl SqliteWriter {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
     {
+        self.run_then(job, |_| {}).await
+    }
+
+    /// [`SqliteWriter::run`], and `committed` with the job's result on the
+    /// writer thread once its writes are committed, whether or not the
+    /// caller still waits (waking a worker for what the job queued).
+    pub async fn run_then<T, F, C>(&self, job: F, committed: C) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+        C: FnOnce(&T) + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |conn| run_one(conn, job, answer));
+        let job: Job = Box::new(move |conn| run_one(conn, job, committed, answer));
         self.jobs.send(job).map_err(|_| WriteError::Stopped)?;
         answered.await.unwrap_or(Err(WriteError::Stopped))
     }
@@ -102,6 +118,7 @@ impl SqliteWriter {
 fn run_one<T: Send + 'static>(
     conn: Result<&Connection, Arc<rusqlite::Error>>,
     job: impl FnOnce(&Connection) -> rusqlite::Result<Write<T>>,
+    committed: impl FnOnce(&T) + Send + 'static,
     answer: oneshot::Sender<Result<T, WriteError>>,
 ) -> Ran {
     let conn = match conn {
@@ -113,7 +130,10 @@ fn run_one<T: Send + 'static>(
             keep: true,
             deliver: Box::new(move |failed| {
                 let outcome = match failed {
-                    None => Ok(value),
+                    None => {
+                        committed(&value);
+                        Ok(value)
+                    }
                     Some(e) => Err(WriteError::Sqlite(e)),
                 };
                 let _ = answer.send(outcome);
@@ -273,12 +293,12 @@ mod tests {
         let (_dir, writer, turn, reader) = writer();
         let writer = Arc::new(writer);
         let held = turn.clone().lock_owned().await;
+        let (woken, wake) = std::sync::mpsc::channel();
         let caller = tokio::spawn({
             let writer = writer.clone();
             async move {
-                writer
-                    .run(|c| insert(7)(c).map(|()| Write::Commit(())))
-                    .await
+                let job = |c: &Connection| insert(7)(c).map(|()| Write::Commit(7));
+                writer.run_then(job, move |x| woken.send(*x).unwrap()).await
             }
         });
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -290,5 +310,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows(&reader), vec![7, 8]);
+        assert_eq!(
+            wake.try_recv(),
+            Ok(7),
+            "told of the commit without a caller"
+        );
     }
 }

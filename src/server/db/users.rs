@@ -489,8 +489,9 @@ async fn postgres_trigrams(conn: &mut Conn, term: &str, keys: Keyset) -> sqlx::R
 async fn rare_trigrams(conn: &mut Conn, term: &str) -> sqlx::Result<Vec<String>> {
     let mut grams: Vec<&str> = Vec::new();
     for (i, _) in term.char_indices() {
+        // `None` where a character of several bytes begins inside.
         let Some(gram) = term.get(i..i + 3) else {
-            break;
+            continue;
         };
         if gram.bytes().all(|b| b.is_ascii_alphanumeric()) && !grams.contains(&gram) {
             grams.push(gram);
