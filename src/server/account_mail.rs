@@ -12,9 +12,7 @@ use crate::server::{
 /// A single-use link and its mail, made ready outside the write
 /// transaction: only the rows are written inside it.
 pub struct Link {
-    purpose: Purpose,
-    token_hash: String,
-    expires_at: i64,
+    token: tokens::Fresh,
     mail: templates::Rendered,
 }
 
@@ -27,43 +25,21 @@ impl Link {
             Purpose::Reset => s.auth.reset_hours,
             Purpose::Invite => s.auth.invite_hours,
         };
-        let raw = tokens::generate();
-        let expires_at = now + i64::from(hours) * 3600;
-        let link = s.link(&format!("/reset-password/{raw}"));
-        let expires = templates::format_time(expires_at, s.time_zone);
+        let token = tokens::Fresh::new(purpose, now, hours);
+        let link = s.link(&format!("/reset-password/{}", token.raw));
+        let expires = templates::format_time(token.expires_at, s.time_zone);
         let mail = match purpose {
             Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
             Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
         };
-        Self {
-            purpose,
-            token_hash: tokens::hash(&raw),
-            expires_at,
-            mail,
-        }
+        Self { token, mail }
     }
 
-    fn token(&self, user_id: i64, now: i64) -> db::tokens::NewToken<'_> {
-        db::tokens::NewToken {
-            user_id,
-            token_hash: &self.token_hash,
-            purpose: self.purpose.as_str(),
-            created_at: now,
-            expires_at: self.expires_at,
-        }
-    }
-
-    /// Issues the link (its token's hash) and queues its mail. Returns the
-    /// message's id in the outbox.
-    pub async fn queue(
-        &self,
-        conn: &mut db::Conn,
-        user_id: i64,
-        to: &str,
-        now: i64,
-    ) -> sqlx::Result<i64> {
-        db::tokens::insert(conn, self.token(user_id, now)).await?;
-        outbox::enqueue(conn, to, &self.mail, now).await
+    /// Issues the link (its token's hash) and queues its mail, at the time
+    /// it was made. Returns the message's id in the outbox.
+    pub async fn queue(&self, conn: &mut db::Conn, user_id: i64, to: &str) -> sqlx::Result<i64> {
+        db::tokens::insert(conn, self.token.row(user_id)).await?;
+        outbox::enqueue(conn, to, &self.mail, self.token.created_at).await
     }
 
     /// [`Link::queue`] on the SQLite writer thread's connection.
@@ -72,10 +48,10 @@ impl Link {
         conn: &rusqlite::Connection,
         user_id: i64,
         to: &str,
-        now: i64,
     ) -> rusqlite::Result<i64> {
-        db::tokens::insert_blocking(conn, self.token(user_id, now))?;
-        db::outbox::enqueue_blocking(conn, outbox::new_mail(to, &self.mail), now)
+        db::tokens::insert_blocking(conn, self.token.row(user_id))?;
+        let mail = outbox::new_mail(to, &self.mail);
+        db::outbox::enqueue_blocking(conn, mail, self.token.created_at)
     }
 }
 
@@ -91,7 +67,7 @@ pub async fn queue_link(
     now: i64,
 ) -> sqlx::Result<i64> {
     Link::new(state, purpose, now)
-        .queue(conn, user_id, to, now)
+        .queue(conn, user_id, to)
         .await
 }
 

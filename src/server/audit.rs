@@ -123,26 +123,15 @@ async fn insert(
     db::audit::insert(conn, row(entry, ip.as_deref(), window_key), now).await
 }
 
-/// [`record`] with the client's address (`RequestMeta::ip`) taken
-/// beforehand.
-pub async fn record_at(
-    conn: &mut db::Conn,
-    now: i64,
-    ip: Option<&str>,
-    entry: Entry<'_>,
-) -> sqlx::Result<()> {
-    db::audit::insert(conn, row(entry, ip, None), now).await
-}
-
-/// [`record`] on the SQLite writer thread's connection, with the client's
-/// address (`RequestMeta::ip`) taken beforehand.
+/// [`record`] on the SQLite writer thread's connection.
 pub fn record_blocking(
     conn: &rusqlite::Connection,
     now: i64,
-    ip: Option<&str>,
+    meta: &RequestMeta,
     entry: Entry<'_>,
 ) -> rusqlite::Result<()> {
-    db::audit::insert_blocking(conn, row(entry, ip, None), now)
+    let ip = meta.ip();
+    db::audit::insert_blocking(conn, row(entry, ip.as_deref(), None), now)
 }
 
 fn row<'a>(

@@ -51,20 +51,17 @@ pub async fn request_reset(
             .await?
             .filter(|u| u.active)
     };
-    let keys = keys.map(|(key, limit)| (key.to_owned(), limit));
     let now = state.clock.now();
-    // The mail is rendered here, outside the writer's turn.
-    let link = user.as_ref().map(|_| Link::new(state, Purpose::Reset, now));
     let request = ResetRequest {
         now,
         now_ms: state.clock.now_ms(),
-        ip: meta.ip(),
+        meta: meta.clone(),
         email: email.clone(),
-        user,
-        link,
-        keys,
+        // The mail is rendered here, outside the writer's turn.
+        account: user.map(|user| (user, Link::new(state, Purpose::Reset, now))),
+        keys: keys.map(|(key, limit)| (key.to_owned(), limit)),
     };
-    let queued = request.user.is_some();
+    let queued = request.account.is_some();
     let mail = state.mail_notify.clone();
     let wake_mail = move |spent: &Spent| {
         if queued && spent.is_ok() {
@@ -96,11 +93,10 @@ pub async fn request_reset(
 struct ResetRequest {
     now: i64,
     now_ms: i64,
-    ip: Option<String>,
+    meta: RequestMeta,
     email: Email,
-    user: Option<db::users::UserRow>,
-    /// Made for an active account.
-    link: Option<Link>,
+    /// An active account, and the link made for it.
+    account: Option<(db::users::UserRow, Link)>,
     keys: [(String, Limit); 2],
 }
 
@@ -109,8 +105,8 @@ type Spent = Result<(), (Throttled, String)>;
 impl ResetRequest {
     fn entry(&self) -> Entry<'_> {
         let entry = Entry::new(Event::ResetRequested);
-        match &self.user {
-            Some(user) => entry.on(Who::user(user.id, &user.email)),
+        match &self.account {
+            Some((user, _)) => entry.on(Who::user(user.id, &user.email)),
             None => entry
                 .on(Who::email(self.email.as_str()))
                 .detail("no active account"),
@@ -123,10 +119,10 @@ impl ResetRequest {
         {
             return Ok(Write::Discard(Err((refused, key.to_owned()))));
         }
-        if let (Some(user), Some(link)) = (&self.user, &self.link) {
-            link.queue_blocking(conn, user.id, &user.email, self.now)?;
+        if let Some((user, link)) = &self.account {
+            link.queue_blocking(conn, user.id, &user.email)?;
         }
-        audit::record_blocking(conn, self.now, self.ip.as_deref(), self.entry())?;
+        audit::record_blocking(conn, self.now, &self.meta, self.entry())?;
         Ok(Write::Commit(Ok(())))
     }
 
@@ -141,11 +137,10 @@ impl ResetRequest {
         if let Err((refused, key)) = rate_limit::spend(&mut tx, self.now_ms, &keys).await? {
             return Ok(Err((refused, key.to_owned())));
         }
-        if let (Some(user), Some(link)) = (&self.user, &self.link) {
-            link.queue(&mut tx, user.id, &user.email, self.now).await?;
+        if let Some((user, link)) = &self.account {
+            link.queue(&mut tx, user.id, &user.email).await?;
         }
-        let ip = self.ip.as_deref();
-        audit::record_at(&mut tx, self.now, ip, self.entry()).await?;
+        audit::record(&mut tx, self.now, &self.meta, self.entry()).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }

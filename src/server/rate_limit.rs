@@ -118,7 +118,7 @@ pub async fn spend<'k>(
             [a, b] if a.0 != b.0 => {
                 let spent =
                     db::rate_limits::spend_pair(conn, now_ms, allowance(a), allowance(b)).await?;
-                pair.iter().find(|(k, _)| !spent.iter().any(|s| s == k))
+                first_unspent(pair, &spent)
             }
             _ => spend_each(conn, now_ms, pair).await?,
         };
@@ -145,6 +145,15 @@ async fn spend_each<'p, 'k>(
         }
     }
     Ok(None)
+}
+
+/// The first of two keys that a pair's statement did not spend (over its
+/// limit), given the keys it spent.
+fn first_unspent<'p, 'k>(
+    pair: &'p [(&'k str, Limit)],
+    spent: &[String],
+) -> Option<&'p (&'k str, Limit)> {
+    pair.iter().find(|(key, _)| !spent.iter().any(|s| s == key))
 }
 
 /// A key with its interval and burst in milliseconds, as the table keeps
@@ -190,7 +199,7 @@ pub fn spend_pair_blocking<'k>(
         allowance(&pair[0]),
         allowance(&pair[1]),
     )?;
-    match pair.iter().find(|(key, _)| !spent.iter().any(|s| s == key)) {
+    match first_unspent(&pair, &spent) {
         None => Ok(Ok(())),
         Some((key, limit)) => {
             let tat = db::rate_limits::load_blocking(conn, key)?;

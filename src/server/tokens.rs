@@ -72,6 +72,39 @@ pub enum TokenState {
     Unknown,
 }
 
+/// A new token for a link, made before its transaction: the raw value for
+/// the link, and its row (only the hash is stored).
+pub struct Fresh {
+    pub raw: String,
+    hash: String,
+    purpose: Purpose,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Fresh {
+    pub fn new(purpose: Purpose, now: i64, hours: u32) -> Self {
+        let raw = generate();
+        Self {
+            hash: hash(&raw),
+            raw,
+            purpose,
+            created_at: now,
+            expires_at: now + i64::from(hours) * 3600,
+        }
+    }
+
+    pub fn row(&self, user_id: i64) -> db::tokens::NewToken<'_> {
+        db::tokens::NewToken {
+            user_id,
+            token_hash: &self.hash,
+            purpose: self.purpose.as_str(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
 pub async fn issue(
     conn: &mut Conn,
     user_id: i64,
@@ -79,18 +112,9 @@ pub async fn issue(
     now: i64,
     hours: u32,
 ) -> sqlx::Result<(String, i64)> {
-    let raw = generate();
-    let expires_at = now + i64::from(hours) * 3600;
-    let token_hash = hash(&raw);
-    let token = db::tokens::NewToken {
-        user_id,
-        token_hash: &token_hash,
-        purpose: purpose.as_str(),
-        created_at: now,
-        expires_at,
-    };
-    db::tokens::insert(conn, token).await?;
-    Ok((raw, expires_at))
+    let token = Fresh::new(purpose, now, hours);
+    db::tokens::insert(conn, token.row(user_id)).await?;
+    Ok((token.raw, token.expires_at))
 }
 
 pub async fn inspect(conn: &mut Conn, raw: &str, now: i64) -> sqlx::Result<TokenState> {

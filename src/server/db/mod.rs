@@ -67,8 +67,9 @@ pub struct Db {
     /// The thread for the hot write transactions of an SQLite file
     /// ([`sqlite_writer`]).
     sqlite_writer: Option<Arc<sqlite_writer::SqliteWriter>>,
-    /// The URL it was opened with (for the SQLite file's migration lock).
-    url: Arc<str>,
+    /// The SQLite database's file, as SQLite names it (`None` in memory and
+    /// on PostgreSQL): the writer thread's, and the migration lock's.
+    file: Option<Arc<std::path::Path>>,
 }
 
 impl Db {
@@ -111,22 +112,23 @@ impl Db {
         }
         let pool = options.connect(url).await?;
         let writer: Option<Arc<Mutex<()>>> = (engine == Engine::Sqlite).then(Arc::default);
-        let sqlite_writer = match &writer {
-            Some(turn) => match sqlite_main_file(&pool).await? {
-                Some(file) => Some(Arc::new(
-                    sqlite_writer::SqliteWriter::start(&file, turn.clone())
-                        .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?,
-                )),
-                None => None,
-            },
-            None => None,
+        let file = match engine {
+            Engine::Sqlite => sqlite_main_file(&pool).await?,
+            Engine::Postgres => None,
+        };
+        let sqlite_writer = match (&writer, &file) {
+            (Some(turn), Some(file)) => Some(Arc::new(
+                sqlite_writer::SqliteWriter::start(file, turn.clone())
+                    .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?,
+            )),
+            _ => None,
         };
         Ok(Self {
             pool,
             engine,
             writer,
             sqlite_writer,
-            url: url.into(),
+            file,
         })
     }
 
@@ -139,7 +141,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.engine {
             Engine::Sqlite => {
-                let _lock = match sqlite_file(&self.url) {
+                let _lock = match &self.file {
                     Some(file) => Some(migration_lock(file).await?),
                     None => None,
                 };
@@ -245,15 +247,16 @@ impl Db {
 /// The file of the pool's SQLite database as SQLite itself names it, after
 /// sqlx has read the URL (percent-decoding, `mode=memory`, …); `None` for
 /// an in-memory database.
-async fn sqlite_main_file(pool: &AnyPool) -> Result<Option<std::path::PathBuf>, sqlx::Error> {
+async fn sqlite_main_file(pool: &AnyPool) -> Result<Option<Arc<std::path::Path>>, sqlx::Error> {
     let file: String =
         sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
             .fetch_one(pool)
             .await?;
-    Ok((!file.is_empty()).then(|| file.into()))
+    Ok((!file.is_empty()).then(|| std::path::Path::new(&file).into()))
 }
 
-/// The file of an SQLite URL (`None` for an in-memory database).
+/// The file of an SQLite URL, read before the database is opened (`None`
+/// for an in-memory database).
 fn sqlite_file(url: &str) -> Option<&std::path::Path> {
     let path = url
         .trim_start_matches("sqlite://")

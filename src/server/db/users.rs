@@ -318,11 +318,10 @@ async fn search_short(
     term: &str,
     keys: Keyset,
 ) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
-    let Some(start) = walk_start(conn, keys).await? else {
+    let Some((found, walked)) = walk_first(conn, engine, term, keys, SHORT_TERM_WINDOW).await?
+    else {
         return Ok((Vec::new(), None));
     };
-    let walked = keys.walk(start, SHORT_TERM_WINDOW);
-    let found = walk(conn, engine, term, keys, walked).await?;
     if found.len() as i64 >= keys.limit {
         return Ok((found, None));
     }
@@ -340,15 +339,29 @@ async fn search_postgres(
     term: &str,
     keys: Keyset,
 ) -> sqlx::Result<(Vec<AnyRow>, Option<i64>)> {
-    let Some(start) = walk_start(conn, keys).await? else {
-        return Ok((Vec::new(), None));
+    let found = match walk_first(conn, Engine::Postgres, term, keys, SEARCH_WINDOW).await? {
+        None => Vec::new(),
+        Some((found, _)) if found.len() as i64 >= keys.limit => found,
+        Some(_) => postgres_trigrams(conn, term, keys).await?,
     };
-    let walked = keys.walk(start, SEARCH_WINDOW);
-    let found = walk(conn, Engine::Postgres, term, keys, walked).await?;
-    if found.len() as i64 >= keys.limit {
-        return Ok((found, None));
-    }
-    Ok((postgres_trigrams(conn, term, keys).await?, None))
+    Ok((found, None))
+}
+
+/// The matches among the first `span` ids of the page's key range, with
+/// the ids walked; `None` when the range holds no row.
+async fn walk_first(
+    conn: &mut Conn,
+    engine: Engine,
+    term: &str,
+    keys: Keyset,
+    span: i64,
+) -> sqlx::Result<Option<(Vec<AnyRow>, (i64, i64))>> {
+    let Some(start) = walk_start(conn, keys).await? else {
+        return Ok(None);
+    };
+    let walked = keys.walk(start, span);
+    let found = walk(conn, engine, term, keys, walked).await?;
+    Ok(Some((found, walked)))
 }
 
 /// The first id of the page's key range (the newest, or the oldest when
