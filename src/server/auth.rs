@@ -7,8 +7,9 @@ use crate::{
         account_mail::{queue_link, queue_password_changed},
         audit::{self, Entry, Event, Who},
         config::Settings,
-        db, passwords,
-        rate_limit::{self, Limits},
+        db::{self, sqlite_writer::Write},
+        passwords,
+        rate_limit::{self, Limit, Limits, Throttled},
         request::RequestMeta,
         sessions,
         tokens::{self, Purpose},
@@ -58,12 +59,15 @@ pub async fn log_in(
 ) -> Result<(CurrentUser, String), ServiceError> {
     let Credentials { email, password } = credentials;
     let normalized = email.normalized();
-    let account_key = spend_login_allowances(state, email, &normalized, meta).await?;
-
-    let user = {
-        let mut conn = state.db.conn().await?;
-        db::users::find_by_email(&mut conn, &normalized).await?
-    };
+    let [ip, account] = [
+        (
+            rate_limit::key("login:ip", &meta.throttle_subject()),
+            Limits::login_ip(state),
+        ),
+        (login_account_key(&normalized), Limits::login_account(state)),
+    ];
+    let user =
+        spend_login_allowances(state, email, &normalized, [ip, account.clone()], meta).await?;
     let stored = user
         .as_ref()
         .filter(|u| u.active)
@@ -75,37 +79,77 @@ pub async fn log_in(
     if verification.needs_rehash {
         upgrade_hash(state, &user, stored.as_deref(), password).await?;
     }
-    start_session(state, user, &account_key, meta).await
+    start_session(state, user, account, meta).await
 }
 
 /// Spends the address's and the account's login allowances before the
 /// password is verified, so that guesses sent at once cannot all be
-/// verified; the account's comes back when the password is right. Returns
-/// the account's key, for that refund.
+/// verified (the account's comes back when the password is right).
+/// Returns the account, if there is one.
 async fn spend_login_allowances(
     state: &AppState,
     email: &Email,
     normalized: &str,
+    keys: [(String, Limit); 2],
     meta: &RequestMeta,
-) -> Result<String, ServiceError> {
-    let account_key = login_account_key(normalized);
-    let ip_key = rate_limit::key("login:ip", &meta.throttle_subject());
-    let keys = [
-        (ip_key.as_str(), Limits::login_ip(state)),
-        (account_key.as_str(), Limits::login_account(state)),
-    ];
-    if let Err((throttled, key)) = rate_limit::hit_each(state, &keys).await? {
-        let detail = if key == ip_key {
-            "too many attempts from this address"
-        } else {
-            "too many attempts for this account"
-        };
-        let entry = Entry::new(Event::LoginThrottled)
-            .on(Who::email(email.as_str()))
-            .detail(detail);
-        return Err(audit::record_throttled(state, meta, entry, (throttled, key)).await);
+) -> Result<Option<db::users::UserRow>, ServiceError> {
+    let now_ms = state.clock.now_ms();
+    let outcome = match state.db.sqlite_writer() {
+        // One job on the writer thread: the spend is a statement of a
+        // shared transaction there, so no read comes before it (it would
+        // cost a hand-off and spare nothing), and the account is read in
+        // the same job.
+        Some(writer) => {
+            let (keys, normalized) = (keys.clone(), normalized.to_owned());
+            let job = move |conn: &rusqlite::Connection| {
+                Ok(
+                    match rate_limit::spend_pair_blocking(conn, now_ms, &keys)? {
+                        Ok(()) => {
+                            Write::Commit(Ok(db::users::find_by_email_blocking(conn, &normalized)?))
+                        }
+                        Err((refused, key)) => Write::Discard(Err((refused, key.to_owned()))),
+                    },
+                )
+            };
+            writer.run(job).await?
+        }
+        None => {
+            let borrowed = keys.each_ref().map(|(key, limit)| (key.as_str(), *limit));
+            match rate_limit::hit_each(state, &borrowed).await? {
+                Ok(()) => {
+                    let mut conn = state.db.conn().await?;
+                    Ok(db::users::find_by_email(&mut conn, normalized).await?)
+                }
+                Err((refused, key)) => Err((refused, key.to_owned())),
+            }
+        }
+    };
+    match outcome {
+        Ok(user) => Ok(user),
+        Err((refused, key)) => {
+            Err(login_throttled(state, email, meta, &keys, (refused, &key)).await)
+        }
     }
-    Ok(account_key)
+}
+
+/// Audits a refused login (which of `keys` refused it, by name) and
+/// returns the answer.
+async fn login_throttled(
+    state: &AppState,
+    email: &Email,
+    meta: &RequestMeta,
+    [(ip_key, _), _]: &[(String, Limit); 2],
+    (refused, key): (Throttled, &str),
+) -> ServiceError {
+    let detail = if key == ip_key {
+        "too many attempts from this address"
+    } else {
+        "too many attempts for this account"
+    };
+    let entry = Entry::new(Event::LoginThrottled)
+        .on(Who::email(email.as_str()))
+        .detail(detail);
+    audit::record_throttled(state, meta, entry, (refused, key)).await
 }
 
 /// Audits a failed login and returns the one answer for every cause
@@ -139,29 +183,35 @@ async fn upgrade_hash(
 async fn start_session(
     state: &AppState,
     user: db::users::UserRow,
-    account_key: &str,
+    account: (String, Limit),
     meta: &RequestMeta,
 ) -> Result<(CurrentUser, String), ServiceError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let session_id = sessions::start(
-        &mut tx,
-        state,
-        user.id,
-        meta.ip().as_deref(),
-        meta.user_agent.as_deref(),
-    )
-    .await?;
-    db::users::record_login(&mut tx, user.id, now).await?;
-    rate_limit::refund(&mut tx, account_key, Limits::login_account(state)).await?;
-    audit::record(
-        &mut tx,
+    let ip = meta.ip();
+    let session = sessions::Fresh::new(
+        &state.settings,
         now,
-        meta,
-        Entry::new(Event::Login).about(Who::user(user.id, &user.email)),
-    )
-    .await?;
-    tx.commit().await?;
+        user.id,
+        ip.as_deref(),
+        meta.user_agent.as_deref(),
+    );
+    let session_id = session.id.clone();
+    let login = SessionStart {
+        now,
+        session,
+        user_id: user.id,
+        email: user.email.clone(),
+        account,
+        meta: meta.clone(),
+    };
+    match state.db.sqlite_writer() {
+        Some(writer) => {
+            let job =
+                move |conn: &rusqlite::Connection| login.write_blocking(conn).map(Write::Commit);
+            writer.run(job).await?
+        }
+        None => login.write(&state.db).await?,
+    }
     let user = CurrentUser {
         id: user.id,
         email: user.email,
@@ -169,6 +219,41 @@ async fn start_session(
         role: user.role,
     };
     Ok((user, session_id))
+}
+
+/// The writes of [`start_session`]: on the SQLite writer thread when there
+/// is one (its statements one after the other), else on the request's task.
+struct SessionStart {
+    now: i64,
+    session: sessions::Fresh,
+    user_id: i64,
+    email: String,
+    /// The account's login allowance, to give back.
+    account: (String, Limit),
+    meta: RequestMeta,
+}
+
+impl SessionStart {
+    fn entry(&self) -> Entry<'_> {
+        Entry::new(Event::Login).about(Who::user(self.user_id, &self.email))
+    }
+
+    fn write_blocking(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        self.session.insert_blocking(conn)?;
+        db::users::record_login_blocking(conn, self.user_id, self.now)?;
+        rate_limit::refund_blocking(conn, &self.account.0, self.account.1)?;
+        audit::record_blocking(conn, self.now, &self.meta, self.entry())
+    }
+
+    async fn write(&self, db: &db::Db) -> Result<(), ServiceError> {
+        let mut tx = db.begin().await?;
+        self.session.insert(&mut tx).await?;
+        db::users::record_login(&mut tx, self.user_id, self.now).await?;
+        rate_limit::refund(&mut tx, &self.account.0, self.account.1).await?;
+        audit::record(&mut tx, self.now, &self.meta, self.entry()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 pub async fn log_out(

@@ -12,13 +12,15 @@ use argon2::{
 };
 use std::{
     collections::HashSet,
+    io,
+    panic::{catch_unwind, AssertUnwindSafe},
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, LazyLock, Mutex,
+        atomic::{AtomicU64, AtomicU8, Ordering},
+        mpsc, Arc, LazyLock, Mutex,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 /// The 20,000 most common passwords, most common first, lower case
 /// (from the zxcvbn-ts frequency list, `@zxcvbn-ts/language-common` 4.1.3).
@@ -73,43 +75,90 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
-/// One argon2 working area per hashing slot, allocated on first use and
-/// kept. Allocating and freeing 19 MiB per hash made glibc keep the freed
-/// blocks on fragmented heaps (940 MiB resident after a login flood, see
-/// BENCHMARKS.md) and cost a page fault per 4 KiB on every hash; with a
-/// block per slot, memory is `slots × m_cost` however long the flood.
-struct Arenas {
-    free: Mutex<Vec<Vec<Block>>>,
-    block_count: usize,
+/// A queued hash: claimed by a worker or abandoned by its caller, once.
+#[derive(Default)]
+struct Claim(AtomicU8);
+
+impl Claim {
+    const QUEUED: u8 = 0;
+    const TAKEN: u8 = 1;
+    const ABANDONED: u8 = 2;
+
+    fn settle(&self, to: u8) -> bool {
+        self.0
+            .compare_exchange(Self::QUEUED, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
 }
 
-impl Arenas {
-    fn take(&self) -> Vec<Block> {
-        self.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_else(|| vec![Block::default(); self.block_count])
+/// A hash to compute in a worker's area, and its answer to send.
+type Work = Box<dyn FnOnce(&mut [Block]) + Send>;
+
+struct Job {
+    claim: Arc<Claim>,
+    queued: Instant,
+    work: Work,
+}
+
+/// The hashing workers: one thread per slot, each with one argon2 working
+/// area that it allocates on its first hash and keeps. Allocating and
+/// freeing 19 MiB per hash made glibc keep the freed blocks on fragmented
+/// heaps (940 MiB resident after a login flood, see BENCHMARKS.md) and
+/// cost a page fault per 4 KiB on every hash; with an area per worker,
+/// memory is `slots × m_cost` however long the flood. A worker that
+/// finishes a hash takes the next one from the queue at once: no task has
+/// to be woken and no thread handed the work before the core hashes again.
+struct Workers {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Workers {
+    fn start(slots: usize, block_count: usize, first_area: Vec<Block>) -> io::Result<Self> {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        let mut first_area = Some(first_area);
+        for n in 0..slots {
+            let jobs = jobs.clone();
+            let mut area = first_area.take();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    // One worker waits on the queue at a time; the others
+                    // wait for it to take a job.
+                    let job = match jobs.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                        Ok(job) => job,
+                        Err(mpsc::RecvError) => return, // the hasher is gone
+                    };
+                    if !job.claim.settle(Claim::TAKEN) {
+                        continue; // its caller gave up waiting
+                    }
+                    crate::server::metrics::hash_queue(-1.0);
+                    crate::server::metrics::hash_wait(job.queued.elapsed().as_secs_f64());
+                    let area = area.get_or_insert_with(|| vec![Block::default(); block_count]);
+                    // A panic drops the job's answer (its caller hears of a
+                    // failure); the worker carries on.
+                    let _ = catch_unwind(AssertUnwindSafe(|| (job.work)(area)));
+                })?;
+        }
+        Ok(Self { queue })
     }
 
-    fn give_back(&self, arena: Vec<Block>) {
-        self.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(arena);
+    fn submit(&self, job: Job) -> Result<(), HashError> {
+        self.queue
+            .send(job)
+            .map_err(|_| HashError::Failed("the hashing workers have stopped".into()))
     }
 }
 
 pub struct Hasher {
     params: Params,
-    slots: Arc<Semaphore>,
-    arenas: Arc<Arenas>,
+    workers: Workers,
     queue_timeout: Duration,
     /// Verified when the account does not exist, so that the answer takes
     /// as long as for a real account.
     dummy_hash: String,
     /// How many hashes were computed or verified (for tests and metrics).
-    runs: AtomicU64,
+    runs: Arc<AtomicU64>,
 }
 
 impl Hasher {
@@ -128,21 +177,18 @@ impl Hasher {
         } else {
             auth.hash_concurrency
         };
-        let arenas = Arc::new(Arenas {
-            free: Mutex::new(Vec::with_capacity(slots)),
-            block_count: params.block_count(),
-        });
-        let mut arena = arenas.take();
-        let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut arena)
+        // The dummy hash's area becomes the first worker's.
+        let mut area = vec![Block::default(); params.block_count()];
+        let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut area)
             .map_err(|e| e.to_string())?;
-        arenas.give_back(arena);
+        let workers = Workers::start(slots, params.block_count(), area)
+            .map_err(|e| format!("could not start the hashing workers: {e}"))?;
         Ok(Self {
             params,
-            slots: Arc::new(Semaphore::new(slots)),
-            arenas,
+            workers,
             queue_timeout: Duration::from_millis(auth.hash_queue_timeout_ms),
             dummy_hash,
-            runs: AtomicU64::new(0),
+            runs: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -151,33 +197,38 @@ impl Hasher {
         self.runs.load(Ordering::Relaxed)
     }
 
-    /// Runs `work` on the blocking pool, with a slot's working area, once a
-    /// slot is free; gives up with `Busy` after the queue timeout instead
-    /// of piling up requests.
+    /// Runs `work` on a hashing worker, in its working area, once one is
+    /// free; gives up with `Busy` when no worker has taken it within the
+    /// queue timeout, instead of piling up requests.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let waiting = std::time::Instant::now();
+        let (answer, mut answered) = oneshot::channel();
+        let claim = Arc::new(Claim::default());
+        let runs = self.runs.clone();
         crate::server::metrics::hash_queue(1.0);
-        let permit =
-            tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await;
-        crate::server::metrics::hash_queue(-1.0);
-        crate::server::metrics::hash_wait(waiting.elapsed().as_secs_f64());
-        let permit = permit
-            .map_err(|_| HashError::Busy)?
-            .map_err(|_| HashError::Busy)?;
-        self.runs.fetch_add(1, Ordering::Relaxed);
-        let arenas = self.arenas.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut arena = arenas.take();
-            let result = work(&mut arena);
-            arenas.give_back(arena);
-            drop(permit);
-            result
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))
+        let queued = Instant::now();
+        self.workers.submit(Job {
+            claim: claim.clone(),
+            queued,
+            work: Box::new(move |area| {
+                runs.fetch_add(1, Ordering::Relaxed);
+                let _ = answer.send(work(area));
+            }),
+        })?;
+        let stopped = |_| HashError::Failed("the hashing worker stopped (it panicked)".into());
+        match tokio::time::timeout(self.queue_timeout, &mut answered).await {
+            Ok(result) => result.map_err(stopped),
+            // A job that no worker took is dropped unhashed: the worker
+            // that reaches it skips it.
+            Err(_) if claim.settle(Claim::ABANDONED) => {
+                crate::server::metrics::hash_queue(-1.0);
+                crate::server::metrics::hash_wait(queued.elapsed().as_secs_f64());
+                Err(HashError::Busy)
+            }
+            Err(_) => answered.await.map_err(stopped),
+        }
     }
 
     pub async fn hash(&self, password: &Secret) -> Result<String, HashError> {
@@ -427,15 +478,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_queue_answers_busy_instead_of_waiting_forever() {
+    async fn a_full_queue_answers_busy_and_never_hashes_what_it_gave_up() {
+        let hasher = Arc::new(
+            Hasher::new(&AuthConfig {
+                hash_concurrency: 1,
+                hash_queue_timeout_ms: 50,
+                ..cheap()
+            })
+            .unwrap(),
+        );
+        let (release, held) = mpsc::channel::<()>();
+        let holder = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.run(move |_| held.recv().is_ok()).await })
+        };
+        while hasher.runs() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let result = hasher.hash(&Secret::new("tangerine lighthouse")).await;
+        assert!(matches!(result, Err(HashError::Busy)), "{result:?}");
+        release.send(()).unwrap();
+        assert!(holder.await.unwrap().unwrap());
+        // The worker skips the abandoned job and takes the next one.
+        hasher
+            .hash(&Secret::new("tangerine lighthouse"))
+            .await
+            .unwrap();
+        assert_eq!(hasher.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_panics_fails_alone_and_the_worker_carries_on() {
         let hasher = Hasher::new(&AuthConfig {
             hash_concurrency: 1,
-            hash_queue_timeout_ms: 50,
             ..cheap()
         })
         .unwrap();
-        let _held = hasher.slots.clone().acquire_owned().await.unwrap();
-        let result = hasher.hash(&Secret::new("tangerine lighthouse")).await;
-        assert!(matches!(result, Err(HashError::Busy)));
+        let result = hasher
+            .run(|_| -> u8 { panic!("a hashing job panicked on purpose") })
+            .await;
+        assert!(matches!(result, Err(HashError::Failed(_))), "{result:?}");
+        let hash = hasher
+            .hash(&Secret::new("tangerine lighthouse"))
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
     }
 }

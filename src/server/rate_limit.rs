@@ -215,6 +215,15 @@ pub async fn refund(conn: &mut db::Conn, key: &str, limit: Limit) -> Result<(), 
     db::rate_limits::give_back(conn, key, limit.interval_ms()).await
 }
 
+/// [`refund`] on the SQLite writer thread's connection.
+pub fn refund_blocking(
+    conn: &rusqlite::Connection,
+    key: &str,
+    limit: Limit,
+) -> rusqlite::Result<()> {
+    db::rate_limits::give_back_blocking(conn, key, limit.interval_ms())
+}
+
 pub async fn clear(state: &AppState, key: &str) -> Result<(), sqlx::Error> {
     let mut conn = state.db.conn().await?;
     db::rate_limits::clear(&mut conn, key).await

@@ -63,31 +63,57 @@ pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
         .filter(|v| tokens::well_formed(v))
 }
 
-/// Starts a session and returns the id for the cookie.
-pub async fn start(
-    conn: &mut db::Conn,
-    state: &AppState,
+/// A session made ready before its write transaction: the id for the
+/// cookie, and what is stored of it (the id's hash).
+pub struct Fresh {
+    pub id: String,
+    id_hash: String,
     user_id: i64,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
-) -> sqlx::Result<String> {
-    let now = state.clock.now();
-    let id = tokens::generate();
-    let expires_at = now + i64::from(state.settings.auth.session_absolute_hours) * 3600;
-    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
-    db::sessions::insert(
-        conn,
-        db::sessions::NewSession {
-            id_hash: &tokens::hash(&id),
+    now: i64,
+    expires_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Fresh {
+    pub fn new(
+        settings: &Settings,
+        now: i64,
+        user_id: i64,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Self {
+        let id = tokens::generate();
+        Self {
+            id_hash: tokens::hash(&id),
+            id,
             user_id,
             now,
-            expires_at,
-            ip,
-            user_agent: user_agent.as_deref(),
-        },
-    )
-    .await?;
-    Ok(id)
+            expires_at: now + i64::from(settings.auth.session_absolute_hours) * 3600,
+            ip: ip.map(str::to_owned),
+            user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
+        }
+    }
+
+    fn row(&self) -> db::sessions::NewSession<'_> {
+        db::sessions::NewSession {
+            id_hash: &self.id_hash,
+            user_id: self.user_id,
+            now: self.now,
+            expires_at: self.expires_at,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
+    pub async fn insert(&self, conn: &mut db::Conn) -> sqlx::Result<()> {
+        db::sessions::insert(conn, self.row()).await
+    }
+
+    /// [`Fresh::insert`] on the SQLite writer thread's connection.
+    pub fn insert_blocking(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        db::sessions::insert_blocking(conn, self.row())
+    }
 }
 
 /// The user behind a session id, if the session is live. Refreshes the idle

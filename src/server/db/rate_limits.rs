@@ -128,13 +128,26 @@ pub async fn load_pair(
         .collect()
 }
 
+const GIVE_BACK: &str = "UPDATE rate_limits SET tat_ms = tat_ms - $1 WHERE key = $2";
+
 /// Moves a key's arrival time back by one interval (one request's worth).
 pub async fn give_back(conn: &mut Conn, key: &str, interval_ms: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE rate_limits SET tat_ms = tat_ms - $1 WHERE key = $2")
+    sqlx::query(GIVE_BACK)
         .bind(interval_ms)
         .bind(key)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// [`give_back`] on the SQLite writer thread's connection.
+pub fn give_back_blocking(
+    conn: &rusqlite::Connection,
+    key: &str,
+    interval_ms: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(GIVE_BACK)?
+        .execute(rusqlite::named_params! { "$1": interval_ms, "$2": key })?;
     Ok(())
 }
 

@@ -13,19 +13,34 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+const INSERT: &str =
+    "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+     VALUES ($1, $2, $3, $3, $4, $5, $6)";
+
 pub async fn insert(conn: &mut Conn, s: NewSession<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES ($1, $2, $3, $3, $4, $5, $6)",
-    )
-    .bind(s.id_hash)
-    .bind(s.user_id)
-    .bind(s.now)
-    .bind(s.expires_at)
-    .bind(s.ip)
-    .bind(s.user_agent)
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT)
+        .bind(s.id_hash)
+        .bind(s.user_id)
+        .bind(s.now)
+        .bind(s.expires_at)
+        .bind(s.ip)
+        .bind(s.user_agent)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`insert`] on the SQLite writer thread's connection.
+pub fn insert_blocking(conn: &rusqlite::Connection, s: NewSession<'_>) -> rusqlite::Result<()> {
+    conn.prepare_cached(INSERT)?
+        .execute(rusqlite::named_params! {
+            "$1": s.id_hash,
+            "$2": s.user_id,
+            "$3": s.now,
+            "$4": s.expires_at,
+            "$5": s.ip,
+            "$6": s.user_agent,
+        })?;
     Ok(())
 }
 

@@ -73,6 +73,8 @@ impl SqliteWriter {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every statement the jobs run stays prepared.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
         )?;
@@ -175,25 +177,31 @@ fn serve(conn: Connection, jobs: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
     }
 }
 
+/// A transaction-control statement, prepared once (each runs several
+/// times a job).
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn run_batch(conn: &Connection, batch: Vec<Job>) {
     let mut failed: Option<Arc<rusqlite::Error>> =
-        conn.execute_batch("BEGIN IMMEDIATE").err().map(Arc::new);
+        exec(conn, "BEGIN IMMEDIATE").err().map(Arc::new);
     let began = failed.is_none();
     let mut ran = Vec::with_capacity(batch.len());
     for job in batch {
         let savepoint = match &failed {
             Some(e) => Err(e.clone()),
-            None => conn.execute_batch("SAVEPOINT job").map_err(Arc::new),
+            None => exec(conn, "SAVEPOINT job").map_err(Arc::new),
         };
         let inside = savepoint.is_ok();
         let result = job(savepoint.map(|()| conn));
         if inside {
             let end = if result.keep {
-                "RELEASE job"
+                exec(conn, "RELEASE job")
             } else {
-                "ROLLBACK TO job; RELEASE job"
+                exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
             };
-            if let Err(e) = conn.execute_batch(end) {
+            if let Err(e) = end {
                 // The transaction's state is unknown now: none of it stays.
                 failed = Some(Arc::new(e));
             }
@@ -202,14 +210,14 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
     }
     if began {
         let end = match failed {
-            None => conn.execute_batch("COMMIT"),
-            Some(_) => conn.execute_batch("ROLLBACK"),
+            None => exec(conn, "COMMIT"),
+            Some(_) => exec(conn, "ROLLBACK"),
         };
         if let Err(e) = end {
             failed.get_or_insert(Arc::new(e));
             // A failed COMMIT can leave the transaction open.
             if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
+                let _ = exec(conn, "ROLLBACK");
             }
         }
     }

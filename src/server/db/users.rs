@@ -68,20 +68,53 @@ pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     .try_get("id")
 }
 
+const FIND_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE email_normalized = $1"
+);
+
 pub async fn find_by_email(
     conn: &mut Conn,
     email_normalized: &str,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users WHERE email_normalized = $1"
-    ))
-    .bind(email_normalized)
-    .fetch_optional(conn)
-    .await?
-    .map(|r| UserRow::from_row(&r))
-    .transpose()
+    sqlx::query(FIND_BY_EMAIL)
+        .bind(email_normalized)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| UserRow::from_row(&r))
+        .transpose()
+}
+
+/// [`find_by_email`] on the SQLite writer thread's connection.
+pub fn find_by_email_blocking(
+    conn: &rusqlite::Connection,
+    email_normalized: &str,
+) -> rusqlite::Result<Option<UserRow>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(FIND_BY_EMAIL)?
+        .query_row(rusqlite::named_params! { "$1": email_normalized }, |row| {
+            let role: String = row.get("role")?;
+            Ok(UserRow {
+                id: row.get("id")?,
+                email: row.get("email")?,
+                name: row.get("name")?,
+                role: Role::parse(&role).map_err(|problem| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        format!("unknown role {role:?}: {problem:?}").into(),
+                    )
+                })?,
+                password_hash: row.get("password_hash")?,
+                active: row.get::<_, i64>("active")? != 0,
+                created_at: row.get("created_at")?,
+                updated_at: row.get("updated_at")?,
+                last_login_at: row.get("last_login_at")?,
+                password_changed_at: row.get("password_changed_at")?,
+            })
+        })
+        .optional()
 }
 
 pub async fn find_by_id(conn: &mut Conn, id: i64) -> sqlx::Result<Option<UserRow>> {
@@ -133,12 +166,25 @@ pub async fn mark_email_verified(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
+const RECORD_LOGIN: &str = "UPDATE users SET last_login_at = $1 WHERE id = $2";
+
 pub async fn record_login(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+    sqlx::query(RECORD_LOGIN)
         .bind(now)
         .bind(id)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// [`record_login`] on the SQLite writer thread's connection.
+pub fn record_login_blocking(
+    conn: &rusqlite::Connection,
+    id: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(RECORD_LOGIN)?
+        .execute(rusqlite::named_params! { "$1": now, "$2": id })?;
     Ok(())
 }
 
