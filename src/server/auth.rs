@@ -7,7 +7,10 @@ use crate::{
         account_mail::{queue_link, queue_password_changed},
         audit::{self, Entry, Event, Who},
         config::Settings,
-        db::{self, sqlite_writer::Write},
+        db::{
+            self,
+            sqlite_writer::{SqliteWriter, Write, WriteError},
+        },
         passwords,
         rate_limit::{self, Limit, Limits, Throttled},
         request::RequestMeta,
@@ -16,6 +19,8 @@ use crate::{
         AppState, ServiceError,
     },
 };
+use std::sync::Arc;
+use tokio::sync::oneshot;
 
 fn login_account_key(email_normalized: &str) -> String {
     rate_limit::key("login:acct", email_normalized)
@@ -52,6 +57,10 @@ impl Credentials {
 /// Checks the credentials and starts a session; returns the user and the
 /// new session id. Unknown email, wrong password and disabled account all
 /// give the same answer, in the same time.
+///
+/// Both login allowances (the address's and the account's) are spent
+/// before the password is verified, so that guesses sent at once cannot
+/// all be verified; the account's comes back when the password is right.
 pub async fn log_in(
     state: &AppState,
     credentials: &Credentials,
@@ -59,77 +68,169 @@ pub async fn log_in(
 ) -> Result<(CurrentUser, String), ServiceError> {
     let Credentials { email, password } = credentials;
     let normalized = email.normalized();
-    let [ip, account] = [
+    let keys = [
         (
             rate_limit::key("login:ip", &meta.throttle_subject()),
             Limits::login_ip(state),
         ),
         (login_account_key(&normalized), Limits::login_account(state)),
     ];
-    let user =
-        spend_login_allowances(state, email, &normalized, [ip, account.clone()], meta).await?;
-    let stored = user
-        .as_ref()
-        .filter(|u| u.active)
-        .and_then(|u| u.password_hash.clone());
-    let verification = state.hasher.verify(password, stored.as_deref()).await?;
-    let Some(user) = user.filter(|_| verification.ok) else {
-        return Err(record_failed_login(state, email, meta).await);
-    };
-    if verification.needs_rehash {
-        upgrade_hash(state, &user, stored.as_deref(), password).await?;
-    }
-    start_session(state, user, account, meta).await
-}
-
-/// Spends the address's and the account's login allowances before the
-/// password is verified, so that guesses sent at once cannot all be
-/// verified (the account's comes back when the password is right).
-/// Returns the account, if there is one.
-async fn spend_login_allowances(
-    state: &AppState,
-    email: &Email,
-    normalized: &str,
-    keys: [(String, Limit); 2],
-    meta: &RequestMeta,
-) -> Result<Option<db::users::UserRow>, ServiceError> {
-    let now_ms = state.clock.now_ms();
-    let outcome = match state.db.sqlite_writer() {
-        // One job on the writer thread: the spend is a statement of a
-        // shared transaction there, so no read comes before it (it would
-        // cost a hand-off and spare nothing), and the account is read in
-        // the same job.
+    let attempt = match state.db.sqlite_writer() {
         Some(writer) => {
-            let (keys, normalized) = (keys.clone(), normalized.to_owned());
-            let job = move |conn: &rusqlite::Connection| {
-                Ok(
-                    match rate_limit::spend_pair_blocking(conn, now_ms, &keys)? {
-                        Ok(()) => {
-                            Write::Commit(Ok(db::users::find_by_email_blocking(conn, &normalized)?))
-                        }
-                        Err((refused, key)) => Write::Discard(Err((refused, key.to_owned()))),
-                    },
-                )
-            };
-            writer.run(job).await?
+            let writer = writer.clone();
+            attempt_on_writer(state, writer, &normalized, password, keys.clone(), meta).await?
         }
-        None => {
-            let borrowed = keys.each_ref().map(|(key, limit)| (key.as_str(), *limit));
-            match rate_limit::hit_each(state, &borrowed).await? {
-                Ok(()) => {
-                    let mut conn = state.db.conn().await?;
-                    Ok(db::users::find_by_email(&mut conn, normalized).await?)
-                }
-                Err((refused, key)) => Err((refused, key.to_owned())),
-            }
-        }
+        None => attempt_on_task(state, &normalized, password, keys.clone(), meta).await?,
     };
-    match outcome {
-        Ok(user) => Ok(user),
-        Err((refused, key)) => {
+    match attempt {
+        Attempt::Started(user, session_id) => Ok((current_user(*user), session_id)),
+        Attempt::Throttled(refused, key) => {
             Err(login_throttled(state, email, meta, &keys, (refused, &key)).await)
         }
+        Attempt::Failed => Err(record_failed_login(state, email, meta).await),
+        Attempt::Rehash(user, stored) => {
+            upgrade_hash(state, &user, stored.as_deref(), password).await?;
+            let [_, account] = keys;
+            let login = SessionStart::new(state, &user, account, meta);
+            let session_id = login.session.id.clone();
+            login.commit(state).await?;
+            Ok((current_user(*user), session_id))
+        }
     }
+}
+
+/// How a login attempt ended.
+enum Attempt {
+    /// The session is stored; its id is for the cookie.
+    Started(Box<db::users::UserRow>, String),
+    /// A key was over its limit: nothing was spent.
+    Throttled(Throttled, String),
+    /// Unknown address, wrong password or disabled account.
+    Failed,
+    /// The right password, in a hash made with older parameters: it is
+    /// re-hashed before the session starts.
+    Rehash(Box<db::users::UserRow>, Option<String>),
+}
+
+/// The hash to verify the password against: none for an unknown or
+/// disabled account (a dummy hash is verified instead, in the same time).
+fn stored_hash(user: &Option<db::users::UserRow>) -> Option<String> {
+    user.as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone())
+}
+
+/// The account whose session is to start, once its password is verified,
+/// or how the attempt ends.
+fn verified(
+    user: Option<db::users::UserRow>,
+    stored: Option<String>,
+    verification: passwords::Verification,
+) -> Result<db::users::UserRow, Attempt> {
+    match user.filter(|_| verification.ok) {
+        None => Err(Attempt::Failed),
+        Some(user) if verification.needs_rehash => Err(Attempt::Rehash(Box::new(user), stored)),
+        Some(user) => Ok(user),
+    }
+}
+
+/// A login on an SQLite file, passed from thread to thread: the writer
+/// thread spends the allowances and reads the account (one job: the spend
+/// is a statement of a shared transaction there, so no read comes before
+/// it), a hashing worker verifies the password, and the writer thread
+/// starts the session. The request's task is woken once, with the outcome,
+/// instead of after every step (BENCHMARKS.md: each wake cost about as
+/// much as the step itself).
+async fn attempt_on_writer(
+    state: &AppState,
+    writer: Arc<SqliteWriter>,
+    normalized: &str,
+    password: &Secret,
+    keys: [(String, Limit); 2],
+    meta: &RequestMeta,
+) -> Result<Attempt, ServiceError> {
+    let (answer, answered) = oneshot::channel::<Result<Attempt, ServiceError>>();
+    let now_ms = state.clock.now_ms();
+    let normalized = normalized.to_owned();
+    let [ip, account] = keys;
+    let spend_keys = [ip, account.clone()];
+    let spend = move |conn: &rusqlite::Connection| {
+        Ok(
+            match rate_limit::spend_pair_blocking(conn, now_ms, &spend_keys)? {
+                Ok(()) => Write::Commit(Ok(db::users::find_by_email_blocking(conn, &normalized)?)),
+                Err((refused, key)) => Write::Discard(Err((refused, key.to_owned()))),
+            },
+        )
+    };
+    let (state, password, meta) = (state.clone(), password.clone(), meta.clone());
+    writer.clone().submit(spend, move |spent| {
+        let user = match spent {
+            Ok(Ok(user)) => user,
+            Ok(Err((refused, key))) => {
+                let _ = answer.send(Ok(Attempt::Throttled(refused, key)));
+                return;
+            }
+            Err(e) => {
+                let _ = answer.send(Err(e.into()));
+                return;
+            }
+        };
+        let stored = stored_hash(&user);
+        let hasher = state.hasher.clone();
+        hasher.verify_then(&password, stored.clone().as_deref(), move |verification| {
+            let user = match verification.map(|v| verified(user, stored, v)) {
+                Ok(Ok(user)) => user,
+                Ok(Err(attempt)) => {
+                    let _ = answer.send(Ok(attempt));
+                    return;
+                }
+                Err(e) => {
+                    let _ = answer.send(Err(e.into()));
+                    return;
+                }
+            };
+            let login = SessionStart::new(&state, &user, account, &meta);
+            let session_id = login.session.id.clone();
+            let start =
+                move |conn: &rusqlite::Connection| login.write_blocking(conn).map(Write::Commit);
+            writer.submit(start, move |written| {
+                let started = written.map(|()| Attempt::Started(Box::new(user), session_id));
+                let _ = answer.send(started.map_err(ServiceError::from));
+            });
+        });
+    });
+    answered
+        .await
+        .unwrap_or_else(|_| Err(WriteError::Stopped.into()))
+}
+
+/// A login anywhere else (PostgreSQL, an in-memory SQLite database): each
+/// step on the request's task.
+async fn attempt_on_task(
+    state: &AppState,
+    normalized: &str,
+    password: &Secret,
+    [ip, account]: [(String, Limit); 2],
+    meta: &RequestMeta,
+) -> Result<Attempt, ServiceError> {
+    let keys = [(ip.0.as_str(), ip.1), (account.0.as_str(), account.1)];
+    let user = match rate_limit::hit_each(state, &keys).await? {
+        Ok(()) => {
+            let mut conn = state.db.conn().await?;
+            db::users::find_by_email(&mut conn, normalized).await?
+        }
+        Err((refused, key)) => return Ok(Attempt::Throttled(refused, key.to_owned())),
+    };
+    let stored = stored_hash(&user);
+    let verification = state.hasher.verify(password, stored.as_deref()).await?;
+    let user = match verified(user, stored, verification) {
+        Ok(user) => user,
+        Err(attempt) => return Ok(attempt),
+    };
+    let login = SessionStart::new(state, &user, account, meta);
+    let session_id = login.session.id.clone();
+    login.commit(state).await?;
+    Ok(Attempt::Started(Box::new(user), session_id))
 }
 
 /// Audits a refused login (which of `keys` refused it, by name) and
@@ -178,51 +279,17 @@ async fn upgrade_hash(
     Ok(())
 }
 
-/// Starts the session, notes the login, gives back the account's allowance
-/// and audits it, all in one transaction.
-async fn start_session(
-    state: &AppState,
-    user: db::users::UserRow,
-    account: (String, Limit),
-    meta: &RequestMeta,
-) -> Result<(CurrentUser, String), ServiceError> {
-    let now = state.clock.now();
-    let ip = meta.ip();
-    let session = sessions::Fresh::new(
-        &state.settings,
-        now,
-        user.id,
-        ip.as_deref(),
-        meta.user_agent.as_deref(),
-    );
-    let session_id = session.id.clone();
-    let login = SessionStart {
-        now,
-        session,
-        user_id: user.id,
-        email: user.email.clone(),
-        account,
-        meta: meta.clone(),
-    };
-    match state.db.sqlite_writer() {
-        Some(writer) => {
-            let job =
-                move |conn: &rusqlite::Connection| login.write_blocking(conn).map(Write::Commit);
-            writer.run(job).await?
-        }
-        None => login.write(&state.db).await?,
-    }
-    let user = CurrentUser {
+fn current_user(user: db::users::UserRow) -> CurrentUser {
+    CurrentUser {
         id: user.id,
         email: user.email,
         name: user.name,
         role: user.role,
-    };
-    Ok((user, session_id))
+    }
 }
 
-/// The writes of [`start_session`]: on the SQLite writer thread when there
-/// is one (its statements one after the other), else on the request's task.
+/// A login's writes, in one transaction: the session, the login time, the
+/// account's allowance given back, and the audit entry.
 struct SessionStart {
     now: i64,
     session: sessions::Fresh,
@@ -234,10 +301,35 @@ struct SessionStart {
 }
 
 impl SessionStart {
+    fn new(
+        state: &AppState,
+        user: &db::users::UserRow,
+        account: (String, Limit),
+        meta: &RequestMeta,
+    ) -> Self {
+        let now = state.clock.now();
+        let ip = meta.ip();
+        Self {
+            now,
+            session: sessions::Fresh::new(
+                &state.settings,
+                now,
+                user.id,
+                ip.as_deref(),
+                meta.user_agent.as_deref(),
+            ),
+            user_id: user.id,
+            email: user.email.clone(),
+            account,
+            meta: meta.clone(),
+        }
+    }
+
     fn entry(&self) -> Entry<'_> {
         Entry::new(Event::Login).about(Who::user(self.user_id, &self.email))
     }
 
+    /// On the SQLite writer thread: its statements one after the other.
     fn write_blocking(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         self.session.insert_blocking(conn)?;
         db::users::record_login_blocking(conn, self.user_id, self.now)?;
@@ -245,8 +337,14 @@ impl SessionStart {
         audit::record_blocking(conn, self.now, &self.meta, self.entry())
     }
 
-    async fn write(&self, db: &db::Db) -> Result<(), ServiceError> {
-        let mut tx = db.begin().await?;
+    /// On the writer thread when there is one, else on the request's task.
+    async fn commit(self, state: &AppState) -> Result<(), ServiceError> {
+        if let Some(writer) = state.db.sqlite_writer() {
+            let job =
+                move |conn: &rusqlite::Connection| self.write_blocking(conn).map(Write::Commit);
+            return Ok(writer.run(job).await?);
+        }
+        let mut tx = state.db.begin().await?;
         self.session.insert(&mut tx).await?;
         db::users::record_login(&mut tx, self.user_id, self.now).await?;
         rate_limit::refund(&mut tx, &self.account.0, self.account.1).await?;

@@ -15,7 +15,7 @@ use std::{
     io,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{
-        atomic::{AtomicU64, AtomicU8, Ordering},
+        atomic::{AtomicU64, Ordering},
         mpsc, Arc, LazyLock, Mutex,
     },
     time::{Duration, Instant},
@@ -75,27 +75,11 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
-/// A queued hash: claimed by a worker or abandoned by its caller, once.
-#[derive(Default)]
-struct Claim(AtomicU8);
-
-impl Claim {
-    const QUEUED: u8 = 0;
-    const TAKEN: u8 = 1;
-    const ABANDONED: u8 = 2;
-
-    fn settle(&self, to: u8) -> bool {
-        self.0
-            .compare_exchange(Self::QUEUED, to, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-}
-
-/// A hash to compute in a worker's area, and its answer to send.
-type Work = Box<dyn FnOnce(&mut [Block]) + Send>;
+/// A hash to compute in a worker's area, or `None` when it waited longer
+/// than the queue timeout (it is answered `Busy` then, unhashed).
+type Work = Box<dyn FnOnce(Option<&mut [Block]>) + Send>;
 
 struct Job {
-    claim: Arc<Claim>,
     queued: Instant,
     work: Work,
 }
@@ -113,7 +97,12 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(slots: usize, block_count: usize, first_area: Vec<Block>) -> io::Result<Self> {
+    fn start(
+        slots: usize,
+        block_count: usize,
+        first_area: Vec<Block>,
+        queue_timeout: Duration,
+    ) -> io::Result<Self> {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         let mut first_area = Some(first_area);
@@ -129,31 +118,24 @@ impl Workers {
                         Ok(job) => job,
                         Err(mpsc::RecvError) => return, // the hasher is gone
                     };
-                    if !job.claim.settle(Claim::TAKEN) {
-                        continue; // its caller gave up waiting
-                    }
+                    let waited = job.queued.elapsed();
                     crate::server::metrics::hash_queue(-1.0);
-                    crate::server::metrics::hash_wait(job.queued.elapsed().as_secs_f64());
-                    let area = area.get_or_insert_with(|| vec![Block::default(); block_count]);
-                    // A panic drops the job's answer (its caller hears of a
-                    // failure); the worker carries on.
+                    crate::server::metrics::hash_wait(waited.as_secs_f64());
+                    let area = (waited <= queue_timeout).then(|| {
+                        &mut area.get_or_insert_with(|| vec![Block::default(); block_count])[..]
+                    });
+                    // The job catches its own hash's panic; this catches
+                    // one in what it does with the answer.
                     let _ = catch_unwind(AssertUnwindSafe(|| (job.work)(area)));
                 })?;
         }
         Ok(Self { queue })
-    }
-
-    fn submit(&self, job: Job) -> Result<(), HashError> {
-        self.queue
-            .send(job)
-            .map_err(|_| HashError::Failed("the hashing workers have stopped".into()))
     }
 }
 
 pub struct Hasher {
     params: Params,
     workers: Workers,
-    queue_timeout: Duration,
     /// Verified when the account does not exist, so that the answer takes
     /// as long as for a real account.
     dummy_hash: String,
@@ -181,12 +163,12 @@ impl Hasher {
         let mut area = vec![Block::default(); params.block_count()];
         let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut area)
             .map_err(|e| e.to_string())?;
-        let workers = Workers::start(slots, params.block_count(), area)
+        let queue_timeout = Duration::from_millis(auth.hash_queue_timeout_ms);
+        let workers = Workers::start(slots, params.block_count(), area, queue_timeout)
             .map_err(|e| format!("could not start the hashing workers: {e}"))?;
         Ok(Self {
             params,
             workers,
-            queue_timeout: Duration::from_millis(auth.hash_queue_timeout_ms),
             dummy_hash,
             runs: Arc::new(AtomicU64::new(0)),
         })
@@ -197,38 +179,51 @@ impl Hasher {
         self.runs.load(Ordering::Relaxed)
     }
 
-    /// Runs `work` on a hashing worker, in its working area, once one is
-    /// free; gives up with `Busy` when no worker has taken it within the
-    /// queue timeout, instead of piling up requests.
+    /// Queues `work` for a hashing worker, which runs it in its working
+    /// area and then calls `then` with the result, on its own thread. A job
+    /// that has waited longer than the queue timeout when a worker reaches
+    /// it is answered `Busy` unhashed instead: so requests do not pile up,
+    /// and that answer comes at most one hash after the timeout (every job
+    /// ahead of it has waited longer).
+    pub fn submit<T: 'static>(
+        &self,
+        work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
+        then: impl FnOnce(Result<T, HashError>) + Send + 'static,
+    ) {
+        let runs = self.runs.clone();
+        let job = Job {
+            queued: Instant::now(),
+            work: Box::new(move |area| {
+                let Some(area) = area else {
+                    return then(Err(HashError::Busy));
+                };
+                runs.fetch_add(1, Ordering::Relaxed);
+                then(
+                    catch_unwind(AssertUnwindSafe(|| work(area)))
+                        .map_err(|_| HashError::Failed("the hash panicked".into())),
+                )
+            }),
+        };
+        crate::server::metrics::hash_queue(1.0);
+        if let Err(mpsc::SendError(job)) = self.workers.queue.send(job) {
+            // Every worker has ended (none ever should): nobody will hash.
+            crate::server::metrics::hash_queue(-1.0);
+            (job.work)(None);
+        }
+    }
+
+    /// [`Hasher::submit`], awaited.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let (answer, mut answered) = oneshot::channel();
-        let claim = Arc::new(Claim::default());
-        let runs = self.runs.clone();
-        crate::server::metrics::hash_queue(1.0);
-        let queued = Instant::now();
-        self.workers.submit(Job {
-            claim: claim.clone(),
-            queued,
-            work: Box::new(move |area| {
-                runs.fetch_add(1, Ordering::Relaxed);
-                let _ = answer.send(work(area));
-            }),
-        })?;
-        let stopped = |_| HashError::Failed("the hashing worker stopped (it panicked)".into());
-        match tokio::time::timeout(self.queue_timeout, &mut answered).await {
-            Ok(result) => result.map_err(stopped),
-            // A job that no worker took is dropped unhashed: the worker
-            // that reaches it skips it.
-            Err(_) if claim.settle(Claim::ABANDONED) => {
-                crate::server::metrics::hash_queue(-1.0);
-                crate::server::metrics::hash_wait(queued.elapsed().as_secs_f64());
-                Err(HashError::Busy)
-            }
-            Err(_) => answered.await.map_err(stopped),
-        }
+        let (answer, answered) = oneshot::channel();
+        self.submit(work, move |result| {
+            let _ = answer.send(result);
+        });
+        answered
+            .await
+            .unwrap_or_else(|_| Err(HashError::Failed("the hashing worker stopped".into())))
     }
 
     pub async fn hash(&self, password: &Secret) -> Result<String, HashError> {
@@ -246,11 +241,29 @@ impl Hasher {
         password: &Secret,
         stored: Option<&str>,
     ) -> Result<Verification, HashError> {
+        self.run(self.verification(password, stored)).await
+    }
+
+    /// [`Hasher::verify`], answered to `then` on the hashing thread.
+    pub fn verify_then(
+        &self,
+        password: &Secret,
+        stored: Option<&str>,
+        then: impl FnOnce(Result<Verification, HashError>) + Send + 'static,
+    ) {
+        self.submit(self.verification(password, stored), then);
+    }
+
+    fn verification(
+        &self,
+        password: &Secret,
+        stored: Option<&str>,
+    ) -> impl FnOnce(&mut [Block]) -> Verification + Send + 'static {
         let real = stored.is_some();
         let phc = stored.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.clone();
         let current = self.params.clone();
-        self.run(move |arena| {
+        move |arena| {
             let Ok(parsed) = PasswordHash::new(&phc) else {
                 return Verification {
                     ok: false,
@@ -260,8 +273,7 @@ impl Hasher {
             let ok = verify_with(&parsed, password.expose().as_bytes(), arena).is_ok() && real;
             let needs_rehash = ok && !same_parameters(&parsed, &current);
             Verification { ok, needs_rehash }
-        })
-        .await
+        }
     }
 }
 
@@ -478,7 +490,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_queue_answers_busy_and_never_hashes_what_it_gave_up() {
+    async fn a_hash_that_waited_past_the_timeout_is_answered_busy_unhashed() {
         let hasher = Arc::new(
             Hasher::new(&AuthConfig {
                 hash_concurrency: 1,
@@ -495,11 +507,17 @@ mod tests {
         while hasher.runs() == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let result = hasher.hash(&Secret::new("tangerine lighthouse")).await;
-        assert!(matches!(result, Err(HashError::Busy)), "{result:?}");
+        let waiting = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash(&Secret::new("tangerine lighthouse")).await })
+        };
+        tokio::time::sleep(Duration::from_millis(120)).await;
         release.send(()).unwrap();
         assert!(holder.await.unwrap().unwrap());
-        // The worker skips the abandoned job and takes the next one.
+        let result = waiting.await.unwrap();
+        assert!(matches!(result, Err(HashError::Busy)), "{result:?}");
+        // It was never hashed, and the worker takes the next job.
+        assert_eq!(hasher.runs(), 1);
         hasher
             .hash(&Secret::new("tangerine lighthouse"))
             .await

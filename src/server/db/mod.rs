@@ -177,8 +177,8 @@ impl Db {
     /// The writer thread of an SQLite file, for write transactions whose
     /// turn must be short ([`sqlite_writer`]); `None` on PostgreSQL, whose
     /// writers do not wait on each other, and for an in-memory database.
-    pub fn sqlite_writer(&self) -> Option<&sqlite_writer::SqliteWriter> {
-        self.sqlite_writer.as_deref()
+    pub fn sqlite_writer(&self) -> Option<&Arc<sqlite_writer::SqliteWriter>> {
+        self.sqlite_writer.as_ref()
     }
 
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {

@@ -110,9 +110,38 @@ impl SqliteWriter {
         C: FnOnce(&T) + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |conn| run_one(conn, job, committed, answer));
-        self.jobs.send(job).map_err(|_| WriteError::Stopped)?;
+        self.queue(job, committed, move |outcome| {
+            let _ = answer.send(outcome);
+        });
         answered.await.unwrap_or(Err(WriteError::Stopped))
+    }
+
+    /// Queues `job` as [`SqliteWriter::run`] does, and calls `then` with
+    /// its outcome on the writer thread once the transaction has ended:
+    /// for work that goes on from there on another thread of its own. If
+    /// the writer thread has ended, `then` is dropped uncalled.
+    pub fn submit<T, F>(&self, job: F, then: impl FnOnce(Result<T, WriteError>) + Send + 'static)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+    {
+        self.queue(job, |_| {}, then);
+    }
+
+    fn queue<T, F, C>(
+        &self,
+        job: F,
+        committed: C,
+        then: impl FnOnce(Result<T, WriteError>) + Send + 'static,
+    ) where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+        C: FnOnce(&T) + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn| run_one(conn, job, committed, then));
+        // A writer thread that has ended drops the job, and `then` with it
+        // uncalled: its caller hears of that as a channel closed.
+        let _ = self.jobs.send(job);
     }
 }
 
@@ -121,7 +150,7 @@ fn run_one<T: Send + 'static>(
     conn: Result<&Connection, Arc<rusqlite::Error>>,
     job: impl FnOnce(&Connection) -> rusqlite::Result<Write<T>>,
     committed: impl FnOnce(&T) + Send + 'static,
-    answer: oneshot::Sender<Result<T, WriteError>>,
+    answer: impl FnOnce(Result<T, WriteError>) + Send + 'static,
 ) -> Ran {
     let conn = match conn {
         Ok(conn) => conn,
@@ -138,7 +167,7 @@ fn run_one<T: Send + 'static>(
                     }
                     Some(e) => Err(WriteError::Sqlite(e)),
                 };
-                let _ = answer.send(outcome);
+                answer(outcome);
             }),
         },
         Ok(Ok(Write::Discard(value))) => settled(false, answer, Ok(value)),
@@ -150,14 +179,12 @@ fn run_one<T: Send + 'static>(
 /// A job whose outcome does not depend on the commit.
 fn settled<T: Send + 'static>(
     keep: bool,
-    answer: oneshot::Sender<Result<T, WriteError>>,
+    answer: impl FnOnce(Result<T, WriteError>) + Send + 'static,
     outcome: Result<T, WriteError>,
 ) -> Ran {
     Ran {
         keep,
-        deliver: Box::new(move |_| {
-            let _ = answer.send(outcome);
-        }),
+        deliver: Box::new(move |_| answer(outcome)),
     }
 }
 
@@ -222,7 +249,9 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
         }
     }
     for Ran { deliver, .. } in ran {
-        deliver(failed.clone());
+        // What a caller does with its outcome must not end the thread.
+        let failed = failed.clone();
+        let _ = catch_unwind(AssertUnwindSafe(move || deliver(failed)));
     }
 }
 
