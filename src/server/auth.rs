@@ -91,9 +91,9 @@ pub async fn log_in(
         Attempt::Rehash(user, stored) => {
             upgrade_hash(state, &user, stored.as_deref(), password).await?;
             let [_, account] = keys;
-            let login = SessionStart::new(state, &user, account, meta);
-            let session_id = login.session.id.clone();
-            login.commit(state).await?;
+            let session_id = SessionStart::new(state, &user, account, meta)
+                .commit(state)
+                .await?;
             Ok((current_user(*user), session_id))
         }
     }
@@ -227,9 +227,9 @@ async fn attempt_on_task(
         Ok(user) => user,
         Err(attempt) => return Ok(attempt),
     };
-    let login = SessionStart::new(state, &user, account, meta);
-    let session_id = login.session.id.clone();
-    login.commit(state).await?;
+    let session_id = SessionStart::new(state, &user, account, meta)
+        .commit(state)
+        .await?;
     Ok(Attempt::Started(Box::new(user), session_id))
 }
 
@@ -338,11 +338,14 @@ impl SessionStart {
     }
 
     /// On the writer thread when there is one, else on the request's task.
-    async fn commit(self, state: &AppState) -> Result<(), ServiceError> {
+    /// Returns the session id, for the cookie.
+    async fn commit(self, state: &AppState) -> Result<String, ServiceError> {
+        let session_id = self.session.id.clone();
         if let Some(writer) = state.db.sqlite_writer() {
             let job =
                 move |conn: &rusqlite::Connection| self.write_blocking(conn).map(Write::Commit);
-            return Ok(writer.run(job).await?);
+            writer.run(job).await?;
+            return Ok(session_id);
         }
         let mut tx = state.db.begin().await?;
         self.session.insert(&mut tx).await?;
@@ -350,7 +353,7 @@ impl SessionStart {
         rate_limit::refund(&mut tx, &self.account.0, self.account.1).await?;
         audit::record(&mut tx, self.now, &self.meta, self.entry()).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(session_id)
     }
 }
 

@@ -84,7 +84,7 @@ struct Job {
     work: Work,
 }
 
-/// The hashing workers: one thread per slot, each with one argon2 working
+/// Starts the hashing workers: one thread per slot, each with one argon2 working
 /// area that it allocates on its first hash and keeps. Allocating and
 /// freeing 19 MiB per hash made glibc keep the freed blocks on fragmented
 /// heaps (940 MiB resident after a login flood, see BENCHMARKS.md) and
@@ -92,50 +92,45 @@ struct Job {
 /// memory is `slots × m_cost` however long the flood. A worker that
 /// finishes a hash takes the next one from the queue at once: no task has
 /// to be woken and no thread handed the work before the core hashes again.
-struct Workers {
-    queue: mpsc::Sender<Job>,
-}
-
-impl Workers {
-    fn start(
-        slots: usize,
-        block_count: usize,
-        first_area: Vec<Block>,
-        queue_timeout: Duration,
-    ) -> io::Result<Self> {
-        let (queue, jobs) = mpsc::channel::<Job>();
-        let jobs = Arc::new(Mutex::new(jobs));
-        let mut first_area = Some(first_area);
-        for n in 0..slots {
-            let jobs = jobs.clone();
-            let mut area = first_area.take();
-            std::thread::Builder::new()
-                .name(format!("argon2-{n}"))
-                .spawn(move || loop {
-                    // One worker waits on the queue at a time; the others
-                    // wait for it to take a job.
-                    let job = match jobs.lock().unwrap_or_else(|e| e.into_inner()).recv() {
-                        Ok(job) => job,
-                        Err(mpsc::RecvError) => return, // the hasher is gone
-                    };
-                    let waited = job.queued.elapsed();
-                    crate::server::metrics::hash_queue(-1.0);
-                    crate::server::metrics::hash_wait(waited.as_secs_f64());
-                    let area = (waited <= queue_timeout).then(|| {
-                        &mut area.get_or_insert_with(|| vec![Block::default(); block_count])[..]
-                    });
-                    // The job catches its own hash's panic; this catches
-                    // one in what it does with the answer.
-                    let _ = catch_unwind(AssertUnwindSafe(|| (job.work)(area)));
-                })?;
-        }
-        Ok(Self { queue })
+fn start_workers(
+    slots: usize,
+    block_count: usize,
+    first_area: Vec<Block>,
+    queue_timeout: Duration,
+) -> io::Result<mpsc::Sender<Job>> {
+    let (queue, jobs) = mpsc::channel::<Job>();
+    let jobs = Arc::new(Mutex::new(jobs));
+    let mut first_area = Some(first_area);
+    for n in 0..slots {
+        let jobs = jobs.clone();
+        let mut area = first_area.take();
+        std::thread::Builder::new()
+            .name(format!("argon2-{n}"))
+            .spawn(move || loop {
+                // One worker waits on the queue at a time; the others
+                // wait for it to take a job.
+                let job = match jobs.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                    Ok(job) => job,
+                    Err(mpsc::RecvError) => return, // the hasher is gone
+                };
+                let waited = job.queued.elapsed();
+                crate::server::metrics::hash_queue(-1.0);
+                crate::server::metrics::hash_wait(waited.as_secs_f64());
+                let area = (waited <= queue_timeout).then(|| {
+                    &mut area.get_or_insert_with(|| vec![Block::default(); block_count])[..]
+                });
+                // The job catches its own hash's panic; this catches
+                // one in what it does with the answer.
+                let _ = catch_unwind(AssertUnwindSafe(|| (job.work)(area)));
+            })?;
     }
+    Ok(queue)
 }
 
 pub struct Hasher {
     params: Params,
-    workers: Workers,
+    /// The hashing workers' queue.
+    workers: mpsc::Sender<Job>,
     /// Verified when the account does not exist, so that the answer takes
     /// as long as for a real account.
     dummy_hash: String,
@@ -164,7 +159,7 @@ impl Hasher {
         let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut area)
             .map_err(|e| e.to_string())?;
         let queue_timeout = Duration::from_millis(auth.hash_queue_timeout_ms);
-        let workers = Workers::start(slots, params.block_count(), area, queue_timeout)
+        let workers = start_workers(slots, params.block_count(), area, queue_timeout)
             .map_err(|e| format!("could not start the hashing workers: {e}"))?;
         Ok(Self {
             params,
@@ -205,7 +200,7 @@ impl Hasher {
             }),
         };
         crate::server::metrics::hash_queue(1.0);
-        if let Err(mpsc::SendError(job)) = self.workers.queue.send(job) {
+        if let Err(mpsc::SendError(job)) = self.workers.send(job) {
             // Every worker has ended (none ever should): nobody will hash.
             crate::server::metrics::hash_queue(-1.0);
             (job.work)(None);
