@@ -23,14 +23,14 @@ fn main() {
     )
     .unwrap();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let seconds = |name: &str, default: u64| -> u64 {
+    let env_seconds = |name: &str, default: u64| -> u64 {
         std::env::var(name)
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(default)
     };
-    let single_seconds = seconds("BENCH_SINGLE_SECONDS", 3);
-    let seconds = seconds("BENCH_SECONDS", 10);
+    let single_seconds = env_seconds("BENCH_SINGLE_SECONDS", 3);
+    let seconds = env_seconds("BENCH_SECONDS", 10);
 
     let hash_for = |until: Instant, params: Params| {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());

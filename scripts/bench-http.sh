@@ -39,11 +39,10 @@ if [ -z "${BENCH_BIN:-}" ]; then
 fi
 
 # The argon2 limit of this machine (benches/argon2_limit.rs), measured for
-# LIMIT_SECONDS before, between and after the login slices: the machine's
-# speed drifts by several per cent within a minute, so each slice is
-# compared with the mean of the two measurements around it.
-# Six slices of 5 s alternate with it: the speed changes from one second to
-# the next (BENCHMARKS.md), and short alternations share its ups and downs.
+# LIMIT_SECONDS before, between and after the login slices. The machine's
+# speed changes by several per cent from one second to the next
+# (BENCHMARKS.md): short alternations share its ups and downs, and each
+# slice is compared with the mean of the two measurements around it.
 LIMIT_SECONDS=${BENCH_LIMIT_SECONDS:-5}
 LOGIN_SLICES=${BENCH_LOGIN_SLICES:-6}
 LOGIN_SLICE_SECONDS=${BENCH_LOGIN_SLICE_SECONDS:-5}
@@ -236,16 +235,16 @@ run() {
     answered=$(echo "$out" | awk '/requests in/ {print $1}')
     rps=$(awk -v n="$done" -v a="$answered" -v s="$secs" 'BEGIN { printf "%.1f", (n >= a ? a : n) / s }')
   fi
-  local cpu idle
+  local cpu machine
   cpu=$(echo "$ticks_before $ticks_after" | awk -v hz="$(getconf CLK_TCK)" -v n="$rps" -v s="$secs" \
     '{ ms = 1000 / hz / (n * s); printf "%.3f | %.3f", ($3 - $1) * ms, ($3 - $1 - $4 + $2) * ms }')
   # The machine's time idle, and spent in the server's hashing threads:
   # the share of the argon2 limit that logins could reach at most.
-  idle=$(echo "$machine_before $machine_after $ticks_before $ticks_after" | awk '{
+  machine=$(echo "$machine_before $machine_after $ticks_before $ticks_after" | awk '{
     all = $3 + $4 - $1 - $2; printf "%.1f%% | %.1f%%", 100 * ($4 - $2) / all, 100 * ($8 - $6) / all }')
   printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$conns" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
-    "$(mib "$peak")" "$cpu" "$idle" >> "$results"
-  log "$name: $rps requests/s; server CPU ms a request, all | outside hashing: $cpu; machine idle | hashing: $idle"
+    "$(mib "$peak")" "$cpu" "$machine" >> "$results"
+  log "$name: $rps requests/s; server CPU ms a request, all | outside hashing: $cpu; machine idle | hashing: $machine"
   echo "$rps"
 }
 
@@ -271,6 +270,7 @@ run "GET /pkg/$css" 1 "$SECONDS_PER" -H 'Accept-Encoding: gzip, deflate, br' \
 run "GET /favicon.ico" 1 "$SECONDS_PER" "$BASE/favicon.ico" >/dev/null
 # Valid logins, in slices between measurements of the argon2 limit.
 login_name="POST /api/login (valid)"
+login_script=$(post_script /api/login login)
 limits=() logins=()
 measure_limit() {
   if [ -z "${BENCH_SKIP_ARGON2:-}" ] && selected "$login_name"; then
@@ -280,14 +280,14 @@ measure_limit() {
 measure_limit
 for slice in $(seq 1 "$LOGIN_SLICES"); do
   logins+=("$(run "$login_name, slice $slice of $LOGIN_SLICES" 32 "$LOGIN_SLICE_SECONDS" \
-    -s "$(post_script /api/login login)" "$BASE")")
+    -s "$login_script" "$BASE")")
   measure_limit
 done
 idle_mid=$(rss_kib)
-run "login flood" 32 "$FLOOD_SECONDS" -s "$(post_script /api/login login)" "$BASE" >/dev/null
+run "login flood" 32 "$FLOOD_SECONDS" -s "$login_script" "$BASE" >/dev/null
 sleep 5
 after_32=$(rss_kib)
-run "login flood" 256 "$FLOOD_SECONDS" --timeout 10s -s "$(post_script /api/login login)" "$BASE" >/dev/null
+run "login flood" 256 "$FLOOD_SECONDS" --timeout 10s -s "$login_script" "$BASE" >/dev/null
 sleep 5
 after_256=$(rss_kib)
 # Last: every known-address request queues a mail, which the mail worker
