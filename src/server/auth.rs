@@ -19,7 +19,7 @@ use crate::{
         AppState, ServiceError,
     },
 };
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 use tokio::sync::oneshot;
 
 fn login_account_key(email_normalized: &str) -> String {
@@ -140,7 +140,8 @@ fn verified(
 /// it), a hashing worker verifies the password, and the writer thread
 /// starts the session. The request's task is woken once, with the outcome,
 /// instead of after every step (BENCHMARKS.md: each wake cost about as
-/// much as the step itself).
+/// much as the step itself). Both writes may wait for others to join their
+/// transaction while the workers have a backlog ([`write_patience`]).
 async fn attempt_on_writer(
     state: &AppState,
     writer: Arc<SqliteWriter>,
@@ -163,7 +164,8 @@ async fn attempt_on_writer(
         )
     };
     let (state, password, meta) = (state.clone(), password.clone(), meta.clone());
-    writer.clone().submit(spend, move |spent| {
+    let patience = write_patience(&state);
+    writer.clone().submit_within(spend, patience, move |spent| {
         let user = match spent {
             Ok(Ok(user)) => user,
             Ok(Err((refused, key))) => {
@@ -193,7 +195,7 @@ async fn attempt_on_writer(
             let session_id = login.session.id.clone();
             let start =
                 move |conn: &rusqlite::Connection| login.write_blocking(conn).map(Write::Commit);
-            writer.submit(start, move |written| {
+            writer.submit_within(start, write_patience(&state), move |written| {
                 let started = written.map(|()| Attempt::Started(Box::new(user), session_id));
                 let _ = answer.send(started.map_err(ServiceError::from));
             });
@@ -202,6 +204,20 @@ async fn attempt_on_writer(
     answered
         .await
         .unwrap_or_else(|_| Err(WriteError::Stopped.into()))
+}
+
+/// The longest a login's write waits for others to share its transaction.
+const MOST_WRITE_PATIENCE: Duration = Duration::from_millis(50);
+
+/// How long a login's write may wait for others to share its transaction:
+/// a quarter of the hashing workers' backlog, at most
+/// [`MOST_WRITE_PATIENCE`]. Under a flood every login already waits the
+/// backlog for its hash, and the workers still have work when the spend
+/// that feeds them comes late; the writer then commits several logins at
+/// once instead of waking for each (BENCHMARKS.md: half the CPU a login
+/// takes outside hashing). Without a backlog nothing waits.
+fn write_patience(state: &AppState) -> Duration {
+    (state.hasher.backlog() / 4).min(MOST_WRITE_PATIENCE)
 }
 
 /// A login anywhere else (PostgreSQL, an in-memory SQLite database): each

@@ -15,7 +15,7 @@ use std::{
     io,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc, Arc, LazyLock, Mutex,
     },
     time::{Duration, Instant},
@@ -131,11 +131,22 @@ pub struct Hasher {
     params: Params,
     /// The hashing workers' queue.
     workers: mpsc::Sender<Job>,
+    slots: usize,
     /// Verified when the account does not exist, so that the answer takes
     /// as long as for a real account.
     dummy_hash: String,
+    load: Arc<Load>,
+}
+
+/// What the workers have done and have ahead of them.
+#[derive(Default)]
+struct Load {
     /// How many hashes were computed or verified (for tests and metrics).
-    runs: Arc<AtomicU64>,
+    runs: AtomicU64,
+    /// Jobs queued that no worker has taken yet.
+    waiting: AtomicUsize,
+    /// How long the last hash took, in microseconds.
+    hash_micros: AtomicU64,
 }
 
 impl Hasher {
@@ -154,24 +165,39 @@ impl Hasher {
         } else {
             auth.hash_concurrency
         };
-        // The dummy hash's area becomes the first worker's.
+        // The dummy hash's area becomes the first worker's, and its time
+        // the first estimate of a hash's.
         let mut area = vec![Block::default(); params.block_count()];
+        let started = Instant::now();
         let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut area)
             .map_err(|e| e.to_string())?;
+        let load = Load::default();
+        load.hash_micros
+            .store(micros(started.elapsed()), Ordering::Relaxed);
         let queue_timeout = Duration::from_millis(auth.hash_queue_timeout_ms);
         let workers = start_workers(slots, params.block_count(), area, queue_timeout)
             .map_err(|e| format!("could not start the hashing workers: {e}"))?;
         Ok(Self {
             params,
             workers,
+            slots,
             dummy_hash,
-            runs: Arc::new(AtomicU64::new(0)),
+            load: Arc::new(load),
         })
     }
 
     /// How many times argon2 has run (hashing or verifying) since start.
     pub fn runs(&self) -> u64 {
-        self.runs.load(Ordering::Relaxed)
+        self.load.runs.load(Ordering::Relaxed)
+    }
+
+    /// How long the queued jobs will keep every worker busy if no more
+    /// come: those waiting, at the last hash's time, shared among the
+    /// workers. Zero when a job would be taken at once.
+    pub fn backlog(&self) -> Duration {
+        let waiting = self.load.waiting.load(Ordering::Relaxed) as u64;
+        let hash = self.load.hash_micros.load(Ordering::Relaxed);
+        Duration::from_micros(waiting * hash / self.slots as u64)
     }
 
     /// Queues `work` for a hashing worker, which runs it in its working
@@ -185,20 +211,24 @@ impl Hasher {
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
         then: impl FnOnce(Result<T, HashError>) + Send + 'static,
     ) {
-        let runs = self.runs.clone();
+        let load = self.load.clone();
         let job = Job {
             queued: Instant::now(),
             work: Box::new(move |area| {
+                load.waiting.fetch_sub(1, Ordering::Relaxed);
                 let Some(area) = area else {
                     return then(Err(HashError::Busy));
                 };
-                runs.fetch_add(1, Ordering::Relaxed);
-                then(
-                    catch_unwind(AssertUnwindSafe(|| work(area)))
-                        .map_err(|_| HashError::Failed("the hash panicked".into())),
-                )
+                load.runs.fetch_add(1, Ordering::Relaxed);
+                let started = Instant::now();
+                let result = catch_unwind(AssertUnwindSafe(|| work(area)))
+                    .map_err(|_| HashError::Failed("the hash panicked".into()));
+                load.hash_micros
+                    .store(micros(started.elapsed()), Ordering::Relaxed);
+                then(result)
             }),
         };
+        self.load.waiting.fetch_add(1, Ordering::Relaxed);
         crate::server::metrics::hash_queue(1.0);
         if let Err(mpsc::SendError(job)) = self.workers.send(job) {
             // Every worker has ended (none ever should): nobody will hash.
@@ -270,6 +300,10 @@ impl Hasher {
             Verification { ok, needs_rehash }
         }
     }
+}
+
+fn micros(time: Duration) -> u64 {
+    time.as_micros().try_into().unwrap_or(u64::MAX)
 }
 
 /// argon2id with `params` and a fresh salt, in `arena`, as a PHC string:
@@ -518,6 +552,48 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(hasher.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_backlog_is_the_queued_hashes_at_the_last_hashs_time() {
+        let hasher = Arc::new(
+            Hasher::new(&AuthConfig {
+                hash_concurrency: 1,
+                ..cheap()
+            })
+            .unwrap(),
+        );
+        assert_eq!(hasher.backlog(), Duration::ZERO, "nothing queued");
+        let (release, held) = mpsc::channel::<()>();
+        let holder = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.run(move |_| held.recv().is_ok()).await })
+        };
+        while hasher.runs() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(
+            hasher.backlog(),
+            Duration::ZERO,
+            "the job in hand is not queued"
+        );
+        // The dummy hash at start was timed: the estimate until a job ends.
+        let one = Duration::from_micros(hasher.load.hash_micros.load(Ordering::Relaxed));
+        assert!(one > Duration::ZERO);
+        let (done, finished) = mpsc::channel();
+        for _ in 0..3 {
+            let done = done.clone();
+            hasher.verify_then(&Secret::new("tangerine lighthouse"), None, move |v| {
+                done.send(v.is_ok()).unwrap()
+            });
+        }
+        assert_eq!(hasher.backlog(), one * 3);
+        release.send(()).unwrap();
+        assert!(holder.await.unwrap().unwrap());
+        for _ in 0..3 {
+            assert!(finished.recv_timeout(Duration::from_secs(10)).unwrap());
+        }
+        assert_eq!(hasher.backlog(), Duration::ZERO, "all taken");
     }
 
     #[tokio::test]

@@ -11,13 +11,17 @@
 //! Jobs that queue while a transaction runs go into the next one together
 //! (group commit), each inside its own savepoint: a job that fails or
 //! decides to write nothing is rolled back alone, and no job's caller
-//! hears of success before the commit that holds its writes.
+//! hears of success before the commit that holds its writes. A job that
+//! may wait ([`SqliteWriter::submit_within`]) lets the thread sleep before
+//! its transaction, so that the jobs queued meanwhile join it without
+//! waking the thread one by one.
 
 use rusqlite::{Connection, OpenFlags};
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
     path::Path,
     sync::{mpsc, Arc},
+    time::{Duration, Instant},
 };
 use tokio::sync::{oneshot, Mutex};
 
@@ -51,7 +55,13 @@ struct Ran {
 
 /// A queued job: given the connection inside its savepoint, or why there
 /// is none.
-type Job = Box<dyn FnOnce(Result<&Connection, Arc<rusqlite::Error>>) -> Ran + Send>;
+type Run = Box<dyn FnOnce(Result<&Connection, Arc<rusqlite::Error>>) -> Ran + Send>;
+
+struct Job {
+    run: Run,
+    /// When its transaction is to begin at the latest.
+    begin_by: Instant,
+}
 
 /// Most jobs in one transaction: a longer batch holds the turn (and every
 /// writer outside this thread) longer.
@@ -110,9 +120,10 @@ impl SqliteWriter {
         C: FnOnce(&T) + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        self.queue(job, committed, move |outcome| {
+        let answer = move |outcome| {
             let _ = answer.send(outcome);
-        });
+        };
+        self.queue(job, Duration::ZERO, committed, answer);
         answered.await.unwrap_or(Err(WriteError::Stopped))
     }
 
@@ -125,12 +136,29 @@ impl SqliteWriter {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
     {
-        self.queue(job, |_| {}, then);
+        self.submit_within(job, Duration::ZERO, then);
+    }
+
+    /// [`SqliteWriter::submit`] for a job whose transaction may begin up
+    /// to `patience` from now: the thread waits that long when the job is
+    /// the first of its batch, and takes every job queued by then into the
+    /// same transaction.
+    pub fn submit_within<T, F>(
+        &self,
+        job: F,
+        patience: Duration,
+        then: impl FnOnce(Result<T, WriteError>) + Send + 'static,
+    ) where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+    {
+        self.queue(job, patience, |_| {}, then);
     }
 
     fn queue<T, F, C>(
         &self,
         job: F,
+        patience: Duration,
         committed: C,
         then: impl FnOnce(Result<T, WriteError>) + Send + 'static,
     ) where
@@ -138,7 +166,10 @@ impl SqliteWriter {
         F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
         C: FnOnce(&T) + Send + 'static,
     {
-        let job: Job = Box::new(move |conn| run_one(conn, job, committed, then));
+        let job = Job {
+            run: Box::new(move |conn| run_one(conn, job, committed, then)),
+            begin_by: Instant::now() + patience,
+        };
         // A writer thread that has ended drops the job, and `then` with it
         // uncalled: its caller hears of that as a channel closed.
         let _ = self.jobs.send(job);
@@ -188,10 +219,14 @@ fn settled<T: Send + 'static>(
     }
 }
 
-/// The thread: waits for a job, takes the turn, runs every job that has
-/// queued meanwhile in one transaction, commits, answers.
+/// The thread: waits for a job (and, if the job may wait, until it must
+/// begin), takes the turn, runs every job that has queued meanwhile in one
+/// transaction, commits, answers.
 fn serve(conn: Connection, jobs: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
     while let Ok(first) = jobs.recv() {
+        // Asleep rather than waiting on the queue: the jobs that come in
+        // the meantime do not wake the thread.
+        std::thread::sleep(first.begin_by.saturating_duration_since(Instant::now()));
         let _turn = turn.blocking_lock();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -221,7 +256,7 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
             None => exec(conn, "SAVEPOINT job").map_err(Arc::new),
         };
         let inside = savepoint.is_ok();
-        let result = job(savepoint.map(|()| conn));
+        let result = (job.run)(savepoint.map(|()| conn));
         if inside {
             let end = if result.keep {
                 exec(conn, "RELEASE job")
@@ -323,6 +358,33 @@ mod tests {
         assert!(matches!(panicked.await.unwrap(), Err(WriteError::Panicked)));
         assert_eq!(also_kept.await.unwrap().unwrap(), 5);
         assert_eq!(rows(&reader), vec![1, 5]);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_may_wait_shares_its_transaction_with_those_queued_meanwhile() {
+        let (dir, writer, _turn, reader) = writer();
+        let file = dir.path().join("w.db");
+        let (answer, answered) = oneshot::channel();
+        let patient = |c: &Connection| insert(1)(c).map(|()| Write::Commit(()));
+        writer.submit_within(patient, Duration::from_millis(300), move |r| {
+            let _ = answer.send(r.is_ok());
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // What another connection sees of the first row while this job runs.
+        let seen = writer
+            .run(move |_| {
+                let other = Connection::open(&file)?;
+                let count = other.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0));
+                count.map(Write::Commit)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            seen, 0,
+            "the first row was not committed yet: one transaction"
+        );
+        assert!(answered.await.unwrap());
+        assert_eq!(rows(&reader), vec![1]);
     }
 
     #[tokio::test]
