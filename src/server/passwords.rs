@@ -518,6 +518,25 @@ mod tests {
         assert!(v.ok && v.needs_rehash);
     }
 
+    /// A job that keeps a worker until `release` is sent; it has begun
+    /// when this returns.
+    async fn hold_the_worker(
+        hasher: &Arc<Hasher>,
+    ) -> (
+        mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<bool, HashError>>,
+    ) {
+        let (release, held) = mpsc::channel::<()>();
+        let holder = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.run(move |_| held.recv().is_ok()).await })
+        };
+        while hasher.runs() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        (release, holder)
+    }
+
     #[tokio::test]
     async fn a_hash_that_waited_past_the_timeout_is_answered_busy_unhashed() {
         let hasher = Arc::new(
@@ -528,14 +547,7 @@ mod tests {
             })
             .unwrap(),
         );
-        let (release, held) = mpsc::channel::<()>();
-        let holder = {
-            let hasher = hasher.clone();
-            tokio::spawn(async move { hasher.run(move |_| held.recv().is_ok()).await })
-        };
-        while hasher.runs() == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let (release, holder) = hold_the_worker(&hasher).await;
         let waiting = {
             let hasher = hasher.clone();
             tokio::spawn(async move { hasher.hash(&Secret::new("tangerine lighthouse")).await })
@@ -564,14 +576,7 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(hasher.backlog(), Duration::ZERO, "nothing queued");
-        let (release, held) = mpsc::channel::<()>();
-        let holder = {
-            let hasher = hasher.clone();
-            tokio::spawn(async move { hasher.run(move |_| held.recv().is_ok()).await })
-        };
-        while hasher.runs() == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let (release, holder) = hold_the_worker(&hasher).await;
         assert_eq!(
             hasher.backlog(),
             Duration::ZERO,
