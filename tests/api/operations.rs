@@ -123,11 +123,8 @@ impl Served {
         Self::start_with(sink, extra, true).await
     }
 
-    async fn start_with(
-        sink: &crate::smtp_sink::SmtpSink,
-        extra: &[(&str, &str)],
-        with_jane: bool,
-    ) -> Served {
+    /// Starts the process without waiting for it to answer.
+    fn spawn(sink: &crate::smtp_sink::SmtpSink, extra: &[(&str, &str)], with_jane: bool) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -180,12 +177,20 @@ impl Served {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let served = Served {
+        Served {
             dir,
             base,
             child,
             log_path,
-        };
+        }
+    }
+
+    async fn start_with(
+        sink: &crate::smtp_sink::SmtpSink,
+        extra: &[(&str, &str)],
+        with_jane: bool,
+    ) -> Served {
+        let served = Self::spawn(sink, extra, with_jane);
         for _ in 0..100 {
             if reqwest::get(format!("{}/healthz", served.base))
                 .await
@@ -454,5 +459,28 @@ fn with_smtp_the_first_start_logs_no_setup_link() {
         let log = served.log();
         assert!(log.contains("run `gatehouse setup-link`"), "{log}");
         assert!(!log.contains("setup?token="), "{log}");
+    });
+}
+
+/// A supervisor may stop the server the moment its port opens: SIGTERM
+/// is handled from before then, so that stop is graceful too (it used to
+/// kill a server still logging its start, 4 times in 10 by hand).
+#[test]
+fn sigterm_as_soon_as_the_port_opens_is_a_graceful_stop() {
+    runtime().block_on(async {
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        for _ in 0..5 {
+            let mut served = Served::spawn(&sink, &[("RUST_LOG", "info")], false);
+            let addr = served.base.trim_start_matches("http://").to_owned();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while tokio::net::TcpStream::connect(&addr).await.is_err() {
+                assert!(std::time::Instant::now() < deadline, "{}", served.log());
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            let status = served.terminate().await;
+            let log = served.log();
+            assert!(status.success(), "{status}: {log}");
+            assert!(log.contains("shutting down"), "{log}");
+        }
     });
 }

@@ -151,6 +151,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     crate::server::oidc::keys::ensure(&state)
         .await
         .map_err(|e| anyhow::anyhow!("cannot make the signing key: {e}"))?;
+    // Listened for before the port opens: a supervisor (or a test) that
+    // stops the server as soon as it answers gets a graceful stop, not the
+    // default action of a signal nobody handles yet.
+    let stop = shutdown_signal().context("cannot listen for Ctrl-C and SIGTERM")?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -182,29 +186,29 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "could not issue a setup link"),
         }
     }
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM, whichever comes first, from the moment this is
+/// called (a signal that comes before the future is awaited still counts).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        })
     }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
