@@ -97,15 +97,21 @@ server_pid=$!
 for _ in $(seq 1 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$BASE/healthz" >/dev/null
 
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
-
-# Samples the server's RSS every 200 ms into $1 (KiB) until killed, with
-# shell builtins only, from /proc/PID/statm (one line, in pages): starting
-# awk and sleep five times a second took about 1% of the two cores, and
-# reading /proc/PID/status line by line 0.5% of one, which the login
-# figure would pay (it is compared with an argon2 limit measured with
-# nothing else running).
+# The server's resident memory in KiB, from /proc/PID/statm (one line, in
+# pages).
 page_kib=$(( $(getconf PAGESIZE) / 1024 ))
+rss_kib() {
+  local pages resident rest
+  read -r pages resident rest < "/proc/$server_pid/statm"
+  echo "$((resident * page_kib))"
+}
+
+# Samples it every 200 ms into $1 until the server ends, with shell builtins
+# only, inline (a function call in a subshell would fork): starting awk and
+# sleep five times a second took about 1% of the two cores, and reading
+# /proc/PID/status line by line 0.5% of one, which the login figure would
+# pay (it is compared with an argon2 limit measured with nothing else
+# running).
 sample_rss() {
   local pages resident rest
   mkfifo "$1.tick"
