@@ -84,6 +84,62 @@ struct Job {
     work: Work,
 }
 
+/// Bytes in one of the kernel's large pages (x86-64, and arm64 with 4 KiB
+/// base pages).
+const LARGE_PAGE: usize = 2 << 20;
+
+/// A hashing worker's argon2 working area, allocated once and kept, on
+/// 2 MiB pages where the kernel grants them (Linux with transparent huge
+/// pages on `madvise` or `always`; elsewhere 4 KiB pages). Argon2 reads
+/// blocks at random across its 19 MiB: on 4 KiB pages that is 4,864 pages
+/// for a TLB of a few hundred to two thousand entries, so nearly every read
+/// also walks the page table; on 2 MiB pages it is ten entries
+/// (BENCHMARKS.md, "Logins: argon2 areas on 2 MiB pages").
+pub struct Area {
+    /// A large page more than the area, and one more for the end: the area
+    /// begins at the first block on a large-page boundary.
+    blocks: Vec<Block>,
+    start: usize,
+}
+
+impl Area {
+    pub fn new(block_count: usize) -> Self {
+        let block = std::mem::size_of::<Block>();
+        let mut blocks: Vec<Block> = Vec::with_capacity(block_count + 2 * LARGE_PAGE / block);
+        // Advised before any page is touched, so the first write faults in
+        // large pages rather than 4 KiB ones for the kernel to collapse later.
+        let first = blocks.as_ptr() as usize;
+        let skip = first.next_multiple_of(LARGE_PAGE) - first;
+        let end = (first + blocks.capacity() * block) / LARGE_PAGE * LARGE_PAGE;
+        advise_large_pages(&mut blocks, skip, end - first - skip);
+        let start = skip.div_ceil(block);
+        blocks.resize(start + block_count, Block::default());
+        Self { blocks, start }
+    }
+
+    pub fn blocks(&mut self) -> &mut [Block] {
+        &mut self.blocks[self.start..]
+    }
+}
+
+/// Asks the kernel to back `len` bytes of `blocks`' allocation, `skip`
+/// bytes from its start, with large pages.
+#[cfg(target_os = "linux")]
+fn advise_large_pages(blocks: &mut Vec<Block>, skip: usize, len: usize) {
+    let from = blocks.as_mut_ptr().cast::<u8>().wrapping_add(skip);
+    // SAFETY: the range lies within `blocks`' allocation (its capacity),
+    // which nothing else refers to. MADV_HUGEPAGE only changes which pages
+    // the kernel backs it with, never its contents or whether it is mapped.
+    // A refusal (a kernel without transparent huge pages) leaves 4 KiB
+    // pages, which is what we had.
+    unsafe {
+        libc::madvise(from.cast(), len, libc::MADV_HUGEPAGE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_large_pages(_: &mut Vec<Block>, _: usize, _: usize) {}
+
 /// Starts the hashing workers: one thread per slot, each with one argon2 working
 /// area that it allocates on its first hash and keeps. Allocating and
 /// freeing 19 MiB per hash made glibc keep the freed blocks on fragmented
@@ -95,7 +151,7 @@ struct Job {
 fn start_workers(
     slots: usize,
     block_count: usize,
-    first_area: Vec<Block>,
+    first_area: Area,
     queue_timeout: Duration,
 ) -> io::Result<mpsc::Sender<Job>> {
     let (queue, jobs) = mpsc::channel::<Job>();
@@ -116,9 +172,8 @@ fn start_workers(
                 let waited = job.queued.elapsed();
                 crate::server::metrics::hash_queue(-1.0);
                 crate::server::metrics::hash_wait(waited.as_secs_f64());
-                let area = (waited <= queue_timeout).then(|| {
-                    &mut area.get_or_insert_with(|| vec![Block::default(); block_count])[..]
-                });
+                let area = (waited <= queue_timeout)
+                    .then(|| area.get_or_insert_with(|| Area::new(block_count)).blocks());
                 // The job catches its own hash's panic; this catches
                 // one in what it does with the answer.
                 let _ = catch_unwind(AssertUnwindSafe(|| (job.work)(area)));
@@ -167,9 +222,9 @@ impl Hasher {
         };
         // The dummy hash's area becomes the first worker's, and its time
         // the first estimate of a hash's.
-        let mut area = vec![Block::default(); params.block_count()];
+        let mut area = Area::new(params.block_count());
         let started = Instant::now();
-        let dummy_hash = hash_with(&params, b"gatehouse dummy password", &mut area)
+        let dummy_hash = hash_with(&params, b"gatehouse dummy password", area.blocks())
             .map_err(|e| e.to_string())?;
         let load = Load::default();
         load.hash_micros
@@ -405,6 +460,60 @@ mod tests {
             argon2_memory_kib: 1024,
             argon2_iterations: 1,
             ..AuthConfig::default()
+        }
+    }
+
+    /// The kernel's memory map entry (from `/proc/self/smaps`) holding
+    /// `address`: how many KiB of it are on large pages.
+    #[cfg(target_os = "linux")]
+    fn large_page_kib_around(address: usize) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ') {
+                if let Some((from, to)) = range.split_once('-') {
+                    if let (Ok(from), Ok(to)) = (
+                        usize::from_str_radix(from, 16),
+                        usize::from_str_radix(to, 16),
+                    ) {
+                        inside = (from..to).contains(&address);
+                        continue;
+                    }
+                }
+            }
+            if let Some(kib) = line.strip_prefix("AnonHugePages:").filter(|_| inside) {
+                return kib.trim().trim_end_matches("kB").trim().parse().ok();
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn an_area_begins_on_a_large_page_and_is_backed_by_them_where_the_kernel_can() {
+        let block_count = 19 * 1024;
+        let mut area = Area::new(block_count);
+        let blocks = area.blocks();
+        assert_eq!(blocks.len(), block_count);
+        assert!(blocks
+            .iter()
+            .all(|block| block.as_ref().iter().all(|&word| word == 0)));
+        let first = blocks.as_ptr() as usize;
+        assert!(
+            first % LARGE_PAGE < std::mem::size_of::<Block>(),
+            "the area begins {} bytes past a large page",
+            first % LARGE_PAGE
+        );
+        #[cfg(target_os = "linux")]
+        {
+            let policy = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+                .unwrap_or_default();
+            if policy.contains("[always]") || policy.contains("[madvise]") {
+                let kib = large_page_kib_around(first).expect("the area's entry in smaps");
+                assert!(
+                    kib >= 19 * 1024 / 2,
+                    "only {kib} KiB of the 19 MiB area on large pages"
+                );
+            }
         }
     }
 
