@@ -16,6 +16,7 @@ pub mod forward_auth;
 pub mod housekeeping;
 pub mod mail;
 pub mod mail_admin;
+pub mod memory;
 pub mod metrics;
 pub mod oidc;
 pub mod password_reset;

@@ -484,3 +484,30 @@ fn sigterm_as_soon_as_the_port_opens_is_a_graceful_stop() {
         }
     });
 }
+
+/// glibc keeps memory that many threads freed at once resident until asked
+/// to give it back: a thread of the running server asks every two seconds
+/// (`server::memory`; what it gives back is measured in BENCHMARKS.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn a_running_server_has_a_thread_returning_freed_memory() {
+    runtime().block_on(async {
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        let mut served = Served::start(&sink, &[]).await;
+        let tasks = format!("/proc/{}/task", served.child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let names: Vec<String> = std::fs::read_dir(&tasks)
+                .unwrap()
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect();
+            if names.iter().any(|name| name == "malloc-trim") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "threads: {names:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(served.terminate().await.success());
+    });
+}

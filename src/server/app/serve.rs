@@ -159,6 +159,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let running = start(state.clone(), listener).await?;
+    crate::server::memory::start_returning_freed_memory();
     tracing::info!(
         "Gatehouse is listening on http://{} (public URL {}, database {}, mail {})",
         running.addr,
