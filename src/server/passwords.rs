@@ -96,29 +96,29 @@ const LARGE_PAGE: usize = 2 << 20;
 /// also walks the page table; on 2 MiB pages it is ten entries
 /// (BENCHMARKS.md, "Logins: argon2 areas on 2 MiB pages").
 pub struct Area {
-    /// A large page more than the area, and one more for the end: the area
-    /// begins at the first block on a large-page boundary.
     blocks: Vec<Block>,
-    start: usize,
 }
 
 impl Area {
     pub fn new(block_count: usize) -> Self {
-        let block = std::mem::size_of::<Block>();
-        let mut blocks: Vec<Block> = Vec::with_capacity(block_count + 2 * LARGE_PAGE / block);
-        // Advised before any page is touched, so the first write faults in
-        // large pages rather than 4 KiB ones for the kernel to collapse later.
+        let mut blocks: Vec<Block> = Vec::with_capacity(block_count);
+        // The whole large pages inside the area (17–19 of its 19 MiB; the
+        // ends stay on 4 KiB pages, so the area costs no memory beyond its
+        // own), advised before any page is touched: the first write faults
+        // in large pages rather than 4 KiB ones for the kernel to collapse
+        // later.
         let first = blocks.as_ptr() as usize;
-        let skip = first.next_multiple_of(LARGE_PAGE) - first;
-        let end = (first + blocks.capacity() * block) / LARGE_PAGE * LARGE_PAGE;
-        advise_large_pages(&mut blocks, skip, end - first - skip);
-        let start = skip.div_ceil(block);
-        blocks.resize(start + block_count, Block::default());
-        Self { blocks, start }
+        let from = first.next_multiple_of(LARGE_PAGE);
+        let to = (first + block_count * std::mem::size_of::<Block>()) / LARGE_PAGE * LARGE_PAGE;
+        if to > from {
+            advise_large_pages(&mut blocks, from - first, to - from);
+        }
+        blocks.resize(block_count, Block::default());
+        Self { blocks }
     }
 
     pub fn blocks(&mut self) -> &mut [Block] {
-        &mut self.blocks[self.start..]
+        &mut self.blocks
     }
 }
 
@@ -489,7 +489,7 @@ mod tests {
     }
 
     #[test]
-    fn an_area_begins_on_a_large_page_and_is_backed_by_them_where_the_kernel_can() {
+    fn an_area_is_backed_by_large_pages_where_the_kernel_can() {
         let block_count = 19 * 1024;
         let mut area = Area::new(block_count);
         let blocks = area.blocks();
@@ -497,20 +497,16 @@ mod tests {
         assert!(blocks
             .iter()
             .all(|block| block.as_ref().iter().all(|&word| word == 0)));
-        let first = blocks.as_ptr() as usize;
-        assert!(
-            first % LARGE_PAGE < std::mem::size_of::<Block>(),
-            "the area begins {} bytes past a large page",
-            first % LARGE_PAGE
-        );
         #[cfg(target_os = "linux")]
         {
             let policy = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
                 .unwrap_or_default();
             if policy.contains("[always]") || policy.contains("[madvise]") {
-                let kib = large_page_kib_around(first).expect("the area's entry in smaps");
+                // The whole large pages inside 19 MiB: at least 15 MiB of it.
+                let middle = blocks.as_ptr() as usize + 9 * 1024 * 1024;
+                let kib = large_page_kib_around(middle).expect("the area's entry in smaps");
                 assert!(
-                    kib >= 19 * 1024 / 2,
+                    kib >= 15 * 1024,
                     "only {kib} KiB of the 19 MiB area on large pages"
                 );
             }
