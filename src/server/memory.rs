@@ -5,8 +5,8 @@
 /// flood's connection buffers, request bodies and statements) in its
 /// arenas, resident, until asked: after two login floods 14 of the 84 MiB
 /// resident were such free chunks (BENCHMARKS.md, "Logins: argon2 areas on
-/// 2 MiB pages"). With nothing to give back a call costs a walk of the
-/// arenas' free lists. Other allocators return memory on their own: there
+/// 2 MiB pages; freed memory given back"). With nothing to give back a call
+/// costs a walk of the arenas' free lists. Built for another C library,
 /// this does nothing.
 pub fn start_returning_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -93,8 +93,9 @@ const LARGE_PAGE: usize = 2 << 20;
 /// pages on `madvise` or `always`; elsewhere 4 KiB pages). Argon2 reads
 /// blocks at random across its 19 MiB: on 4 KiB pages that is 4,864 pages
 /// for a TLB of a few hundred to two thousand entries, so nearly every read
-/// also walks the page table; on 2 MiB pages it is ten entries
-/// (BENCHMARKS.md, "Logins: argon2 areas on 2 MiB pages").
+/// also walks the page table; on 2 MiB pages it is about ten entries
+/// (BENCHMARKS.md, "Logins: argon2 areas on 2 MiB pages; freed memory
+/// given back").
 pub struct Area {
     blocks: Vec<Block>,
 }
