@@ -372,6 +372,22 @@ impl Drop for TestApp {
 }
 
 /// Another browser, logged in as `email` (through the JSON login).
+/// Polls `check` every 50 ms for up to fifteen seconds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within 15 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> Client {
     let client = app.new_client();
     let res = call_with(

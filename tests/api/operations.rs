@@ -495,19 +495,13 @@ fn a_running_server_has_a_thread_returning_freed_memory() {
         let sink = crate::smtp_sink::SmtpSink::start().await;
         let mut served = Served::start(&sink, &[]).await;
         let tasks = format!("/proc/{}/task", served.child.id());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        loop {
-            let names: Vec<String> = std::fs::read_dir(&tasks)
+        let has_the_thread = || async {
+            std::fs::read_dir(&tasks)
                 .unwrap()
                 .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-                .map(|name| name.trim().to_owned())
-                .collect();
-            if names.iter().any(|name| name == "malloc-trim") {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "threads: {names:?}");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+                .any(|name| name.trim() == "malloc-trim")
+        };
+        eventually("a thread named malloc-trim", has_the_thread).await;
         assert!(served.terminate().await.success());
     });
 }

@@ -161,19 +161,6 @@ async fn once_failed(app: &TestApp, to: &str, what: &str) -> db::outbox::ListedM
     row(app, to).await
 }
 
-/// Polls `check` every 50 ms for up to fifteen seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within 15 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn a_refusal_is_that_messages_alone(engine: Engine) {
     let mut app = spawn_app(engine).await;
     let (bounce, greylist, jane) = (
