@@ -12,7 +12,7 @@
 //! issue measured it) instead of the server's [`Area`] on 2 MiB pages.
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use gatehouse::server::{config::AuthConfig, passwords::Area};
+use gatehouse::server::{accounts::passwords::Area, platform::config::AuthConfig};
 use std::time::{Duration, Instant};
 
 fn main() {

@@ -6,11 +6,11 @@
 use gatehouse::{
     domain::password::Secret,
     server::{
-        app,
-        auth::{create_account, InitialPassword, NewAccount},
-        clock::SystemClock,
-        config::{Config, Settings},
-        request::RequestMeta,
+        accounts::new_account::{create_account, InitialPassword, NewAccount},
+        http,
+        http::request::RequestMeta,
+        platform::clock::SystemClock,
+        platform::config::{Config, Settings},
     },
 };
 use std::{sync::Arc, time::Instant};
@@ -29,18 +29,19 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::default();
-    config.site.public_url = format!("http://{addr}");
-    config.site.addr = addr.to_string();
+    config.site.public_url = Some(format!("http://{addr}").parse().unwrap());
+    config.site.addr = addr;
     config.site.data_dir = dir.path().to_owned();
-    config.database.url = std::env::var("BENCH_DATABASE_URL")
+    let database_url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
+    config.database.url = Some(database_url.parse().unwrap());
     // Throttling is not what is measured here.
     config.limits.reset_per_ip_per_hour = 1_000_000;
     config.limits.reset_per_ip_burst = 100_000;
     config.limits.reset_per_account_per_hour = 1_000_000;
     config.limits.reset_per_account_burst = 100_000;
     let settings = Settings::from_config(config).unwrap();
-    let state = app::build_state(settings, Arc::new(SystemClock))
+    let state = http::build_state(settings, Arc::new(SystemClock))
         .await
         .unwrap();
     let password = InitialPassword::Typed {
@@ -55,10 +56,10 @@ async fn main() {
         password,
     )
     .unwrap();
-    create_account(&state, None, account, None, &RequestMeta::default())
+    create_account(&state, None, account, &RequestMeta::default())
         .await
         .unwrap();
-    let running = app::start(state, listener).await.unwrap();
+    let running = http::start(state, listener).await.unwrap();
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/api/request_password_reset");
 

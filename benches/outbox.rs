@@ -20,10 +20,10 @@
 mod smtp_sink;
 
 use gatehouse::server::{
-    app,
-    clock::SystemClock,
-    config::{Config, Settings},
+    http,
     mail::{outbox, templates, transport::Transport},
+    platform::clock::SystemClock,
+    platform::config::{Config, Settings, TransportKind},
     AppState,
 };
 use smtp_sink::SmtpSink;
@@ -46,12 +46,12 @@ async fn state(database_url: &str, sink: &SmtpSink, concurrency: u32) -> AppStat
     let mut config = Config::default();
     let dir = std::env::temp_dir();
     config.site.data_dir = dir;
-    config.database.url = database_url.to_owned();
-    config.mail.transport = "smtp".into();
-    config.mail.smtp_url = sink.url();
+    config.database.url = Some(database_url.parse().unwrap());
+    config.mail.transport = TransportKind::Smtp;
+    config.mail.smtp_url = Some(sink.url().parse().unwrap());
     config.mail.concurrency = concurrency;
     let settings = Settings::from_config(config).unwrap();
-    app::build_state(settings, Arc::new(SystemClock))
+    http::build_state(settings, Arc::new(SystemClock))
         .await
         .unwrap()
 }

@@ -27,9 +27,9 @@ use leptos_router::{
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::app::set_page_csp();
+    crate::server::http::set_page_csp();
     #[cfg(feature = "ssr")]
-    let stylesheet = crate::server::app::stylesheet_href(&options);
+    let stylesheet = crate::server::http::stylesheet_href(&options);
     #[cfg(not(feature = "ssr"))]
     let stylesheet = String::new();
     view! {

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "admin/list_apps", output = crate::api::Answer)]
 pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
-    use crate::server::{apps, request};
+    use crate::server::{admin::apps, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
     Ok(apps::list(&state).await?)
@@ -32,7 +32,7 @@ pub async fn add_app(
 ) -> Result<(), AppError> {
     use crate::{
         error::{Field, Problem},
-        server::{apps, request},
+        server::{admin::apps, http::request},
     };
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
@@ -61,7 +61,7 @@ pub async fn edit_app(
     post_logout_redirect_uris: Option<String>,
     allowed_role: String,
 ) -> Result<(), AppError> {
-    use crate::server::{apps, request};
+    use crate::server::{admin::apps, http::request};
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
     let input = apps::AppInput::parse(
@@ -77,7 +77,7 @@ pub async fn edit_app(
 
 #[server(prefix = "/api", endpoint = "admin/rotate_app_secret", output = crate::api::Answer)]
 pub async fn rotate_app_secret(client_id: String) -> Result<(), AppError> {
-    use crate::server::{apps, request};
+    use crate::server::{admin::apps, http::request};
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
     let made = apps::rotate_secret(&state, &admin, &client_id, &request::meta()).await?;
@@ -90,7 +90,7 @@ pub async fn rotate_app_secret(client_id: String) -> Result<(), AppError> {
 pub async fn remove_app(client_id: String, confirm: Option<String>) -> Result<(), AppError> {
     use crate::{
         error::{Field, Problem},
-        server::{apps, request},
+        server::{admin::apps, http::request},
     };
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
@@ -105,13 +105,13 @@ pub async fn remove_app(client_id: String, confirm: Option<String>) -> Result<()
 /// The credentials made by the admin's last action, once.
 #[server(prefix = "/api", endpoint = "admin/take_new_credentials", output = crate::api::Answer)]
 pub async fn take_new_credentials() -> Result<Option<AppCredentials>, AppError> {
-    use crate::server::request;
+    use crate::server::http::request;
     let state = request::state()?;
     request::require_admin(&state).await?;
     let Some(mut credentials) = request::take_credentials(&state) else {
         return Ok(None);
     };
-    let name = crate::server::apps::name_of(&state, &credentials.client_id).await?;
+    let name = crate::server::admin::apps::name_of(&state, &credentials.client_id).await?;
     Ok(name.map(|name| {
         credentials.name = name;
         credentials
@@ -122,7 +122,7 @@ pub async fn take_new_credentials() -> Result<Option<AppCredentials>, AppError> 
 /// could not go on.
 #[server(prefix = "/api", endpoint = "app_name", output = crate::api::Answer)]
 pub async fn app_name(client_id: String) -> Result<Option<String>, AppError> {
-    use crate::server::{apps, request};
+    use crate::server::{admin::apps, http::request};
     let state = request::state()?;
     Ok(apps::name_of(&state, &client_id).await?)
 }

@@ -6,28 +6,28 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "admin/list_mail", output = crate::api::Answer)]
 pub async fn list_mail(before: Option<i64>) -> Result<MailPage, AppError> {
-    use crate::server::{mail_admin, request};
+    use crate::server::{admin::mail, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
-    Ok(mail_admin::list(&state, before).await?)
+    Ok(mail::list(&state, before).await?)
 }
 
 #[server(prefix = "/api", endpoint = "admin/retry_mail", output = crate::api::Answer)]
 pub async fn retry_mail(id: i64) -> Result<(), AppError> {
-    use crate::server::{mail_admin, request};
+    use crate::server::{admin::mail, http::request};
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
-    mail_admin::retry(&state, &admin, id, &request::meta()).await?;
+    mail::retry(&state, &admin, id, &request::meta()).await?;
     request::redirect_back_with("retried", "/admin/mail");
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "admin/send_test_mail", output = crate::api::Answer)]
 pub async fn send_test_mail(to: String) -> Result<(), AppError> {
-    use crate::server::{mail_admin, request};
+    use crate::server::{admin::mail, http::request};
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
-    mail_admin::send_test(&state, &admin, &to, &request::meta()).await?;
+    mail::send_test(&state, &admin, &to, &request::meta()).await?;
     request::redirect_back_with("test_queued", "/admin/mail");
     Ok(())
 }

@@ -15,7 +15,7 @@ pub async fn list_users(
     before: Option<i64>,
     after: Option<i64>,
 ) -> Result<UserPage, AppError> {
-    use crate::server::{admin, db::users::Page, request};
+    use crate::server::{admin::users, db::users::Page, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
     let page = match (before, after) {
@@ -23,7 +23,7 @@ pub async fn list_users(
         (None, Some(a)) => Page::After(a),
         (None, None) => Page::First,
     };
-    Ok(admin::list_users(&state, q.as_deref(), page).await?)
+    Ok(users::list_users(&state, q.as_deref(), page).await?)
 }
 
 /// `setup` is `invite` (a "set your password" mail, the default) or `here`
@@ -38,9 +38,9 @@ pub async fn add_user(
     confirm_password: Option<Secret>,
 ) -> Result<(), AppError> {
     use crate::server::{
-        admin,
-        auth::{InitialPassword, NewAccount},
-        request,
+        accounts::new_account::{InitialPassword, NewAccount},
+        admin::users,
+        http::request,
     };
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
@@ -48,12 +48,12 @@ pub async fn add_user(
         password: password.unwrap_or_default(),
         confirm: confirm_password.unwrap_or_default(),
     };
-    let password = admin::initial_password(&setup, typed)?;
+    let password = users::initial_password(&setup, typed)?;
     let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
     let address = account.email.as_str().to_owned();
-    admin::add_user(&state, &admin_user, account, &request::meta()).await?;
+    users::add_user(&state, &admin_user, account, &request::meta()).await?;
     let done = if setup == "invite" {
-        use crate::server::mail_admin::{wait_for_invitation, Sent};
+        use crate::server::admin::mail::{wait_for_invitation, Sent};
         match wait_for_invitation(&state, &address).await? {
             Sent::Yes => "invited",
             Sent::Refused => "invite_refused",
@@ -73,53 +73,53 @@ pub async fn update_user(
     name: String,
     role: String,
 ) -> Result<(), AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    let edit = admin::ProfileEdit::parse(&email, &name, &role)?;
-    admin::update_user(&state, &admin_user, id, edit, &request::meta()).await?;
+    let edit = users::ProfileEdit::parse(&email, &name, &role)?;
+    users::update_user(&state, &admin_user, id, edit, &request::meta()).await?;
     request::redirect_back_with("saved", "/admin/users");
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "admin/disable_user", output = crate::api::Answer)]
 pub async fn disable_user(id: i64) -> Result<(), AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    admin::set_active(&state, &admin_user, id, false, &request::meta()).await?;
+    users::set_active(&state, &admin_user, id, false, &request::meta()).await?;
     request::redirect_back_with("disabled", "/admin/users");
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "admin/enable_user", output = crate::api::Answer)]
 pub async fn enable_user(id: i64) -> Result<(), AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    admin::set_active(&state, &admin_user, id, true, &request::meta()).await?;
+    users::set_active(&state, &admin_user, id, true, &request::meta()).await?;
     request::redirect_back_with("enabled", "/admin/users");
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "admin/delete_user", output = crate::api::Answer)]
 pub async fn delete_user(id: i64, confirm: Option<String>) -> Result<(), AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
     let confirmed = confirm.as_deref() == Some("yes");
-    admin::delete_user(&state, &admin_user, id, confirmed, &request::meta()).await?;
+    users::delete_user(&state, &admin_user, id, confirmed, &request::meta()).await?;
     request::redirect_back_with("deleted", "/admin/users");
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "admin/send_reset_email", output = crate::api::Answer)]
 pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    let mail = admin::send_reset(&state, &admin_user, id, &request::meta()).await?;
-    use crate::server::mail_admin::{wait_for_message, Sent};
+    let mail = users::send_reset(&state, &admin_user, id, &request::meta()).await?;
+    use crate::server::admin::mail::{wait_for_message, Sent};
     let done = match wait_for_message(&state, mail).await? {
         Sent::Yes => "reset_sent",
         Sent::Refused => "reset_refused",
@@ -135,20 +135,20 @@ pub async fn list_audit(
     user: Option<String>,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
-    Ok(admin::list_audit(&state, event.as_deref(), user.as_deref(), before).await?)
+    Ok(users::list_audit(&state, event.as_deref(), user.as_deref(), before).await?)
 }
 
 /// A set-password link for a user whose mail does not arrive, shown once
 /// to the admin ([`take_set_password_link`]).
 #[server(prefix = "/api", endpoint = "admin/make_set_password_link", output = crate::api::Answer)]
 pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
-    let token = admin::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
+    let token = users::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
     request::HandOver::SetPasswordLink.give(&state, format!("{id}.{token}"));
     request::redirect_back_with("link_made", "/admin/users");
     Ok(())
@@ -158,7 +158,7 @@ pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
 /// once.
 #[server(prefix = "/api", endpoint = "admin/take_set_password_link", output = crate::api::Answer)]
 pub async fn take_set_password_link() -> Result<Option<(String, String)>, AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
     let Some(value) = request::HandOver::SetPasswordLink.take(&state) else {
@@ -170,16 +170,16 @@ pub async fn take_set_password_link() -> Result<Option<(String, String)>, AppErr
     let Ok(id) = id.parse::<i64>() else {
         return Ok(None);
     };
-    Ok(admin::email_of(&state, id)
+    Ok(users::email_of(&state, id)
         .await?
-        .map(|email| (email, admin::set_password_link(&state, token))))
+        .map(|email| (email, users::set_password_link(&state, token))))
 }
 
 /// The newest invitations: pending, expired, accepted or replaced.
 #[server(prefix = "/api", endpoint = "admin/list_invitations", output = crate::api::Answer)]
 pub async fn list_invitations() -> Result<Vec<crate::domain::Invitation>, AppError> {
-    use crate::server::{admin, request};
+    use crate::server::{admin::users, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
-    Ok(admin::list_invitations(&state).await?)
+    Ok(users::list_invitations(&state).await?)
 }

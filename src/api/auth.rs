@@ -9,19 +9,22 @@ use leptos::prelude::*;
 /// The logged-in user, or `None` for visitors.
 #[server(prefix = "/api", endpoint = "current_user", output = crate::api::Answer)]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    use crate::server::request;
+    use crate::server::http::request;
     let state = request::state()?;
     request::current_user(&state).await
 }
 
 #[server(prefix = "/api", endpoint = "login", output = crate::api::Answer)]
 pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Result<(), AppError> {
-    use crate::server::{auth, request, sessions};
+    use crate::server::{
+        accounts::{login, sessions},
+        http::request,
+    };
     let state = request::state()?;
     let old_session = request::session_id(&state);
-    let credentials = auth::Credentials::parse(&email, password)?;
-    let attempt = auth::log_in(&state, &credentials, &request::meta()).await;
-    crate::server::metrics::login(match &attempt {
+    let credentials = login::Credentials::parse(&email, password)?;
+    let attempt = login::log_in(&state, &credentials, &request::meta()).await;
+    crate::server::platform::metrics::login(match &attempt {
         Ok(_) => "ok",
         Err(crate::server::ServiceError::User(AppError::TooManyRequests { .. })) => "throttled",
         Err(crate::server::ServiceError::User(AppError::Busy)) => "busy",
@@ -39,10 +42,13 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
 
 #[server(prefix = "/api", endpoint = "logout", output = crate::api::Answer)]
 pub async fn log_out() -> Result<(), AppError> {
-    use crate::server::{auth, request, sessions};
+    use crate::server::{
+        accounts::{login, sessions},
+        http::request,
+    };
     let state = request::state()?;
     let user = request::current_user(&state).await?;
-    auth::log_out(
+    login::log_out(
         &state,
         request::session_id(&state).as_deref(),
         user.as_ref(),
@@ -56,10 +62,13 @@ pub async fn log_out() -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "logout_everywhere", output = crate::api::Answer)]
 pub async fn log_out_everywhere() -> Result<(), AppError> {
-    use crate::server::{auth, request, sessions};
+    use crate::server::{
+        accounts::{login, sessions},
+        http::request,
+    };
     let state = request::state()?;
     let user = request::require_user(&state).await?;
-    auth::log_out_everywhere(&state, &user, &request::meta()).await?;
+    login::log_out_everywhere(&state, &user, &request::meta()).await?;
     request::set_cookie(sessions::clear_cookie(&state.settings));
     leptos_axum::redirect("/login");
     Ok(())
@@ -71,20 +80,22 @@ pub async fn change_password(
     new_password: Secret,
     confirm_password: Secret,
 ) -> Result<(), AppError> {
-    use crate::server::{auth, request};
+    use crate::server::{
+        accounts::password_change::{self, PasswordChange},
+        http::request,
+    };
     let state = request::state()?;
     let user = request::require_user(&state).await?;
-    let session = request::session_id(&state);
-    auth::change_password(
-        &state,
+    let change = PasswordChange::parse(
+        &state.settings,
         &user,
-        session.as_deref(),
-        &current_password,
-        &new_password,
+        current_password,
+        new_password,
         &confirm_password,
-        &request::meta(),
-    )
-    .await?;
+    )?;
+    let session = request::session_id(&state);
+    password_change::change_password(&state, &user, session.as_deref(), change, &request::meta())
+        .await?;
     leptos_axum::redirect("/account?changed=1");
     Ok(())
 }
@@ -92,15 +103,15 @@ pub async fn change_password(
 /// True while no account exists and `/setup` is open.
 #[server(prefix = "/api", endpoint = "needs_setup", output = crate::api::Answer)]
 pub async fn needs_setup() -> Result<bool, AppError> {
-    use crate::server::{auth, request};
+    use crate::server::{accounts::setup, http::request};
     let state = request::state()?;
-    Ok(auth::needs_setup(&state).await?)
+    Ok(setup::needs_setup(&state).await?)
 }
 
 /// What `/setup` can do with the setup link's `token`.
 #[server(prefix = "/api", endpoint = "setup_status", output = crate::api::Answer)]
 pub async fn get_setup_status(token: Option<String>) -> Result<SetupStatus, AppError> {
-    use crate::server::{request, setup};
+    use crate::server::{accounts::setup, http::request};
     let state = request::state()?;
     Ok(setup::status(&state, token.as_deref()).await?)
 }
@@ -113,7 +124,7 @@ pub async fn create_first_admin(
     password: Secret,
     confirm_password: Secret,
 ) -> Result<(), AppError> {
-    use crate::server::{request, setup};
+    use crate::server::{accounts::setup, http::request};
     let state = request::state()?;
     setup::create_first_admin(
         &state,
@@ -132,6 +143,6 @@ pub async fn create_first_admin(
 /// The password rules the browser can check while the user types.
 #[server(prefix = "/api", endpoint = "password_policy", output = crate::api::Answer)]
 pub async fn get_password_policy() -> Result<PasswordPolicy, AppError> {
-    let state = crate::server::request::state()?;
+    let state = crate::server::http::request::state()?;
     Ok(state.settings.password_policy())
 }

@@ -17,7 +17,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::{
         domain::Email,
         error::Field,
-        server::{password_reset, request},
+        server::{accounts::password_reset, http::request},
     };
     let state = request::state()?;
     let email = Email::parse(&email).map_err(|p| AppError::field(Field::Email, p))?;
@@ -30,8 +30,8 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "reset_link_status", output = crate::api::Answer)]
 pub async fn reset_link_status(token: String) -> Result<LinkStatus, AppError> {
     use crate::server::{
-        password_reset::{self, LinkState},
-        request,
+        accounts::password_reset::{self, LinkState},
+        http::request,
     };
     let state = request::state()?;
     Ok(match password_reset::link_state(&state, &token).await? {
@@ -47,16 +47,16 @@ pub async fn reset_password(
     new_password: Secret,
     confirm_password: Secret,
 ) -> Result<(), AppError> {
-    use crate::server::{password_reset, request};
+    use crate::server::{
+        accounts::{password_reset, passwords::PasswordPair},
+        http::request,
+    };
     let state = request::state()?;
-    password_reset::reset_password(
-        &state,
-        &token,
-        &new_password,
-        &confirm_password,
-        &request::meta(),
-    )
-    .await?;
+    let new = PasswordPair {
+        password: new_password,
+        confirm: confirm_password,
+    };
+    password_reset::reset_password(&state, &token, new, &request::meta()).await?;
     leptos_axum::redirect("/login?reset=done");
     Ok(())
 }
@@ -64,7 +64,7 @@ pub async fn reset_password(
 /// Sends a fresh link to the owner of an expired or used one.
 #[server(prefix = "/api", endpoint = "resend_reset_link", output = crate::api::Answer)]
 pub async fn resend_reset_link(token: String) -> Result<(), AppError> {
-    use crate::server::{password_reset, request};
+    use crate::server::{accounts::password_reset, http::request};
     let state = request::state()?;
     password_reset::resend_link(&state, &token, &request::meta()).await?;
     leptos_axum::redirect(&format!(

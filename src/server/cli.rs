@@ -5,18 +5,19 @@ use crate::{
     domain::password::Secret,
     error::AppError,
     server::{
-        app, apps,
-        auth::{self, InitialPassword, NewAccount},
-        clock::SystemClock,
-        config::{Config, Settings},
+        accounts::new_account::{self, InitialPassword, NewAccount},
+        admin::apps,
         db::Db,
+        http,
         mail::{
             outbox::{self, Delivery},
             templates,
             transport::{build_message, Transport},
         },
-        oidc,
-        request::RequestMeta,
+        platform::client::RequestMeta,
+        platform::clock::SystemClock,
+        platform::config::{Config, Settings},
+        sign_in::oidc,
         ServiceError,
     },
 };
@@ -136,13 +137,13 @@ pub fn load_settings(cli: &Cli) -> Result<Settings, String> {
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => app::serve(settings).await,
+        Command::Serve => http::serve(settings).await,
         Command::Migrate => {
             let db = open_database(&settings).await?;
             db.migrate().await.context("migrations failed")?;
             println!(
                 "Migrations applied to {}.",
-                app::redact_url(&settings.database_url)
+                settings.database_url.redacted()
             );
             Ok(())
         }
@@ -154,8 +155,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             role,
         } => create_admin(settings, &email, &name, password_stdin, invite, &role).await,
         Command::SetupLink => {
-            let state = app::build_state(settings, Arc::new(SystemClock)).await?;
-            match crate::server::setup::issue_link(&state)
+            let state = http::build_state(settings, Arc::new(SystemClock)).await?;
+            match crate::server::accounts::setup::issue_link(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", AppError::from(e).message()))?
             {
@@ -175,7 +176,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate) => {
-            let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+            let state = http::build_state(settings, Arc::new(SystemClock)).await?;
             let kid = oidc::keys::rotate(&state, &cli_meta("gatehouse keys rotate"))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -186,12 +187,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    Db::connect(&settings.database_url, 1)
+    Db::connect(settings.database_url.as_str(), 1)
         .await
         .with_context(|| {
             format!(
                 "cannot open the database {}",
-                app::redact_url(&settings.database_url)
+                settings.database_url.redacted()
             )
         })
 }
@@ -217,7 +218,7 @@ fn user_message(e: ServiceError) -> anyhow::Error {
 }
 
 async fn app_command(settings: Settings, command: AppCommand) -> anyhow::Result<()> {
-    let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+    let state = http::build_state(settings, Arc::new(SystemClock)).await?;
     match command {
         AppCommand::Add {
             name,
@@ -294,13 +295,13 @@ async fn create_admin(
         let (password, confirm) = read_password(password_stdin)?;
         InitialPassword::Typed { password, confirm }
     };
-    let state = app::build_state(settings, Arc::new(SystemClock)).await?;
+    let state = http::build_state(settings, Arc::new(SystemClock)).await?;
     let meta = RequestMeta {
         addr: None,
         user_agent: Some("gatehouse create-admin".into()),
     };
     let created = match NewAccount::parse(&state.settings, email, name, role, password) {
-        Ok(account) => auth::create_account(&state, None, account, None, &meta).await,
+        Ok(account) => new_account::create_account(&state, None, account, &meta).await,
         Err(invalid) => Err(invalid.into()),
     };
     match created {

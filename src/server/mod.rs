@@ -1,34 +1,19 @@
-//! Everything that runs only on the server: configuration, storage,
-//! hashing, sessions, tokens, mail, throttling and the HTTP application.
+//! Everything that runs only on the server, grouped by what it does for
+//! people: their own accounts, the admin panel, signing in to the site's
+//! other apps, and mail; then the HTTP plumbing, the platform pieces every
+//! service leans on, and storage (`db`, where all the SQL lives).
 
-pub mod account_mail;
+pub mod accounts;
 pub mod admin;
-pub mod app;
-pub mod apps;
-pub mod audit;
-pub mod auth;
 pub mod cli;
-pub mod client_addr;
-pub mod clock;
-pub mod config;
 pub mod db;
-pub mod forward_auth;
-pub mod housekeeping;
+pub mod http;
 pub mod mail;
-pub mod mail_admin;
-pub mod memory;
-pub mod metrics;
-pub mod oidc;
-pub mod password_reset;
-pub mod passwords;
-pub mod rate_limit;
-pub mod request;
-pub mod sessions;
-pub mod setup;
-pub mod tokens;
+pub mod platform;
+pub mod sign_in;
 
-mod service_error;
+mod error;
 mod state;
 
-pub use service_error::ServiceError;
+pub use error::ServiceError;
 pub use state::{AppState, Shared};

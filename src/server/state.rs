@@ -1,6 +1,6 @@
 //! The state every request, server function and the mail worker share.
 
-use crate::server::{clock, config, db, passwords};
+use crate::server::{accounts::passwords, db, platform::clock, platform::config};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -57,9 +57,9 @@ pub struct Shared {
     /// Set when a graceful shutdown begins: `/readyz` then answers 503.
     pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
     /// Pages rendered once for every visitor without a cookie.
-    pub pages: Arc<crate::server::app::PageCache>,
+    pub pages: Arc<crate::server::http::PageCache>,
     /// OpenID Connect signing keys, parsed once per process.
-    pub signing_keys: Arc<crate::server::oidc::keys::KeyCache>,
+    pub signing_keys: Arc<crate::server::sign_in::oidc::keys::KeyCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -5,7 +5,7 @@
 use crate::{both_engines, helpers::*};
 use gatehouse::{
     domain::{CurrentUser, Role},
-    server::{admin, request::RequestMeta},
+    server::{admin::users, http::request::RequestMeta},
 };
 use reqwest::StatusCode;
 
@@ -44,10 +44,10 @@ async fn act(
     let (state, meta) = (app.state.clone(), RequestMeta::default());
     tokio::spawn(async move {
         match how {
-            Against::Disable => admin::set_active(&state, &actor, target, false, &meta).await,
+            Against::Disable => users::set_active(&state, &actor, target, false, &meta).await,
             Against::Demote => {
-                let edit = admin::ProfileEdit::parse(&target_email, "Admin", "user").unwrap();
-                admin::update_user(&state, &actor, target, edit, &meta).await
+                let edit = users::ProfileEdit::parse(&target_email, "Admin", "user").unwrap();
+                users::update_user(&state, &actor, target, edit, &meta).await
             }
         }
         .is_ok()
@@ -126,9 +126,10 @@ async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
     let res = call_with(&jane, &app.base, "current_user", &[]).await;
     assert_eq!(res.text().await.unwrap(), "null");
 
-    let page = gatehouse::server::admin::list_audit(&app.state, Some("user_edited"), None, None)
-        .await
-        .unwrap();
+    let page =
+        gatehouse::server::admin::users::list_audit(&app.state, Some("user_edited"), None, None)
+            .await
+            .unwrap();
     let detail = page.entries[0].detail.clone().unwrap_or_default();
     assert!(
         detail.contains(&format!("email was {USER_EMAIL}")) && detail.contains("1 sessions ended"),
@@ -193,7 +194,7 @@ async fn accounts_stored_under_the_older_address_rule_still_log_in(engine: Engin
     let hash = app
         .state
         .hasher
-        .hash(&Secret::new(USER_PASSWORD))
+        .hash_again(&Secret::new(USER_PASSWORD))
         .await
         .unwrap();
     sqlx::query(

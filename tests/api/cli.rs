@@ -172,7 +172,10 @@ async fn migrate_and_create_admin_prepare_a_site_to_log_in_to(engine: Engine) {
 
     // The server on that database lets them in through a plain form post,
     // with the address in any letter case.
-    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let app = spawn_app_with(engine, |config| {
+        config.database.url = Some(url.parse().unwrap())
+    })
+    .await;
     app.form_log_in("admin@acme.test", ADMIN_PASSWORD).await;
     let html = app.get("/account").await.text().await.unwrap();
     assert!(
@@ -264,7 +267,10 @@ async fn on_a_terminal_create_admin_asks_for_the_password_without_echoing_it(eng
         "the terminal showed the password:\n{shown}"
     );
 
-    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let app = spawn_app_with(engine, |config| {
+        config.database.url = Some(url.parse().unwrap())
+    })
+    .await;
     // The typed password logs in.
     app.form_log_in(ADMIN_EMAIL, password).await;
     app.stop().await;
@@ -288,7 +294,10 @@ async fn setup_link_prints_a_link_that_creates_the_first_admin(engine: Engine) {
         .strip_prefix("https://accounts.acme.test/setup?token=")
         .unwrap_or_else(|| panic!("not a setup link: {link}"));
 
-    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let app = spawn_app_with(engine, |config| {
+        config.database.url = Some(url.parse().unwrap())
+    })
+    .await;
     let res = app
         .call(
             "setup",
@@ -398,7 +407,10 @@ async fn app_commands_register_list_and_remove_apps(engine: Engine) {
     assert_eq!(list.lines().count(), 2);
 
     // The secret is stored hashed and checked by the server.
-    let app = spawn_app_with(engine, |config| config.database.url = url.clone()).await;
+    let app = spawn_app_with(engine, |config| {
+        config.database.url = Some(url.parse().unwrap())
+    })
+    .await;
     let token = |secret: &str| {
         app.client
             .post(app.url("/oauth2/token"))
@@ -479,7 +491,7 @@ async fn instances_starting_at_once_migrate_one_database_safely(engine: Engine) 
             text(&out.stderr)
         );
     }
-    let app = spawn_app_with(engine, |c| c.database.url = url.clone()).await;
+    let app = spawn_app_with(engine, |c| c.database.url = Some(url.parse().unwrap())).await;
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
         .fetch_one(&app.state.db.pool)
         .await

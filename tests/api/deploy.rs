@@ -49,7 +49,7 @@ async fn the_shipped_nginx_config_serves_gatehouse_over_tls_with_real_client_add
     engine: Engine,
 ) {
     let app = spawn_app_with(engine, |c| {
-        c.site.trusted_proxies = vec!["127.0.0.1/32".into()];
+        c.site.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
     let dir = tempfile::tempdir().unwrap();

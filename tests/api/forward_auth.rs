@@ -11,7 +11,7 @@ both_engines!(nginx_auth_request_protects_an_app_with_the_gatehouse_session);
 async fn nginx_auth_request_protects_an_app_with_the_gatehouse_session(engine: Engine) {
     let app = spawn_app_with(engine, |c| {
         // The protected app is served by nginx on another port of this host.
-        c.site.allowed_return_hosts = vec!["127.0.0.1".into()];
+        c.site.allowed_return_hosts = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")

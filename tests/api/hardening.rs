@@ -214,7 +214,7 @@ async fn answers_say_how_long_they_may_be_cached(engine: Engine) {
         .site_root(site.path().to_str().unwrap())
         .site_pkg_dir("pkg")
         .build();
-    let router = gatehouse::server::app::router(state);
+    let router = gatehouse::server::http::router(state);
     let get = |path: String| {
         let router = router.clone();
         async move {

@@ -3,9 +3,9 @@
 
 use crate::smtp_sink::SmtpSink;
 use gatehouse::server::{
-    app,
-    clock::ShiftedClock,
-    config::{Config, Settings},
+    http,
+    platform::clock::ShiftedClock,
+    platform::config::{Config, Settings, TransportKind},
     AppState,
 };
 use reqwest::{header, redirect::Policy, Client, Response};
@@ -97,7 +97,8 @@ async fn postgres_template() -> &'static str {
 }
 
 fn unique_database_name(kind: &str) -> String {
-    let random = gatehouse::server::tokens::hash(&gatehouse::server::tokens::generate());
+    let random =
+        gatehouse::server::platform::tokens::hash(&gatehouse::server::platform::tokens::generate());
     format!("gh_test_{kind}_{}", &random[..16])
 }
 
@@ -130,7 +131,7 @@ pub fn cheap_hashing(config: &mut Config) {
 
 /// The default hashing parameters, for the tests that are about them.
 pub fn production_hashing(config: &mut Config) {
-    let defaults = gatehouse::server::config::AuthConfig::default();
+    let defaults = gatehouse::server::platform::config::AuthConfig::default();
     config.auth.argon2_memory_kib = defaults.argon2_memory_kib;
     config.auth.argon2_iterations = defaults.argon2_iterations;
 }
@@ -141,7 +142,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<ShiftedClock>,
     pub sink: SmtpSink,
-    running: Option<app::Running>,
+    running: Option<http::Running>,
     _dir: tempfile::TempDir,
 }
 
@@ -186,24 +187,29 @@ pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config))
     let mut config = Config::default();
     config.site.name = "Acme Consultations".into();
     config.site.admin_email = "site-admin@acme.test".into();
-    config.site.public_url = base.clone();
-    config.site.addr = addr.to_string();
+    config.site.public_url = Some(base.parse().unwrap());
+    config.site.addr = addr;
     config.site.data_dir = dir.path().to_owned();
-    config.database.url = fresh_database_url(engine, dir.path()).await;
+    config.database.url = Some(
+        fresh_database_url(engine, dir.path())
+            .await
+            .parse()
+            .unwrap(),
+    );
     config.database.max_connections = 8;
-    config.mail.transport = "smtp".into();
-    config.mail.smtp_url = sink.url();
+    config.mail.transport = TransportKind::Smtp;
+    config.mail.smtp_url = Some(sink.url().parse().unwrap());
     cheap_hashing(&mut config);
     configure(&mut config);
     let settings = Settings::from_config(config).expect("valid test settings");
 
     let clock = Arc::new(ShiftedClock::default());
-    let mut state = app::build_state(settings, clock.clone())
+    let mut state = http::build_state(settings, clock.clone())
         .await
         .expect("app state");
     state.mail_retry_base_secs = 1;
     state.mail_poll_ms = 50;
-    let running = app::start(state.clone(), listener)
+    let running = http::start(state.clone(), listener)
         .await
         .expect("server starts");
     let client = crate::log_audit::client_builder()
@@ -290,8 +296,8 @@ impl TestApp {
         use gatehouse::{
             domain::password::Secret,
             server::{
-                auth::{create_account, InitialPassword, NewAccount},
-                request::RequestMeta,
+                accounts::new_account::{create_account, InitialPassword, NewAccount},
+                http::request::RequestMeta,
             },
         };
         crate::log_audit::note(password);
@@ -301,7 +307,7 @@ impl TestApp {
         };
         let account = NewAccount::parse(&self.state.settings, email, name, role, password)
             .expect("valid test account");
-        create_account(&self.state, None, account, None, &RequestMeta::default())
+        create_account(&self.state, None, account, &RequestMeta::default())
             .await
             .expect("user created")
     }

@@ -333,14 +333,14 @@ async fn hashes_made_with_old_parameters_are_upgraded_at_login(engine: Engine) {
     let id = app
         .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
         .await;
-    let old_params = gatehouse::server::config::AuthConfig {
+    let old_params = gatehouse::server::platform::config::AuthConfig {
         argon2_memory_kib: 8192,
         argon2_iterations: 1,
         ..Default::default()
     };
-    let old = gatehouse::server::passwords::Hasher::new(&old_params).unwrap();
+    let old = gatehouse::server::accounts::passwords::Hasher::new(&old_params).unwrap();
     let old_hash = old
-        .hash(&gatehouse::domain::password::Secret::new(USER_PASSWORD))
+        .hash_again(&gatehouse::domain::password::Secret::new(USER_PASSWORD))
         .await
         .unwrap();
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")

@@ -9,7 +9,7 @@ use crate::{both_engines, helpers::*};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use gatehouse::{
     domain::AppCredentials,
-    server::{apps, request::RequestMeta},
+    server::{admin::apps, http::request::RequestMeta},
 };
 use openidconnect::{
     core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
@@ -113,7 +113,7 @@ fn param(url: &Url, name: &str) -> Option<String> {
 fn pkce() -> (String, String) {
     let verifier = format!(
         "{}{}",
-        gatehouse::server::tokens::generate(),
+        gatehouse::server::platform::tokens::generate(),
         "-extra.length~"
     );
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -886,9 +886,10 @@ async fn the_jwks_keeps_the_old_key_after_a_rotation(engine: Engine) {
     assert_eq!(before["keys"].as_array().unwrap().len(), 1);
     assert_eq!(before["keys"][0]["alg"], "RS256");
     let old_kid = before["keys"][0]["kid"].clone();
-    let new_kid = gatehouse::server::oidc::keys::rotate(&app.state, &RequestMeta::default())
-        .await
-        .unwrap();
+    let new_kid =
+        gatehouse::server::sign_in::oidc::keys::rotate(&app.state, &RequestMeta::default())
+            .await
+            .unwrap();
     let after = jwks(&app).await;
     let kids: Vec<&Value> = after["keys"]
         .as_array()
@@ -905,14 +906,14 @@ async fn the_jwks_keeps_the_old_key_after_a_rotation(engine: Engine) {
     assert!(kids.contains(&&old_kid), "the old key stays published");
     // Once every ID token the old key signed has expired, it goes.
     app.clock.advance_secs(3600 + 120);
-    gatehouse::server::housekeeping::run(&app.state).await;
+    gatehouse::server::platform::housekeeping::run(&app.state).await;
     assert_eq!(jwks(&app).await["keys"].as_array().unwrap().len(), 1);
     app.stop().await;
 }
 
 async fn forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts(engine: Engine) {
     let app = spawn_app_with(engine, |c| {
-        c.site.allowed_return_hosts = vec!["wiki.example.test".into()];
+        c.site.allowed_return_hosts = vec!["wiki.example.test".parse().unwrap()];
     })
     .await;
     app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")

@@ -49,7 +49,7 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
         .await;
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup.db");
-    let url = app.state.settings.database_url.clone();
+    let url = app.state.settings.database_url.as_str().to_owned();
     // Logins and reset requests keep writing while the copy is made.
     let load = {
         let (base, client) = (app.base.clone(), app.new_client());
@@ -103,7 +103,7 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
     );
 
     let restored = format!("sqlite://{}", copy.display());
-    let app = spawn_app_with(engine, |c| c.database.url = restored.clone()).await;
+    let app = spawn_app_with(engine, |c| c.database.url = Some(restored.parse().unwrap())).await;
     app.form_log_in(USER_EMAIL, USER_PASSWORD).await;
     app.stop().await;
 }
@@ -487,7 +487,7 @@ fn sigterm_as_soon_as_the_port_opens_is_a_graceful_stop() {
 
 /// glibc keeps memory that many threads freed at once resident until asked
 /// to give it back: a thread of the running server asks every two seconds
-/// (`server::memory`; what it gives back is measured in BENCHMARKS.md).
+/// (`server::platform::memory`; what it gives back is measured in BENCHMARKS.md).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn a_running_server_has_a_thread_returning_freed_memory() {

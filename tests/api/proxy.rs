@@ -96,7 +96,7 @@ fn row(event: &str, ip: &str, rows: i64, total: i64) -> (String, String, i64, i6
 /// at; `None` where nginx is not installed (outside CI).
 async fn spawn_behind_proxy(engine: Engine) -> Option<(TestApp, Nginx)> {
     let app = spawn_app_with(engine, |c| {
-        c.site.trusted_proxies = vec!["127.0.0.1/32".into()];
+        c.site.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         c.limits.login_per_ip_burst = 3;
         c.limits.login_per_ip_per_hour = 60;
         c.limits.login_per_account_burst = 1000;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 /// A fresh setup link, as the server log and `gatehouse setup-link` show it.
 async fn setup_link(app: &TestApp) -> String {
-    let link = gatehouse::server::setup::issue_link(&app.state)
+    let link = gatehouse::server::accounts::setup::issue_link(&app.state)
         .await
         .expect("a setup link")
         .expect("setup is open");
@@ -72,7 +72,7 @@ async fn an_empty_site_asks_for_the_setup_link_then_closes(engine: Engine) {
     assert_eq!(location(&res), "/login?setup=done");
 
     // Setup is over, with a new link as with the used one.
-    assert!(gatehouse::server::setup::issue_link(&app.state)
+    assert!(gatehouse::server::accounts::setup::issue_link(&app.state)
         .await
         .unwrap()
         .is_none());

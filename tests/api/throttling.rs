@@ -150,10 +150,14 @@ async fn a_flood_of_throttled_requests_is_one_counted_audit_entry(engine: Engine
         assert_eq!(rows[0].0, 20, "{event}: {rows:?}");
     }
     // The audit page says how often.
-    let page =
-        gatehouse::server::admin::list_audit(&app.state, Some("login_throttled"), None, None)
-            .await
-            .unwrap();
+    let page = gatehouse::server::admin::users::list_audit(
+        &app.state,
+        Some("login_throttled"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     let detail = page.entries[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("20 times"), "{detail}");
 
@@ -176,7 +180,7 @@ async fn old_audit_entries_are_deleted_after_the_retention_period(engine: Engine
     app.log_in(USER_EMAIL, "another wrong password").await;
     // The mail worker runs housekeeping too, once the clock has moved;
     // run it here as well so the test does not wait for it.
-    gatehouse::server::housekeeping::run(&app.state).await;
+    gatehouse::server::platform::housekeeping::run(&app.state).await;
     let rows = audit_rows(&app, "login_failed").await;
     assert_eq!(rows.len(), 1, "only the recent entry is kept");
     assert!(audit_rows(&app, "user_created").await.is_empty());

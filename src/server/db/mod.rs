@@ -6,15 +6,19 @@
 
 pub mod apps;
 pub mod audit;
+mod error;
 mod migrations;
 pub mod oidc;
 pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;
 pub mod setup_tokens;
-pub mod sqlite_writer;
+mod sqlite_writer;
 pub mod tokens;
 pub mod users;
+pub mod write;
+
+pub use error::Error;
 
 use sqlx::{any::AnyPoolOptions, AnyPool, SqlSafeStr, Transaction};
 use std::{sync::Arc, time::Duration};
@@ -70,6 +74,9 @@ pub struct Db {
     /// The SQLite database's file, as SQLite names it (`None` in memory and
     /// on PostgreSQL): the writer thread's, and the migration lock's.
     file: Option<Arc<std::path::Path>>,
+    /// Where a job submitted from a thread outside the runtime (a hashing
+    /// worker) runs when there is no writer thread ([`write`]).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Db {
@@ -129,6 +136,7 @@ impl Db {
             writer,
             sqlite_writer,
             file,
+            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -172,13 +180,6 @@ impl Db {
                 _turn: None,
             }),
         }
-    }
-
-    /// The writer thread of an SQLite file, for write transactions whose
-    /// turn must be short ([`sqlite_writer`]); `None` on PostgreSQL, whose
-    /// writers do not wait on each other, and for an in-memory database.
-    pub fn sqlite_writer(&self) -> Option<&Arc<sqlite_writer::SqliteWriter>> {
-        self.sqlite_writer.as_ref()
     }
 
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
@@ -342,7 +343,7 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{sqlite_writer::Write, *};
+    use super::{write::Write, *};
 
     #[tokio::test]
     async fn the_writer_thread_writes_to_the_pools_own_file() {
@@ -354,11 +355,11 @@ mod tests {
             .execute(&db.pool)
             .await
             .unwrap();
-        let writer = db.sqlite_writer().expect("a writer for a file");
+        let writer = db.sqlite_writer.as_ref().expect("a writer for a file");
         writer
             .run(|c| {
-                c.execute("INSERT INTO t (x) VALUES (1)", [])
-                    .map(|_| Write::Commit(()))
+                c.execute("INSERT INTO t (x) VALUES (1)", [])?;
+                Ok(Write::Commit(()))
             })
             .await
             .unwrap();
@@ -375,7 +376,7 @@ mod tests {
             format!("sqlite://{}/m.db?mode=memory", dir.path().display()),
         ] {
             let db = Db::connect(&memory, 1).await.unwrap();
-            assert!(db.sqlite_writer().is_none(), "{memory}");
+            assert!(db.sqlite_writer.is_none(), "{memory}");
         }
     }
 }

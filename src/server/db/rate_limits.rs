@@ -3,32 +3,45 @@
 use super::Conn;
 use sqlx::Row;
 
+const SPEND: &str = "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2 + $3)
+     ON CONFLICT (key) DO UPDATE
+     SET tat_ms = CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END + $3
+     WHERE CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END + $3 - $4 <= $2
+     RETURNING tat_ms";
+
 /// Spends one request of `key` if its allowance has room, in one statement:
 /// GCRA's decision (`rate_limit::decide`) made by the database on the
 /// locked row. Returns the new arrival time, or `None` when over the limit
 /// (nothing is changed then). A missing key starts with a full allowance.
 pub async fn spend(
     conn: &mut Conn,
-    key: &str,
+    (key, interval_ms, burst_ms): (&str, i64, i64),
     now_ms: i64,
-    interval_ms: i64,
-    burst_ms: i64,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query(
-        "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2 + $3)
-         ON CONFLICT (key) DO UPDATE
-         SET tat_ms = CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END + $3
-         WHERE CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END + $3 - $4 <= $2
-         RETURNING tat_ms",
-    )
-    .bind(key)
-    .bind(now_ms)
-    .bind(interval_ms)
-    .bind(burst_ms)
-    .fetch_optional(conn)
-    .await?
-    .map(|row| row.try_get("tat_ms"))
-    .transpose()
+    sqlx::query(SPEND)
+        .bind(key)
+        .bind(now_ms)
+        .bind(interval_ms)
+        .bind(burst_ms)
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get("tat_ms"))
+        .transpose()
+}
+
+/// [`spend`] on the SQLite writer thread's connection.
+pub fn spend_blocking(
+    conn: &rusqlite::Connection,
+    (key, interval_ms, burst_ms): (&str, i64, i64),
+    now_ms: i64,
+) -> rusqlite::Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(SPEND)?
+        .query_row(
+            rusqlite::named_params! { "$1": key, "$2": now_ms, "$3": interval_ms, "$4": burst_ms },
+            |row| row.get(0),
+        )
+        .optional()
 }
 
 // The proposed row carries the key's interval (`excluded.tat_ms` is now

@@ -16,6 +16,7 @@
 //! its transaction, so that the jobs queued meanwhile join it without
 //! waking the thread one by one.
 
+use super::{error::Error, write::Write};
 use rusqlite::{Connection, OpenFlags};
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
@@ -24,23 +25,6 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::{oneshot, Mutex};
-
-/// What a job hands back: its result, and whether its writes are to stay.
-pub enum Write<T> {
-    Commit(T),
-    /// Nothing of the job is kept (a request over its limit).
-    Discard(T),
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum WriteError {
-    #[error("sqlite: {0}")]
-    Sqlite(Arc<rusqlite::Error>),
-    #[error("the write failed unexpectedly (the job panicked)")]
-    Panicked,
-    #[error("the SQLite writer thread has stopped")]
-    Stopped,
-}
 
 /// Runs after the batch: told whether the transaction was committed
 /// (`None`) or why it was not.
@@ -55,7 +39,7 @@ struct Ran {
 
 /// A queued job: given the connection inside its savepoint, or why there
 /// is none.
-type Run = Box<dyn FnOnce(Result<&Connection, Arc<rusqlite::Error>>) -> Ran + Send>;
+type Run = Box<dyn FnOnce(Result<&mut Connection, Arc<rusqlite::Error>>) -> Ran + Send>;
 
 struct Job {
     run: Run,
@@ -102,10 +86,11 @@ impl SqliteWriter {
     ///
     /// The job runs to its end even if the caller stops waiting, so a
     /// client that goes away cannot leave the write half done.
-    pub async fn run<T, F>(&self, job: F) -> Result<T, WriteError>
+    #[cfg(test)]
+    pub async fn run<T, F>(&self, job: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<Write<T>, Error> + Send + 'static,
     {
         self.run_then(job, |_| {}).await
     }
@@ -113,10 +98,10 @@ impl SqliteWriter {
     /// [`SqliteWriter::run`], and `committed` with the job's result on the
     /// writer thread once its writes are committed, whether or not the
     /// caller still waits (waking a worker for what the job queued).
-    pub async fn run_then<T, F, C>(&self, job: F, committed: C) -> Result<T, WriteError>
+    pub async fn run_then<T, F, C>(&self, job: F, committed: C) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<Write<T>, Error> + Send + 'static,
         C: FnOnce(&T) + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
@@ -124,19 +109,7 @@ impl SqliteWriter {
             let _ = answer.send(outcome);
         };
         self.queue(job, Duration::ZERO, committed, answer);
-        answered.await.unwrap_or(Err(WriteError::Stopped))
-    }
-
-    /// Queues `job` as [`SqliteWriter::run`] does, and calls `then` with
-    /// its outcome on the writer thread once the transaction has ended:
-    /// for work that goes on from there on another thread of its own. If
-    /// the writer thread has ended, `then` is dropped uncalled.
-    pub fn submit<T, F>(&self, job: F, then: impl FnOnce(Result<T, WriteError>) + Send + 'static)
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
-    {
-        self.submit_within(job, Duration::ZERO, then);
+        answered.await.unwrap_or(Err(Error::Stopped))
     }
 
     /// [`SqliteWriter::submit`] for a job whose transaction may begin up
@@ -147,10 +120,10 @@ impl SqliteWriter {
         &self,
         job: F,
         patience: Duration,
-        then: impl FnOnce(Result<T, WriteError>) + Send + 'static,
+        then: impl FnOnce(Result<T, Error>) + Send + 'static,
     ) where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<Write<T>, Error> + Send + 'static,
     {
         self.queue(job, patience, |_| {}, then);
     }
@@ -160,10 +133,10 @@ impl SqliteWriter {
         job: F,
         patience: Duration,
         committed: C,
-        then: impl FnOnce(Result<T, WriteError>) + Send + 'static,
+        then: impl FnOnce(Result<T, Error>) + Send + 'static,
     ) where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<Write<T>> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<Write<T>, Error> + Send + 'static,
         C: FnOnce(&T) + Send + 'static,
     {
         let job = Job {
@@ -178,14 +151,14 @@ impl SqliteWriter {
 
 /// One job inside its savepoint; what it returned waits for the commit.
 fn run_one<T: Send + 'static>(
-    conn: Result<&Connection, Arc<rusqlite::Error>>,
-    job: impl FnOnce(&Connection) -> rusqlite::Result<Write<T>>,
+    conn: Result<&mut Connection, Arc<rusqlite::Error>>,
+    job: impl FnOnce(&mut Connection) -> Result<Write<T>, Error>,
     committed: impl FnOnce(&T) + Send + 'static,
-    answer: impl FnOnce(Result<T, WriteError>) + Send + 'static,
+    answer: impl FnOnce(Result<T, Error>) + Send + 'static,
 ) -> Ran {
     let conn = match conn {
         Ok(conn) => conn,
-        Err(e) => return settled(false, answer, Err(WriteError::Sqlite(e))),
+        Err(e) => return settled(false, answer, Err(Error::Sqlite(e))),
     };
     match catch_unwind(AssertUnwindSafe(|| job(conn))) {
         Ok(Ok(Write::Commit(value))) => Ran {
@@ -196,22 +169,22 @@ fn run_one<T: Send + 'static>(
                         committed(&value);
                         Ok(value)
                     }
-                    Some(e) => Err(WriteError::Sqlite(e)),
+                    Some(e) => Err(Error::Sqlite(e)),
                 };
                 answer(outcome);
             }),
         },
         Ok(Ok(Write::Discard(value))) => settled(false, answer, Ok(value)),
-        Ok(Err(e)) => settled(false, answer, Err(WriteError::Sqlite(Arc::new(e)))),
-        Err(_) => settled(false, answer, Err(WriteError::Panicked)),
+        Ok(Err(e)) => settled(false, answer, Err(e)),
+        Err(_) => settled(false, answer, Err(Error::Panicked)),
     }
 }
 
 /// A job whose outcome does not depend on the commit.
 fn settled<T: Send + 'static>(
     keep: bool,
-    answer: impl FnOnce(Result<T, WriteError>) + Send + 'static,
-    outcome: Result<T, WriteError>,
+    answer: impl FnOnce(Result<T, Error>) + Send + 'static,
+    outcome: Result<T, Error>,
 ) -> Ran {
     Ran {
         keep,
@@ -222,7 +195,7 @@ fn settled<T: Send + 'static>(
 /// The thread: waits for a job (and, if the job may wait, until it must
 /// begin), takes the turn, runs every job that has queued meanwhile in one
 /// transaction, commits, answers.
-fn serve(conn: Connection, jobs: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
+fn serve(mut conn: Connection, jobs: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
     while let Ok(first) = jobs.recv() {
         // Asleep rather than waiting on the queue: the jobs that come in
         // the meantime do not wake the thread.
@@ -235,7 +208,7 @@ fn serve(conn: Connection, jobs: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, batch);
+        run_batch(&mut conn, batch);
     }
 }
 
@@ -245,7 +218,7 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-fn run_batch(conn: &Connection, batch: Vec<Job>) {
+fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
     let mut failed: Option<Arc<rusqlite::Error>> =
         exec(conn, "BEGIN IMMEDIATE").err().map(Arc::new);
     let began = failed.is_none();
@@ -256,7 +229,7 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
             None => exec(conn, "SAVEPOINT job").map_err(Arc::new),
         };
         let inside = savepoint.is_ok();
-        let result = (job.run)(savepoint.map(|()| conn));
+        let result = (job.run)(savepoint.map(|()| &mut *conn));
         if inside {
             let end = if result.keep {
                 exec(conn, "RELEASE job")
@@ -314,10 +287,10 @@ mod tests {
             .unwrap()
     }
 
-    fn insert(x: i64) -> impl FnOnce(&Connection) -> rusqlite::Result<()> {
+    fn insert(x: i64) -> impl FnOnce(&mut Connection) -> Result<(), Error> {
         move |conn| {
-            conn.execute("INSERT INTO t (x) VALUES (?1)", [x])
-                .map(|_| ())
+            conn.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
+            Ok(())
         }
     }
 
@@ -328,7 +301,7 @@ mod tests {
         // Holding the turn makes the writer queue every job below, then run
         // them as one batch.
         let held = turn.clone().lock_owned().await;
-        type TestJob = Box<dyn FnOnce(&Connection) -> rusqlite::Result<Write<i64>> + Send>;
+        type TestJob = Box<dyn FnOnce(&mut Connection) -> Result<Write<i64>, Error> + Send>;
         let submit = |job: TestJob| {
             let writer = writer.clone();
             tokio::spawn(async move { writer.run(job).await })
@@ -353,9 +326,9 @@ mod tests {
         assert_eq!(discarded.await.unwrap().unwrap(), 2);
         assert!(matches!(
             failed.await.unwrap(),
-            Err(WriteError::Sqlite(e)) if e.to_string().contains("NOT NULL")
+            Err(Error::Sqlite(e)) if e.to_string().contains("NOT NULL")
         ));
-        assert!(matches!(panicked.await.unwrap(), Err(WriteError::Panicked)));
+        assert!(matches!(panicked.await.unwrap(), Err(Error::Panicked)));
         assert_eq!(also_kept.await.unwrap().unwrap(), 5);
         assert_eq!(rows(&reader), vec![1, 5]);
     }
@@ -365,7 +338,7 @@ mod tests {
         let (dir, writer, _turn, reader) = writer();
         let file = dir.path().join("w.db");
         let (answer, answered) = oneshot::channel();
-        let patient = |c: &Connection| insert(1)(c).map(|()| Write::Commit(()));
+        let patient = |c: &mut Connection| insert(1)(c).map(|()| Write::Commit(()));
         writer.submit_within(patient, Duration::from_millis(300), move |r| {
             let _ = answer.send(r.is_ok());
         });
@@ -375,7 +348,7 @@ mod tests {
             .run(move |_| {
                 let other = Connection::open(&file)?;
                 let count = other.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0));
-                count.map(Write::Commit)
+                Ok(Write::Commit(count?))
             })
             .await
             .unwrap();
@@ -396,7 +369,7 @@ mod tests {
         let caller = tokio::spawn({
             let writer = writer.clone();
             async move {
-                let job = |c: &Connection| insert(7)(c).map(|()| Write::Commit(7));
+                let job = |c: &mut Connection| insert(7)(c).map(|()| Write::Commit(7));
                 writer.run_then(job, move |x| woken.send(*x).unwrap()).await
             }
         });

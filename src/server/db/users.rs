@@ -26,12 +26,25 @@ pub struct UserRow {
     pub password_changed_at: Option<i64>,
 }
 
+impl From<UserRow> for crate::domain::CurrentUser {
+    fn from(user: UserRow) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+        }
+    }
+}
+
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub email_normalized: &'a str,
     pub name: &'a str,
     pub role: &'a str,
     pub password_hash: Option<&'a str>,
+    /// The stable, opaque identifier apps know the person by (OIDC `sub`).
+    pub subject: &'a str,
     pub now: i64,
 }
 
@@ -62,7 +75,7 @@ pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     .bind(user.password_hash)
     .bind(user.now)
     .bind(user.password_hash.map(|_| user.now))
-    .bind(crate::server::tokens::subject())
+    .bind(user.subject)
     .fetch_one(conn)
     .await?
     .try_get("id")

@@ -9,7 +9,11 @@ use super::{
     templates::Rendered,
     transport::{build_message, SendError, Transport},
 };
-use crate::server::{db, metrics, AppState};
+use crate::server::{
+    db::{self, write::WriteConn},
+    platform::metrics,
+    AppState,
+};
 use std::{sync::Arc, time::Duration};
 use tokio::{sync::watch, task::JoinSet};
 
@@ -18,13 +22,13 @@ const LEASE_SECS: i64 = 300;
 const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// Queues a message inside the caller's transaction.
-pub async fn enqueue(
-    conn: &mut db::Conn,
+pub async fn enqueue<C: WriteConn>(
+    conn: &mut C,
     to: &str,
     mail: &Rendered,
     now: i64,
-) -> sqlx::Result<i64> {
-    db::outbox::enqueue(conn, new_mail(to, mail), now).await
+) -> Result<i64, db::Error> {
+    conn.enqueue_mail(new_mail(to, mail), now).await
 }
 
 /// The outbox's row for a rendered message.
@@ -279,7 +283,7 @@ pub async fn run_worker(
     let mut probes = 0i64;
     while !*shutdown.borrow() {
         if state.clock.now() >= housekeeping_due {
-            crate::server::housekeeping::run(&state).await;
+            crate::server::platform::housekeeping::run(&state).await;
             housekeeping_due = state.clock.now() + 600;
         }
         if let Some(outage) = state.mail_health.outage() {

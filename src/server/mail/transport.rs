@@ -1,5 +1,6 @@
 //! Where mail goes: `.eml` files for local use, or SMTP through lettre.
 
+use crate::server::platform::config::{MailTransport, Settings, SmtpUrl};
 use lettre::{
     message::{
         header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue},
@@ -10,49 +11,21 @@ use lettre::{
 };
 use std::{path::PathBuf, time::Duration};
 
-/// Checks an SMTP URL without connecting, for start-up errors with a key name.
-pub fn check_smtp_url(url: &str) -> Result<(), String> {
-    if url.is_empty() {
-        return Err(
-            "is empty; set GATEHOUSE_SMTP_URL=smtp://user:pass@host:587?tls=required".into(),
-        );
-    }
-    smtp_builder(url).map(|_| ())
-}
-
 /// One pooled connection per message in flight: a connection is reused
 /// for the next message instead of greeting (and logging in) again.
 fn smtp_transport(
-    url: &str,
+    url: &SmtpUrl,
     connections: u32,
     timeout: Duration,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    Ok(smtp_builder(url)?
-        .timeout(Some(timeout))
-        .pool_config(PoolConfig::new().max_size(connections.max(1)))
-        .build())
-}
-
-/// Parses the URL into a transport builder; nothing connects yet.
-fn smtp_builder(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransportBuilder, String> {
-    // lettre reads "no tls parameter" as plain SMTP; accept the explicit form too.
-    let mut parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "smtp" | "smtps") {
-        return Err(format!(
-            "`{}` must start with smtp:// or smtps://",
-            parsed.scheme()
-        ));
-    }
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter(|(k, v)| !(k == "tls" && v == "none"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    parsed.set_query(None);
-    if !pairs.is_empty() {
-        parsed.query_pairs_mut().extend_pairs(pairs);
-    }
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(parsed.as_str()).map_err(|e| e.to_string())
+    // Checked when the settings were read; nothing connects yet.
+    Ok(
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.for_lettre())
+            .map_err(|e| e.to_string())?
+            .timeout(Some(timeout))
+            .pool_config(PoolConfig::new().max_size(connections.max(1)))
+            .build(),
+    )
 }
 
 pub enum Transport {
@@ -68,16 +41,16 @@ pub enum Transport {
 /// whole; and after a failure of the server the pool is replaced, since a
 /// connection abandoned mid-exchange would otherwise go back to it.
 pub struct Smtp {
-    url: String,
+    url: SmtpUrl,
     connections: u32,
     timeout: Duration,
     pool: std::sync::RwLock<AsyncSmtpTransport<Tokio1Executor>>,
 }
 
 impl Smtp {
-    fn new(url: &str, connections: u32, timeout: Duration) -> Result<Self, String> {
+    fn new(url: &SmtpUrl, connections: u32, timeout: Duration) -> Result<Self, String> {
         Ok(Self {
-            url: url.to_owned(),
+            url: url.clone(),
             connections,
             timeout,
             pool: std::sync::RwLock::new(smtp_transport(url, connections, timeout)?),
@@ -147,13 +120,6 @@ impl Smtp {
     }
 }
 
-/// Where mail goes (the checked `mail.*` settings).
-#[derive(Debug, Clone)]
-pub enum MailTransport {
-    File { dir: PathBuf },
-    Smtp { url: String },
-}
-
 /// Why a message did not go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
@@ -211,7 +177,7 @@ impl Transport {
     /// As configured: `mail.transport` and `mail.smtp_url`, with
     /// `mail.concurrency` pooled connections and `mail.timeout_secs` for
     /// one SMTP exchange, beyond which the server counts as unreachable.
-    pub fn from_settings(settings: &crate::server::config::Settings) -> Result<Self, String> {
+    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         match &settings.mail {
             MailTransport::File { dir } => {
                 std::fs::create_dir_all(dir)
@@ -301,7 +267,7 @@ pub fn build_message(
     );
     let message_id = format!(
         "<{}@{}>",
-        &crate::server::tokens::generate()[..32],
+        &crate::server::platform::tokens::generate()[..32],
         from.email.domain()
     );
     let part = |content_type: ContentType, body: &str| {
@@ -345,16 +311,6 @@ fn quote_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn smtp_urls_are_checked_without_connecting() {
-        assert!(check_smtp_url("smtp://127.0.0.1:1025").is_ok());
-        assert!(check_smtp_url("smtp://127.0.0.1:1025?tls=none").is_ok());
-        assert!(check_smtp_url("smtp://user:pass@mail.example.com:587?tls=required").is_ok());
-        assert!(check_smtp_url("smtps://mail.example.com").is_ok());
-        assert!(check_smtp_url("http://mail.example.com").is_err());
-        assert!(check_smtp_url("").is_err());
-    }
 
     #[test]
     fn messages_keep_long_links_on_one_line() {

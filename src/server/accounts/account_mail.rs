@@ -1,0 +1,83 @@
+//! Which mail an account event queues: a reset or invitation link, and the
+//! notice that a password was changed. Mail goes out through the outbox, in
+//! the transaction of the change that caused it.
+
+use crate::server::{
+    db::{self, write::WriteConn},
+    mail::{outbox, templates},
+    platform::tokens::{self, Purpose},
+    AppState,
+};
+
+/// A single-use link and its mail, made ready outside the write
+/// transaction: only the rows are written inside it.
+pub struct Link {
+    token: tokens::Fresh,
+    mail: templates::Rendered,
+}
+
+impl Link {
+    /// A new link for an account: a reset link, or an invitation for an
+    /// account that has no password yet.
+    pub fn new(state: &AppState, purpose: Purpose, now: i64) -> Self {
+        let s = &state.settings;
+        let hours = match purpose {
+            Purpose::Reset => s.auth.reset_hours,
+            Purpose::Invite => s.auth.invite_hours,
+        };
+        let token = tokens::Fresh::new(purpose, now, hours);
+        let link = s.link(&format!("/reset-password/{}", token.raw));
+        let expires = templates::format_time(token.expires_at, s.time_zone);
+        let mail = match purpose {
+            Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
+            Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
+        };
+        Self { token, mail }
+    }
+
+    /// Issues the link (its token's hash) and queues its mail, at the time
+    /// it was made. Returns the message's id in the outbox.
+    pub async fn queue<C: WriteConn>(
+        &self,
+        conn: &mut C,
+        user_id: i64,
+        to: &str,
+    ) -> Result<i64, db::Error> {
+        conn.insert_token(self.token.row(user_id)).await?;
+        outbox::enqueue(conn, to, &self.mail, self.token.created_at).await
+    }
+}
+
+/// Issues a single-use link and queues its mail: a reset link, or an
+/// invitation for an account that has no password yet. Returns the
+/// message's id in the outbox.
+pub async fn queue_link<C: WriteConn>(
+    conn: &mut C,
+    state: &AppState,
+    purpose: Purpose,
+    user_id: i64,
+    to: &str,
+    now: i64,
+) -> Result<i64, db::Error> {
+    Link::new(state, purpose, now)
+        .queue(conn, user_id, to)
+        .await
+}
+
+/// Tells the owner that their password was changed, with a way back in if
+/// it was not them.
+pub async fn queue_password_changed<C: WriteConn>(
+    conn: &mut C,
+    state: &AppState,
+    to: &str,
+    now: i64,
+) -> Result<(), db::Error> {
+    let s = &state.settings;
+    let mail = templates::password_changed_email(
+        &s.site_name,
+        &templates::format_time(now, s.time_zone),
+        &s.link("/forgot-password"),
+        &s.admin_email,
+    );
+    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
+}

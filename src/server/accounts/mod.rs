@@ -1,0 +1,13 @@
+//! A person's own account: logging in and out, sessions, passwords and
+//! their hashing, changing and resetting a password, new accounts and the
+//! first-run setup, and the mail these events send.
+
+pub mod account_mail;
+pub mod login;
+pub mod login_pipeline;
+pub mod new_account;
+pub mod password_change;
+pub mod password_reset;
+pub mod passwords;
+pub mod sessions;
+pub mod setup;

@@ -1,0 +1,259 @@
+//! Server-side sessions: a random id in an HttpOnly cookie, its SHA-256 in
+//! the database, idle and absolute timeouts.
+
+use crate::{
+    domain::CurrentUser,
+    server::{
+        db::{self, write::WriteConn},
+        platform::{config::Settings, tokens},
+        AppState,
+    },
+};
+use cookie::{Cookie, SameSite};
+use http::HeaderMap;
+
+/// On https the `__Host-` prefix pins the cookie to this exact origin;
+/// a cookie shared with a parent domain (`site.cookie_domain`) can only
+/// be `__Secure-`.
+pub fn cookie_name(settings: &Settings) -> &'static str {
+    match (settings.cookie_secure(), settings.cookie_domain.is_some()) {
+        (true, false) => "__Host-gatehouse_session",
+        (true, true) => "__Secure-gatehouse_session",
+        (false, _) => "gatehouse_session",
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure on https, for the
+/// session's absolute lifetime.
+pub fn set_cookie(settings: &Settings, id: &str) -> String {
+    let max_age = i64::from(settings.auth.session_absolute_hours) * 3600;
+    session_cookie(settings, id)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+        .to_string()
+}
+
+/// Tells the browser to forget the session cookie.
+pub fn clear_cookie(settings: &Settings) -> String {
+    session_cookie(settings, "")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+fn session_cookie<'c>(settings: &Settings, value: &'c str) -> cookie::CookieBuilder<'c> {
+    let cookie = Cookie::build((cookie_name(settings), value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.cookie_secure());
+    match &settings.cookie_domain {
+        Some(domain) => cookie.domain(domain.clone()),
+        None => cookie,
+    }
+}
+
+/// The session id from the Cookie header, if it has the right shape.
+pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(settings);
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|v| tokens::well_formed(v))
+}
+
+/// A session made ready before its write transaction: the id for the
+/// cookie, and what is stored of it (the id's hash).
+pub struct Fresh {
+    pub id: String,
+    id_hash: String,
+    user_id: i64,
+    now: i64,
+    expires_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Fresh {
+    pub fn new(
+        settings: &Settings,
+        now: i64,
+        user_id: i64,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Self {
+        let id = tokens::generate();
+        Self {
+            id_hash: tokens::hash(&id),
+            id,
+            user_id,
+            now,
+            expires_at: now + i64::from(settings.auth.session_absolute_hours) * 3600,
+            ip: ip.map(str::to_owned),
+            user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
+        }
+    }
+
+    fn row(&self) -> db::sessions::NewSession<'_> {
+        db::sessions::NewSession {
+            id_hash: &self.id_hash,
+            user_id: self.user_id,
+            now: self.now,
+            expires_at: self.expires_at,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
+    pub async fn insert<C: WriteConn>(&self, conn: &mut C) -> Result<(), db::Error> {
+        conn.insert_session(self.row()).await
+    }
+}
+
+/// The user behind a session id, if the session is live. Refreshes the idle
+/// timer at most once a minute to spare the database a write per request.
+pub async fn resolve(state: &AppState, id: &str) -> sqlx::Result<Option<CurrentUser>> {
+    Ok(resolve_session(state, id).await?.map(|s| s.user))
+}
+
+/// A live session: its person, and what apps are told about them.
+pub struct LiveSession {
+    pub user: CurrentUser,
+    /// When they entered their password (OpenID Connect `auth_time`).
+    pub auth_time: i64,
+    /// Their stable identifier for apps (OpenID Connect `sub`).
+    pub subject: String,
+    pub email_verified: bool,
+}
+
+/// The live session whose id the request's cookie carries, if any: for
+/// handlers that answer outside Leptos (OpenID Connect, forward-auth).
+pub async fn from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> sqlx::Result<Option<LiveSession>> {
+    match read_cookie(&state.settings, headers) {
+        Some(id) => resolve_session(state, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// The session behind an id, if it is live; see [`resolve`].
+pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<LiveSession>> {
+    let now = state.clock.now();
+    let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
+    let hash = tokens::hash(id);
+    let mut conn = state.db.conn().await?;
+    let Some(row) = db::sessions::find_live(&mut conn, &hash, now, idle).await? else {
+        return Ok(None);
+    };
+    if now - row.last_seen_at >= 60 {
+        db::sessions::touch(&mut conn, &hash, now).await?;
+    }
+    Ok(Some(LiveSession {
+        auth_time: row.created_at,
+        subject: row.subject,
+        email_verified: row.email_verified,
+        user: CurrentUser {
+            id: row.user_id,
+            email: row.email,
+            name: row.name,
+            role: row.role,
+        },
+    }))
+}
+
+/// Ends every session of the user but the one with `keep_hash`, and every
+/// app sign-in made from the account: their OpenID Connect tokens stop
+/// working at once. For a password reset or change, "log out everywhere",
+/// and an account disabled or given a new address.
+pub async fn end_everywhere(
+    conn: &mut db::Conn,
+    user_id: i64,
+    keep_hash: Option<&str>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let ended = match keep_hash {
+        Some(keep) => db::sessions::delete_for_user_except(conn, user_id, keep).await?,
+        None => db::sessions::delete_for_user(conn, user_id).await?,
+    };
+    db::oidc::revoke_user_grants(conn, user_id, now).await?;
+    Ok(ended)
+}
+
+pub async fn end(state: &AppState, id: &str) -> sqlx::Result<()> {
+    let mut conn = state.db.conn().await?;
+    db::sessions::delete(&mut conn, &tokens::hash(id)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::platform::config::{Config, Settings};
+
+    fn settings(public_url: &str) -> Settings {
+        let mut c = Config::default();
+        c.site.public_url = Some(public_url.parse().unwrap());
+        Settings::from_config(c).unwrap()
+    }
+
+    #[test]
+    fn the_cookie_is_httponly_lax_and_secure_on_https() {
+        let plain = set_cookie(&settings("http://127.0.0.1:3000"), "abc");
+        assert!(plain.starts_with("gatehouse_session=abc;"));
+        assert!(
+            plain.contains("HttpOnly")
+                && plain.contains("SameSite=Lax")
+                && !plain.contains("Secure")
+        );
+        let secure = set_cookie(&settings("https://id.example.com"), "abc");
+        assert!(secure.starts_with("__Host-gatehouse_session=abc;") && secure.contains("; Secure"));
+        let cleared = clear_cookie(&settings("http://127.0.0.1:3000"));
+        assert!(cleared.starts_with("gatehouse_session=;") && cleared.contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn a_cookie_shared_with_a_parent_domain_names_it_and_drops_the_host_prefix() {
+        let mut c = Config::default();
+        c.site.public_url = Some("https://id.example.com".parse().unwrap());
+        c.site.cookie_domain = Some(".Example.com".parse().unwrap());
+        let s = Settings::from_config(c).unwrap();
+        let shared = set_cookie(&s, "abc");
+        assert!(
+            shared.starts_with("__Secure-gatehouse_session=abc;"),
+            "{shared}"
+        );
+        assert!(
+            shared.contains("Domain=example.com") && shared.contains("; Secure"),
+            "{shared}"
+        );
+        let mut c = Config::default();
+        c.site.public_url = Some("https://id.example.com".parse().unwrap());
+        c.site.cookie_domain = Some("other.test".parse().unwrap());
+        assert!(Settings::from_config(c)
+            .unwrap_err()
+            .contains("site.cookie_domain"));
+    }
+
+    #[test]
+    fn only_well_formed_ids_are_read_from_the_cookie_header() {
+        let s = settings("http://127.0.0.1:3000");
+        let id = tokens::generate();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            format!("other=1; gatehouse_session={id}").parse().unwrap(),
+        );
+        assert_eq!(read_cookie(&s, &headers), Some(id));
+        headers.insert(
+            http::header::COOKIE,
+            "gatehouse_session=../../etc".parse().unwrap(),
+        );
+        assert_eq!(read_cookie(&s, &headers), None);
+    }
+}

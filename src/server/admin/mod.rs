@@ -1,0 +1,7 @@
+//! What site admins do: manage other people's accounts, register the apps
+//! that sign in through Gatehouse, and watch the mail outbox. Each service
+//! expects an already checked admin (`http::request::require_admin`).
+
+pub mod apps;
+pub mod mail;
+pub mod users;

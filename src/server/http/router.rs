@@ -1,0 +1,152 @@
+//! The routes: pages (rendered by Leptos), server functions, static files
+//! and the health check, with the middleware every request passes through.
+
+use super::middleware::{
+    api_error_status, cache_policy, content_security_policy, origin_check, page_guard, request_span,
+};
+use super::page_cache::page_cache;
+use crate::{
+    app::{shell, App},
+    server::{http::client_addr, sign_in::forward_auth, sign_in::oidc, AppState},
+};
+use axum::{
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer,
+    set_header::SetResponseHeaderLayer, CompressionLevel,
+};
+
+/// The route list is made once per process: generating it briefly stops
+/// every resource in the process from loading (a process-wide flag in
+/// leptos_server), which would stall pages rendered meanwhile by another
+/// router, as in the integration tests.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = route_list();
+    let max_body = state.settings.limits.max_body_bytes;
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::server::platform::metrics::endpoint))
+        .route("/continue", get(continue_to))
+        .route("/auth/verify", get(forward_auth::verify))
+        .merge(oidc::routes::routes())
+        .leptos_routes_with_context(&state, routes, || {}, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let state = state.clone();
+                move || leptos::prelude::provide_context(state.clone())
+            },
+            shell,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), page_cache))
+        .layer(middleware::from_fn_with_state(state.clone(), page_guard))
+        .layer(middleware::from_fn(cache_policy))
+        .layer(middleware::from_fn(api_error_status))
+        .layer(middleware::from_fn_with_state(state.clone(), origin_check))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        // Pages are compressed as they are sent: brotli's default quality
+        // (11) is meant for files compressed once, and made every page
+        // view several times dearer (BENCHMARKS.md). Static files are sent
+        // precompressed at the best quality.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        // Same-origin only: reset links carry their token in the path.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        // Pages set their own policy, with the nonce of their inline
+        // scripts (`set_page_csp`); everything else gets it without one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&content_security_policy(None)).expect("a valid header"),
+        ))
+        // Inside the client-address layer, so that its span knows the
+        // address.
+        .layer(middleware::from_fn(request_span))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(client_addr::Proxies::new(&state.settings)),
+            client_addr::layer,
+        ))
+        .with_state(state)
+}
+
+/// `/continue?to=…`: a page that moves the browser on (a meta refresh, and a
+/// link for browsers that ignore it) after a form post without JavaScript,
+/// so the next hop is a plain navigation; see `request::after_form_post`.
+/// Only where a login may go: a local path or a listed return host.
+async fn continue_to(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    use crate::server::{http::request::safe_next, mail::templates::escape_html};
+    let to = escape_html(&safe_next(
+        &state.settings,
+        query.get("to").map(String::as_str),
+    ));
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"0; url={to}\"><title>Continuing…</title></head>\
+         <body><main><h1>Continuing…</h1><p><a href=\"{to}\">Continue</a></p></main></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// Ready for traffic: not shutting down, the database answers, and every
+/// migration of this build is applied. Load balancers and orchestrators
+/// ask this; `/healthz` only says the process is alive.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state
+        .shutting_down
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match state.db.migrations_current().await {
+        Ok(true) => (StatusCode::OK, "ready").into_response(),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `GET /auth/verify`: a reverse proxy's forward-auth sub-request (nginx
+//! `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`). With a
+//! Gatehouse session: `200` and who it is in `Remote-*` headers. Without
+//! one: `401`, and where the proxy says which page was wanted, the way to
+//! the login page and back; only to hosts the site lists, never anywhere
+//! else.
+
+use crate::{
+    domain::Role,
+    server::{accounts::sessions, AppState},
+};
+use axum::{
+    extract::{Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VerifyParams {
+    /// `site_admin`: only site admins pass (403 for others).
+    pub role: Option<String>,
+}
+
+/// The page the browser asked the proxy for. nginx sends it whole in
+/// `X-Original-URL` (as the README's snippet sets it); Caddy and Traefik
+/// in `X-Forwarded-Proto`, `-Host` and `-Uri`.
+fn original_url(headers: &HeaderMap) -> Option<(Url, Flavour)> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(url) = get("x-original-url") {
+        return Url::parse(url).ok().map(|u| (u, Flavour::Nginx));
+    }
+    let (proto, host) = (get("x-forwarded-proto")?, get("x-forwarded-host")?);
+    let uri = get("x-forwarded-uri").unwrap_or("/");
+    if !uri.starts_with('/') {
+        return None;
+    }
+    Url::parse(&format!("{proto}://{host}{uri}"))
+        .ok()
+        .map(|u| (u, Flavour::Redirecting))
+}
+
+/// How the proxy passes on a refusal: nginx's `auth_request` only knows
+/// 2xx, 401 and 403 (the login address goes in `Location` for its
+/// `error_page`); Caddy and Traefik hand our answer to the browser as it
+/// is, so a redirect works directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Nginx,
+    Redirecting,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Query(params): Query<VerifyParams>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match sessions::from_headers(&state, &headers).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(error = %e, "forward-auth: session lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let Some(session) = session else {
+        return refuse(&state, &headers);
+    };
+    let required = params.role.as_deref().map(Role::parse);
+    match required {
+        Some(Ok(Role::SiteAdmin)) if session.user.role != Role::SiteAdmin => {
+            return (StatusCode::FORBIDDEN, "Site admins only.").into_response();
+        }
+        Some(Err(_)) => return (StatusCode::BAD_REQUEST, "Unknown role.").into_response(),
+        _ => {}
+    }
+    let mut response = StatusCode::OK.into_response();
+    let out = response.headers_mut();
+    let user = &session.user;
+    for (name, value) in [
+        ("remote-user", session.subject.as_str()),
+        ("remote-email", user.email.as_str()),
+        ("remote-name", user.name.as_str()),
+        ("remote-groups", user.role.as_str()),
+    ] {
+        // Names are free text (UTF-8) without control characters.
+        if let Ok(v) = HeaderValue::from_bytes(value.as_bytes()) {
+            out.insert(name, v);
+        }
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `401`; with the way to the login page when the wanted page is on a host
+/// the site lists (`site.allowed_return_hosts`), never otherwise.
+fn refuse(state: &AppState, headers: &HeaderMap) -> Response {
+    let Some((wanted, flavour)) = original_url(headers) else {
+        return (StatusCode::UNAUTHORIZED, "Not logged in.").into_response();
+    };
+    if !state.settings.may_return_to(&wanted) {
+        tracing::warn!(host = ?wanted.host_str(), "forward-auth: return host not in site.allowed_return_hosts");
+        return (
+            StatusCode::UNAUTHORIZED,
+            "Not logged in (and the page's host is not one Gatehouse may send people back to).",
+        )
+            .into_response();
+    }
+    let next: String = url::form_urlencoded::byte_serialize(wanted.as_str().as_bytes()).collect();
+    let login = state.settings.link(&format!("/login?next={next}"));
+    let Ok(location) = HeaderValue::from_str(&login) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let status = match flavour {
+        Flavour::Nginx => StatusCode::UNAUTHORIZED,
+        Flavour::Redirecting => StatusCode::FOUND,
+    };
+    let mut response = (status, "Not logged in.").into_response();
+    response.headers_mut().insert(header::LOCATION, location);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wanted_page_comes_from_nginx_or_from_forwarded_parts() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-original-url",
+            "https://wiki.example.com/a?b=1".parse().unwrap(),
+        );
+        let (url, flavour) = original_url(&h).unwrap();
+        assert_eq!(
+            (url.as_str(), flavour),
+            ("https://wiki.example.com/a?b=1", Flavour::Nginx)
+        );
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-proto", "https".parse().unwrap());
+        h.insert("x-forwarded-host", "files.example.com".parse().unwrap());
+        h.insert("x-forwarded-uri", "/x".parse().unwrap());
+        let (url, flavour) = original_url(&h).unwrap();
+        assert_eq!(
+            (url.as_str(), flavour),
+            ("https://files.example.com/x", Flavour::Redirecting)
+        );
+        h.insert("x-forwarded-uri", "@evil.test/".parse().unwrap());
+        assert!(original_url(&h).is_none());
+    }
+}
