@@ -8,7 +8,7 @@
 //! BENCH_SKIP_SQLITE=1 measures PostgreSQL alone.
 
 use gatehouse::server::db::{
-    users::{list, Page},
+    user_search::{list, Page},
     Db, Engine,
 };
 use std::time::Instant;

@@ -15,7 +15,7 @@ pub async fn list_users(
     before: Option<i64>,
     after: Option<i64>,
 ) -> Result<UserPage, AppError> {
-    use crate::server::{admin::users, db::users::Page, http::request};
+    use crate::server::{admin::users, db::user_search::Page, http::request};
     let state = request::state()?;
     request::require_admin(&state).await?;
     let page = match (before, after) {

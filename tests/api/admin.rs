@@ -603,7 +603,7 @@ async fn admin_actions_are_audited_and_reset_mail_goes_out(engine: Engine) {
 /// where it stopped, instead of reading the whole table; paging on finds
 /// the match.
 async fn a_rare_short_term_is_searched_in_bounded_steps(engine: Engine) {
-    use gatehouse::server::{admin::users::list_users, db::users::Page};
+    use gatehouse::server::{admin::users::list_users, db::user_search::Page};
     let app = spawn_app(engine).await;
     app.create_user("old.zq@acme.test", "Oldest", USER_PASSWORD, "user")
         .await;
@@ -642,7 +642,7 @@ async fn a_rare_short_term_is_searched_in_bounded_steps(engine: Engine) {
 /// rarest trigrams, the term then checked on each row): every match and
 /// nothing else, whichever trigrams the term shares with the other rows.
 async fn a_rare_term_finds_exactly_its_matches_page_by_page(engine: Engine) {
-    use gatehouse::server::{admin::users::list_users, db::users::Page};
+    use gatehouse::server::{admin::users::list_users, db::user_search::Page};
     let app = spawn_app(engine).await;
     // 600 people whose names share "surname", a few decoys holding the
     // rare trigrams of `surname17` (`e17`) without the term, and one whose

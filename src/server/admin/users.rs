@@ -12,7 +12,7 @@ use crate::{
         accounts::account_mail::queue_link,
         accounts::new_account::{self, InitialPassword, NewAccount},
         accounts::sessions,
-        db::{self, users::Page},
+        db::{self, user_search::Page},
         mail::{outbox, templates, templates::format_time},
         platform::audit::{self, Entry, Event, Who},
         platform::client::RequestMeta,
@@ -50,7 +50,7 @@ pub async fn list_users(
         return Err(AppError::field(Field::Email, Problem::TooLong { max: 100 }).into());
     }
     let mut conn = state.db.conn().await?;
-    let found = db::users::list(
+    let found = db::user_search::list(
         &mut conn,
         state.db.engine,
         term.as_deref(),

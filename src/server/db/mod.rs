@@ -4,6 +4,14 @@
 //! placeholders and integer times, which both engines read the same way;
 //! where the dialects differ, each function picks its engine's statement.
 
+/// The columns of a [`users::UserRow`], for the statements that read one
+/// (here, ahead of the modules, so that each of them can use it).
+macro_rules! user_columns {
+    () => {
+        "id, email, name, role, password_hash, active, created_at, updated_at, last_login_at, password_changed_at"
+    };
+}
+
 pub mod apps;
 pub mod audit;
 mod error;
@@ -15,6 +23,7 @@ pub mod sessions;
 pub mod setup_tokens;
 mod sqlite_writer;
 pub mod tokens;
+pub mod user_search;
 pub mod users;
 pub mod write;
 
