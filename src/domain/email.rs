@@ -86,6 +86,20 @@ fn mailer_accepts(_: &str) -> bool {
     true
 }
 
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An address as stored (the database's rows decode through this).
+impl TryFrom<String> for Email {
+    type Error = Problem;
+    fn try_from(stored: String) -> Result<Self, Problem> {
+        Self::parse(&stored)
+    }
+}
+
 impl std::fmt::Display for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

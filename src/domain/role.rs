@@ -11,6 +11,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order forms offer them.
+    pub const ALL: [Role; 2] = [Role::User, Role::SiteAdmin];
+
     pub fn parse(input: &str) -> Result<Self, Problem> {
         match input.trim() {
             "user" => Ok(Self::User),

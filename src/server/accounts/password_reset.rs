@@ -120,7 +120,7 @@ impl Job for ResetRequest {
             return Ok(Write::Discard(Err((refused, key.to_owned()))));
         }
         if let Some((user, link)) = &self.account {
-            link.queue(conn, user.id, &user.email).await?;
+            link.queue(conn, user.id, user.email.as_str()).await?;
         }
         audit::record(conn, self.now, &self.meta, self.entry()).await?;
         Ok(Write::Commit(Ok(())))
@@ -173,7 +173,7 @@ pub async fn reset_password(
             .filter(|u| u.active);
         (token, user.ok_or(AppError::InvalidOrExpiredToken)?)
     };
-    let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
+    let email = user.email.clone();
     let new = new.check(
         &state.settings.password_policy(),
         Field::NewPassword,
@@ -190,7 +190,7 @@ pub async fn reset_password(
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     db::users::mark_email_verified(&mut tx, user.id).await?;
     let ended = sessions::end_everywhere(&mut tx, user.id, None, now).await?;
-    queue_password_changed(&mut tx, state, &user.email, now).await?;
+    queue_password_changed(&mut tx, state, user.email.as_str(), now).await?;
     let event = if token.purpose == Purpose::Invite.as_str() {
         Event::InvitationAccepted
     } else {
@@ -241,13 +241,13 @@ pub async fn resend_link(
     drop(tx);
     rate_limit::hit(
         state,
-        &rate_limit::key("reset:acct", &user.email.to_lowercase()),
+        &rate_limit::key("reset:acct", &user.email.normalized()),
         Limits::reset_account(state),
     )
     .await?;
     let mut tx = state.db.begin().await?;
     let purpose = Purpose::for_account(user.password_hash.is_some());
-    queue_link(&mut tx, state, purpose, user.id, &user.email, now).await?;
+    queue_link(&mut tx, state, purpose, user.id, user.email.as_str(), now).await?;
     let (event, detail) = match purpose {
         Purpose::Invite => (Event::InvitationSent, "new link requested"),
         Purpose::Reset => (Event::ResetRequested, "new link from an old one"),

@@ -33,7 +33,7 @@ fn summary(state: &AppState, u: db::users::UserRow) -> UserSummary {
         created: format_time(u.created_at, tz),
         last_login: u.last_login_at.map(|t| format_time(t, tz)),
         mail_failed: None,
-        email: u.email,
+        email: u.email.as_str().to_owned(),
         name: u.name,
     }
 }
@@ -85,7 +85,7 @@ pub async fn list_users(
         (Some(edge), _) => older = Some(edge),
         (None, _) => {}
     }
-    let addresses: Vec<String> = rows.iter().map(|u| u.email.clone()).collect();
+    let addresses: Vec<String> = rows.iter().map(|u| u.email.as_str().to_owned()).collect();
     let failures = db::outbox::last_failures(&mut conn, &addresses).await?;
     let mut users: Vec<UserSummary> = rows.into_iter().map(|u| summary(state, u)).collect();
     for user in &mut users {
@@ -178,7 +178,7 @@ pub async fn update_user(
         keep_an_admin(&mut tx, state, &target).await?;
     }
     let mut changed = Vec::new();
-    if target.email != email.as_str() {
+    if target.email.as_str() != email.as_str() {
         changed.push("email");
     }
     if target.name != name.as_str() {
@@ -207,7 +207,7 @@ pub async fn update_user(
         other => other?,
     }
     let mut detail = format!("changed {}", changed.join(", "));
-    let address_changed = target.email.to_lowercase() != email.normalized();
+    let address_changed = target.email.normalized() != email.normalized();
     if address_changed {
         // Links already mailed to the old address must not outlive the
         // change, nor sessions begun under it; and the owner hears of it
@@ -221,7 +221,7 @@ pub async fn update_user(
             &format_time(now, s.time_zone),
             &s.admin_email,
         );
-        outbox::enqueue(&mut tx, &target.email, &notice, now).await?;
+        outbox::enqueue(&mut tx, target.email.as_str(), &notice, now).await?;
         detail.push_str(&format!(
             " (email was {}; notice sent there; {ended} sessions ended)",
             target.email
@@ -354,7 +354,7 @@ pub async fn send_reset(
     // A fresh link replaces the ones sent before (a resent invitation
     // voids the old one).
     db::tokens::use_up_all(&mut tx, id, now).await?;
-    let mail_id = queue_link(&mut tx, state, purpose, id, &target.email, now).await?;
+    let mail_id = queue_link(&mut tx, state, purpose, id, target.email.as_str(), now).await?;
     audit::record(
         &mut tx,
         now,
@@ -430,7 +430,9 @@ pub fn set_password_link(state: &AppState, token: &str) -> String {
 /// The email of an account, if it exists.
 pub async fn email_of(state: &AppState, id: i64) -> Result<Option<String>, ServiceError> {
     let mut conn = state.db.conn().await?;
-    Ok(db::users::find_by_id(&mut conn, id).await?.map(|u| u.email))
+    Ok(db::users::find_by_id(&mut conn, id)
+        .await?
+        .map(|u| u.email.as_str().to_owned()))
 }
 
 /// Repeated events say how often they happened within their hour.

@@ -1,13 +1,14 @@
 //! The `users` table.
 
 use super::{Conn, Engine};
-use crate::domain::Role;
+use crate::domain::{Email, Role};
 use sqlx::{FromRow, Row};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: i64,
-    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub email: Email,
     pub name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
@@ -24,7 +25,7 @@ impl From<UserRow> for crate::domain::CurrentUser {
     fn from(user: UserRow) -> Self {
         Self {
             id: user.id,
-            email: user.email,
+            email: user.email.as_str().to_owned(),
             name: user.name,
             role: user.role,
         }
@@ -101,18 +102,20 @@ pub fn find_by_email_blocking(
     use rusqlite::OptionalExtension;
     conn.prepare_cached(FIND_BY_EMAIL)?
         .query_row(rusqlite::named_params! { "$1": email_normalized }, |row| {
-            let role: String = row.get("role")?;
+            // Stored values that do not parse are errors, never a silent
+            // demotion to a plain user.
+            let parsed = |column: usize, problem: crate::error::Problem| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    column,
+                    rusqlite::types::Type::Text,
+                    format!("{problem:?}").into(),
+                )
+            };
             Ok(UserRow {
                 id: row.get("id")?,
-                email: row.get("email")?,
+                email: Email::try_from(row.get::<_, String>("email")?).map_err(|p| parsed(1, p))?,
                 name: row.get("name")?,
-                role: Role::parse(&role).map_err(|problem| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Text,
-                        format!("unknown role {role:?}: {problem:?}").into(),
-                    )
-                })?,
+                role: Role::try_from(row.get::<_, String>("role")?).map_err(|p| parsed(3, p))?,
                 password_hash: row.get("password_hash")?,
                 active: row.get::<_, i64>("active")? != 0,
                 created_at: row.get("created_at")?,

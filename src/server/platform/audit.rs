@@ -18,10 +18,10 @@ pub struct Who<'a> {
 }
 
 impl<'a> Who<'a> {
-    pub fn user(id: i64, email: &'a str) -> Self {
+    pub fn user<E: AsRef<str> + ?Sized>(id: i64, email: &'a E) -> Self {
         Self {
             id: Some(id),
-            email: Some(email),
+            email: Some(email.as_ref()),
         }
     }
     pub fn email(email: &'a str) -> Self {
