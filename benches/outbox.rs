@@ -67,7 +67,7 @@ async fn empty_outbox(state: &AppState) {
 async fn queue(state: &AppState, tag: &str, n: u64) {
     let now = state.clock.now();
     let mut tx = state.db.begin().await.unwrap();
-    let mail = templates::test_email("Bench");
+    let mail = templates::Mails(gatehouse::i18n::Lang::EN).test("Bench");
     for i in 0..n {
         outbox::enqueue(&mut tx, &format!("{tag}{i}@bench.test"), &mail, now)
             .await

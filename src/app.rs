@@ -3,6 +3,7 @@
 use crate::{
     api::auth::get_password_policy,
     components::Auth,
+    i18n::{t, words, Msg},
     pages::{
         account::AccountPage,
         admin::{
@@ -19,30 +20,32 @@ use crate::{
     },
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{FlatRoutes, Route, Router},
     path, Lazy, SsrMode,
 };
 
+/// The page around the app, which only the server renders: the browser
+/// bundle carries no code for it.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
     crate::server::http::set_page_csp();
-    #[cfg(feature = "ssr")]
     let stylesheet = crate::server::http::stylesheet_href(&options);
-    #[cfg(not(feature = "ssr"))]
-    let stylesheet = String::new();
+    let lang = crate::i18n::current();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                // Here in the shell, which only the server renders, not in
-                // <App/>: the browser bundle carries no code for them.
                 <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <link rel="icon" href="/favicon.ico"/>
+                // The page's words, which the client loads before it hydrates.
+                <link id="gh-words" rel="preload" r#as="fetch" crossorigin="anonymous" href=lang.words_path()/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -57,8 +60,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let words = words();
+    let title = move |page: String| {
+        if page.is_empty() {
+            words.t(Msg::LayoutBrand).to_owned()
+        } else {
+            words.tf(Msg::LayoutTitle, &[("page", &page)])
+        }
+    };
     view! {
-        <Title formatter=|text: String| if text.is_empty() { "Gatehouse".to_owned() } else { format!("{text} · Gatehouse") }/>
+        <Title formatter=title/>
         <Router>
             <Layout/>
         </Router>
@@ -72,17 +83,18 @@ fn Layout() -> impl IntoView {
     let auth = Auth::new();
     provide_context(auth);
     let site = OnceResource::new(get_password_policy());
+    let brand = t(Msg::LayoutBrand);
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{t(Msg::LayoutSkipLink)}</a>
         <header class="site-header">
             <a class="brand" href="/">
-                <Suspense fallback=|| "Gatehouse">
+                <Suspense fallback=move || brand>
                     {move || Suspend::new(async move {
-                        site.await.map(|p| p.site_name).unwrap_or_else(|_| "Gatehouse".into())
+                        site.await.map(|p| p.site_name).unwrap_or_else(|_| brand.into())
                     })}
                 </Suspense>
             </a>
-            <nav class="site-nav" aria-label="Main">
+            <nav class="site-nav" aria-label=t(Msg::LayoutMainNavigation)>
                 <Suspense>
                     {move || Suspend::new(async move {
                         match auth.user.await {
@@ -90,17 +102,17 @@ fn Layout() -> impl IntoView {
                                 let admin = user.is_admin();
                                 view! {
                                     {admin.then(|| view! {
-                                        <a href="/admin/users">"Users"</a>
-                                        <a href="/admin/apps">"Apps"</a>
-                                        <a href="/admin/mail">"Mail"</a>
-                                        <a href="/admin/audit">"Audit log"</a>
+                                        <a href="/admin/users">{t(Msg::LayoutUsers)}</a>
+                                        <a href="/admin/apps">{t(Msg::LayoutApps)}</a>
+                                        <a href="/admin/mail">{t(Msg::LayoutMail)}</a>
+                                        <a href="/admin/audit">{t(Msg::LayoutAuditLog)}</a>
                                     })}
-                                    <a href="/account">"Account"</a>
+                                    <a href="/account">{t(Msg::LayoutAccount)}</a>
                                     <span class="muted">{user.name}</span>
                                 }
                                 .into_any()
                             }
-                            _ => view! { <a href="/login">"Log in"</a> }.into_any(),
+                            _ => view! { <a href="/login">{t(Msg::LayoutLogIn)}</a> }.into_any(),
                         }
                     })}
                 </Suspense>

@@ -3,6 +3,7 @@
 //! Errors carry codes, never free text, so a crafted `?__err=` URL cannot
 //! make a page display words of an attacker's choosing.
 
+use crate::i18n::{t, tn, Msg, Plural};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -56,24 +57,33 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The message under the field, in the page's language.
     pub fn message(&self) -> String {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let text = |msg| t(msg).to_owned();
         match self {
-            Self::Required => "This field is required.".into(),
-            Self::TooLong { max } => format!("This is too long: at most {max} characters."),
-            Self::TooShort { min } => format!("This is too short: at least {min} characters."),
-            Self::InvalidEmail => "Enter an email address like name@example.com.".into(),
-            Self::InvalidCharacters => "This contains characters that are not allowed.".into(),
-            Self::InvalidChoice => "Choose one of the options.".into(),
-            Self::CommonPassword => {
-                "This password is too common and easy to guess. Choose another one.".into()
-            }
-            Self::ContainsEmail => "The password must not contain your email address.".into(),
-            Self::ContainsSiteName => "The password must not contain the site's name.".into(),
-            Self::Mismatch => "The two passwords do not match.".into(),
-            Self::WrongCurrentPassword => "The current password is incorrect.".into(),
-            Self::AlreadyTaken => "An account with this email address already exists.".into(),
-            Self::NotConfirmed => "Tick the box to confirm.".into(),
-            Self::InvalidRedirectUri => "Enter full https:// addresses without a #fragment, one per line (http:// only for localhost and 127.0.0.1).".into(),
+            Self::Required => text(Msg::ProblemRequired),
+            Self::TooLong { max } => tn(
+                Plural::ProblemTooLong,
+                count(*max),
+                &[("max", &max.to_string())],
+            ),
+            Self::TooShort { min } => tn(
+                Plural::ProblemTooShort,
+                count(*min),
+                &[("min", &min.to_string())],
+            ),
+            Self::InvalidEmail => text(Msg::ProblemInvalidEmail),
+            Self::InvalidCharacters => text(Msg::ProblemInvalidCharacters),
+            Self::InvalidChoice => text(Msg::ProblemInvalidChoice),
+            Self::CommonPassword => text(Msg::ProblemCommonPassword),
+            Self::ContainsEmail => text(Msg::ProblemContainsEmail),
+            Self::ContainsSiteName => text(Msg::ProblemContainsSiteName),
+            Self::Mismatch => text(Msg::ProblemMismatch),
+            Self::WrongCurrentPassword => text(Msg::ProblemWrongCurrentPassword),
+            Self::AlreadyTaken => text(Msg::ProblemAlreadyTaken),
+            Self::NotConfirmed => text(Msg::ProblemNotConfirmed),
+            Self::InvalidRedirectUri => text(Msg::ProblemInvalidRedirectUri),
         }
     }
 }
@@ -135,40 +145,35 @@ impl AppError {
         }
     }
 
-    /// The sentence shown at the top of a form.
+    /// The sentence shown at the top of a form, in the page's language.
     pub fn message(&self) -> String {
-        match self {
-            Self::Validation(_) => "Please correct the fields marked below.".into(),
-            Self::InvalidCredentials => "The email or password is incorrect.".into(),
-            Self::InvalidOrExpiredToken => {
-                "This link has expired or was already used. Request a new one.".into()
-            }
+        let msg = match self {
+            Self::Validation(_) => Msg::ErrorValidation,
+            Self::InvalidCredentials => Msg::ErrorInvalidCredentials,
+            Self::InvalidOrExpiredToken => Msg::ErrorInvalidOrExpiredToken,
             Self::TooManyRequests { retry_after_secs } => {
                 let minutes = retry_after_secs.div_ceil(60).max(1);
-                let unit = if minutes == 1 { "minute" } else { "minutes" };
-                format!("Too many attempts. Please try again in {minutes} {unit}.")
+                let count = i64::try_from(minutes).unwrap_or(i64::MAX);
+                return tn(
+                    Plural::ErrorTooManyRequests,
+                    count,
+                    &[("minutes", &minutes.to_string())],
+                );
             }
-            Self::Busy => "The server is busy. Please try again in a moment.".into(),
-            Self::Unauthorized => "Please log in first.".into(),
-            Self::Forbidden => "You are not allowed to do that.".into(),
-            Self::NotFound => "That was not found.".into(),
-            Self::SetupClosed => "Setup is complete: the first site admin already exists.".into(),
-            Self::SetupLinkInvalid => {
-                "This setup link has expired or was already used. Run `gatehouse setup-link` on the server for a fresh one.".into()
-            }
-            Self::LastAdmin => {
-                "This is the last active site admin. Make another user a site admin first.".into()
-            }
-            Self::OwnAccount => "You cannot disable, demote or delete your own account.".into(),
-            Self::AccountDisabled => "This account is disabled. Enable it first.".into(),
-            Self::BadRequest => {
-                "The request was not understood. Please fill in the form again.".into()
-            }
-            Self::Network => {
-                "Could not reach the server. Check your connection and try again.".into()
-            }
-            Self::Internal => "Something went wrong on our side. Please try again.".into(),
-        }
+            Self::Busy => Msg::ErrorBusy,
+            Self::Unauthorized => Msg::ErrorUnauthorized,
+            Self::Forbidden => Msg::ErrorForbidden,
+            Self::NotFound => Msg::ErrorNotFound,
+            Self::SetupClosed => Msg::ErrorSetupClosed,
+            Self::SetupLinkInvalid => Msg::ErrorSetupLinkInvalid,
+            Self::LastAdmin => Msg::ErrorLastAdmin,
+            Self::OwnAccount => Msg::ErrorOwnAccount,
+            Self::AccountDisabled => Msg::ErrorAccountDisabled,
+            Self::BadRequest => Msg::ErrorBadRequest,
+            Self::Network => Msg::ErrorNetwork,
+            Self::Internal => Msg::ErrorInternal,
+        };
+        t(msg).to_owned()
     }
 
     /// The message for one field, if that field has a problem.

@@ -49,7 +49,7 @@ pub async fn add_app(
     )?;
     let made = apps::add(&state, Some(&admin), input, public, &request::meta()).await?;
     request::hand_over_credentials(&state, &made);
-    request::redirect_back_with("added", "/admin/apps");
+    request::redirect_back_with(crate::domain::AppDone::Added.as_str(), "/admin/apps");
     Ok(())
 }
 
@@ -71,7 +71,7 @@ pub async fn edit_app(
         &allowed_role,
     )?;
     apps::update(&state, &admin, &client_id, input, &request::meta()).await?;
-    request::redirect_back_with("saved", "/admin/apps");
+    request::redirect_back_with(crate::domain::AppDone::Saved.as_str(), "/admin/apps");
     Ok(())
 }
 
@@ -82,7 +82,7 @@ pub async fn rotate_app_secret(client_id: String) -> Result<(), AppError> {
     let admin = request::require_admin(&state).await?;
     let made = apps::rotate_secret(&state, &admin, &client_id, &request::meta()).await?;
     request::hand_over_credentials(&state, &made);
-    request::redirect_back_with("rotated", "/admin/apps");
+    request::redirect_back_with(crate::domain::AppDone::Rotated.as_str(), "/admin/apps");
     Ok(())
 }
 
@@ -98,7 +98,7 @@ pub async fn remove_app(client_id: String, confirm: Option<String>) -> Result<()
         return Err(AppError::field(Field::Confirm, Problem::NotConfirmed));
     }
     apps::remove(&state, Some(&admin), &client_id, &request::meta()).await?;
-    request::redirect_back_with("removed", "/admin/apps");
+    request::redirect_back_with(crate::domain::AppDone::Removed.as_str(), "/admin/apps");
     Ok(())
 }
 

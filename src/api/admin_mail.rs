@@ -18,7 +18,7 @@ pub async fn retry_mail(id: i64) -> Result<(), AppError> {
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
     mail::retry(&state, &admin, id, &request::meta()).await?;
-    request::redirect_back_with("retried", "/admin/mail");
+    request::redirect_back_with(crate::domain::MailDone::Retried.as_str(), "/admin/mail");
     Ok(())
 }
 
@@ -28,6 +28,6 @@ pub async fn send_test_mail(to: String) -> Result<(), AppError> {
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
     mail::send_test(&state, &admin, &to, &request::meta()).await?;
-    request::redirect_back_with("test_queued", "/admin/mail");
+    request::redirect_back_with(crate::domain::MailDone::TestQueued.as_str(), "/admin/mail");
     Ok(())
 }

@@ -48,21 +48,31 @@ pub async fn add_user(
         password: password.unwrap_or_default(),
         confirm: confirm_password.unwrap_or_default(),
     };
-    let password = users::initial_password(&setup, typed)?;
+    use crate::{
+        domain::{FirstPasswordChoice, UserDone},
+        error::{Field, Problem},
+    };
+    let choice = FirstPasswordChoice::parse(&setup)
+        .ok_or(AppError::field(Field::Setup, Problem::InvalidChoice))?;
+    let password = match choice {
+        FirstPasswordChoice::Invite => InitialPassword::Invite,
+        FirstPasswordChoice::Here => typed,
+    };
     let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
     let address = account.email.as_str().to_owned();
     users::add_user(&state, &admin_user, account, &request::meta()).await?;
-    let done = if setup == "invite" {
-        use crate::server::admin::mail::{wait_for_invitation, Sent};
-        match wait_for_invitation(&state, &address).await? {
-            Sent::Yes => "invited",
-            Sent::Refused => "invite_refused",
-            Sent::NotYet => "invite_queued",
+    let done = match choice {
+        FirstPasswordChoice::Invite => {
+            use crate::server::admin::mail::{wait_for_invitation, Sent};
+            match wait_for_invitation(&state, &address).await? {
+                Sent::Yes => UserDone::Invited,
+                Sent::Refused => UserDone::InviteRefused,
+                Sent::NotYet => UserDone::InviteQueued,
+            }
         }
-    } else {
-        "added"
+        FirstPasswordChoice::Here => UserDone::Added,
     };
-    request::redirect_back_with(done, "/admin/users");
+    request::redirect_back_with(done.as_str(), "/admin/users");
     Ok(())
 }
 
@@ -78,7 +88,7 @@ pub async fn update_user(
     let admin_user = request::require_admin(&state).await?;
     let edit = users::ProfileEdit::parse(&email, &name, &role)?;
     users::update_user(&state, &admin_user, id, edit, &request::meta()).await?;
-    request::redirect_back_with("saved", "/admin/users");
+    request::redirect_back_with(crate::domain::UserDone::Saved.as_str(), "/admin/users");
     Ok(())
 }
 
@@ -88,7 +98,7 @@ pub async fn disable_user(id: i64) -> Result<(), AppError> {
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
     users::set_active(&state, &admin_user, id, false, &request::meta()).await?;
-    request::redirect_back_with("disabled", "/admin/users");
+    request::redirect_back_with(crate::domain::UserDone::Disabled.as_str(), "/admin/users");
     Ok(())
 }
 
@@ -98,7 +108,7 @@ pub async fn enable_user(id: i64) -> Result<(), AppError> {
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
     users::set_active(&state, &admin_user, id, true, &request::meta()).await?;
-    request::redirect_back_with("enabled", "/admin/users");
+    request::redirect_back_with(crate::domain::UserDone::Enabled.as_str(), "/admin/users");
     Ok(())
 }
 
@@ -109,7 +119,7 @@ pub async fn delete_user(id: i64, confirm: Option<String>) -> Result<(), AppErro
     let admin_user = request::require_admin(&state).await?;
     let confirmed = confirm.as_deref() == Some("yes");
     users::delete_user(&state, &admin_user, id, confirmed, &request::meta()).await?;
-    request::redirect_back_with("deleted", "/admin/users");
+    request::redirect_back_with(crate::domain::UserDone::Deleted.as_str(), "/admin/users");
     Ok(())
 }
 
@@ -121,11 +131,11 @@ pub async fn send_reset_email(id: i64) -> Result<(), AppError> {
     let mail = users::send_reset(&state, &admin_user, id, &request::meta()).await?;
     use crate::server::admin::mail::{wait_for_message, Sent};
     let done = match wait_for_message(&state, mail).await? {
-        Sent::Yes => "reset_sent",
-        Sent::Refused => "reset_refused",
-        Sent::NotYet => "reset_queued",
+        Sent::Yes => crate::domain::UserDone::ResetSent,
+        Sent::Refused => crate::domain::UserDone::ResetRefused,
+        Sent::NotYet => crate::domain::UserDone::ResetQueued,
     };
-    request::redirect_back_with(done, "/admin/users");
+    request::redirect_back_with(done.as_str(), "/admin/users");
     Ok(())
 }
 
@@ -150,7 +160,7 @@ pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
     let admin_user = request::require_admin(&state).await?;
     let token = users::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
     request::HandOver::SetPasswordLink.give(&state, format!("{id}.{token}"));
-    request::redirect_back_with("link_made", "/admin/users");
+    request::redirect_back_with(crate::domain::UserDone::LinkMade.as_str(), "/admin/users");
     Ok(())
 }
 

@@ -5,9 +5,11 @@ pub mod data_table;
 pub mod form_field;
 pub mod password_hint;
 pub mod post_form;
+pub mod sentence;
 
 pub use auth::Auth;
 pub use data_table::DataTable;
 pub use form_field::{FormField, FormMessage, SubmitButton};
 pub use password_hint::PasswordField;
 pub use post_form::{FormAction, PostForm};
+pub use sentence::sentence;

@@ -103,39 +103,40 @@ impl Event {
         }
     }
 
-    /// How the audit page names the event.
+    /// How the audit page names the event, in the page's language.
     pub fn label(self) -> &'static str {
-        match self {
-            Event::Login => "Logged in",
-            Event::LoginFailed => "Failed login",
-            Event::LoginThrottled => "Login throttled",
-            Event::Logout => "Logged out",
-            Event::LogoutEverywhere => "Logged out everywhere",
-            Event::ResetRequested => "Reset requested",
-            Event::ResetThrottled => "Reset throttled",
-            Event::ResetCompleted => "Reset completed",
-            Event::InvitationSent => "Invitation sent",
-            Event::InvitationAccepted => "Invitation accepted",
-            Event::PasswordChanged => "Password changed",
-            Event::UserCreated => "User created",
-            Event::UserEdited => "User edited",
-            Event::UserDisabled => "User disabled",
-            Event::UserEnabled => "User enabled",
-            Event::UserDeleted => "User deleted",
-            Event::ResetSentByAdmin => "Reset email sent by an admin",
-            Event::AccessDenied => "Access denied",
-            Event::PasswordChangeFailed => "Wrong current password",
-            Event::AppAdded => "App registered",
-            Event::AppChanged => "App changed",
-            Event::AppSecretRotated => "App secret replaced",
-            Event::AppRemoved => "App removed",
-            Event::AppSignIn => "Signed in to an app",
-            Event::AppAccessDenied => "App access refused",
-            Event::SigningKeyRotated => "Signing key rotated",
-            Event::MailRetried => "Mail retried",
-            Event::TestMailQueued => "Test mail sent",
-            Event::SetPasswordLinkMade => "Set-password link made by an admin",
-        }
+        use crate::i18n::{t, Msg};
+        t(match self {
+            Event::Login => Msg::AuditEventLogin,
+            Event::LoginFailed => Msg::AuditEventLoginFailed,
+            Event::LoginThrottled => Msg::AuditEventLoginThrottled,
+            Event::Logout => Msg::AuditEventLogout,
+            Event::LogoutEverywhere => Msg::AuditEventLogoutEverywhere,
+            Event::ResetRequested => Msg::AuditEventResetRequested,
+            Event::ResetThrottled => Msg::AuditEventResetThrottled,
+            Event::ResetCompleted => Msg::AuditEventResetCompleted,
+            Event::InvitationSent => Msg::AuditEventInvitationSent,
+            Event::InvitationAccepted => Msg::AuditEventInvitationAccepted,
+            Event::PasswordChanged => Msg::AuditEventPasswordChanged,
+            Event::UserCreated => Msg::AuditEventUserCreated,
+            Event::UserEdited => Msg::AuditEventUserEdited,
+            Event::UserDisabled => Msg::AuditEventUserDisabled,
+            Event::UserEnabled => Msg::AuditEventUserEnabled,
+            Event::UserDeleted => Msg::AuditEventUserDeleted,
+            Event::ResetSentByAdmin => Msg::AuditEventResetSentByAdmin,
+            Event::AccessDenied => Msg::AuditEventAccessDenied,
+            Event::PasswordChangeFailed => Msg::AuditEventPasswordChangeFailed,
+            Event::AppAdded => Msg::AuditEventAppAdded,
+            Event::AppChanged => Msg::AuditEventAppChanged,
+            Event::AppSecretRotated => Msg::AuditEventAppSecretRotated,
+            Event::AppRemoved => Msg::AuditEventAppRemoved,
+            Event::AppSignIn => Msg::AuditEventAppSignIn,
+            Event::AppAccessDenied => Msg::AuditEventAppAccessDenied,
+            Event::SigningKeyRotated => Msg::AuditEventSigningKeyRotated,
+            Event::MailRetried => Msg::AuditEventMailRetried,
+            Event::TestMailQueued => Msg::AuditEventTestMailQueued,
+            Event::SetPasswordLinkMade => Msg::AuditEventSetPasswordLinkMade,
+        })
     }
 
     pub fn parse(s: &str) -> Option<Event> {

@@ -14,14 +14,16 @@ pub enum MailState {
 }
 
 impl MailState {
+    /// How the mail page names the state, in the page's language.
     pub fn label(self) -> &'static str {
-        match self {
-            MailState::Queued => "Queued",
-            MailState::Sending => "Sending",
-            MailState::Sent => "Sent",
-            MailState::Retrying => "Retrying",
-            MailState::Failed => "Failed",
-        }
+        use crate::i18n::{t, Msg};
+        t(match self {
+            MailState::Queued => Msg::MailStateQueued,
+            MailState::Sending => Msg::MailStateSending,
+            MailState::Sent => Msg::MailStateSent,
+            MailState::Retrying => Msg::MailStateRetrying,
+            MailState::Failed => Msg::MailStateFailed,
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Types shared by the browser and the server: parse, don't validate.
 
+pub mod admin_codes;
 pub mod app;
 pub mod audit_event;
 pub mod email;
@@ -9,6 +10,7 @@ pub mod password;
 pub mod role;
 pub mod user;
 
+pub use admin_codes::{AppDone, FirstPasswordChoice, MailDone, UserDone};
 pub use app::{AppCredentials, AppSummary};
 pub use audit_event::Event as AuditEvent;
 pub use email::Email;

@@ -77,28 +77,32 @@ impl PasswordPolicy {
 
     /// The live hint shown while typing. The server has the last word.
     pub fn hint(&self, password: &str, email_local: Option<&str>) -> PasswordHint {
+        use crate::i18n::{t, tf, tn, Msg, Plural};
         let len = password.chars().count();
+        let min = self.min_length.to_string();
         if len == 0 {
             return PasswordHint {
                 ok: false,
-                text: format!(
-                    "Use at least {} characters. Long passphrases are best.",
-                    self.min_length
-                ),
+                text: tf(Msg::PasswordHintEmpty, &[("min", &min)]),
             };
         }
         match self.check(password, email_local) {
             Ok(()) => PasswordHint {
                 ok: true,
-                text: if len >= self.min_length + 8 {
-                    "Looks strong.".into()
+                text: t(if len >= self.min_length + 8 {
+                    Msg::PasswordHintStrong
                 } else {
-                    "Looks good. Longer is even better.".into()
-                },
+                    Msg::PasswordHintGood
+                })
+                .to_owned(),
             },
             Err(Problem::TooShort { min }) => PasswordHint {
                 ok: false,
-                text: format!("Too short: {len} of at least {min} characters."),
+                text: tn(
+                    Plural::PasswordHintTooShort,
+                    i64::try_from(min).unwrap_or(i64::MAX),
+                    &[("length", &len.to_string()), ("min", &min.to_string())],
+                ),
             },
             Err(problem) => PasswordHint {
                 ok: false,

@@ -30,11 +30,12 @@ impl Role {
         }
     }
 
+    /// How pages name the role, in the page's language.
     pub fn label(self) -> &'static str {
-        match self {
-            Self::User => "User",
-            Self::SiteAdmin => "Site admin",
-        }
+        crate::i18n::t(match self {
+            Self::User => crate::i18n::Msg::RoleUser,
+            Self::SiteAdmin => crate::i18n::Msg::RoleSiteAdmin,
+        })
     }
 }
 

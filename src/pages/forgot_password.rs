@@ -4,15 +4,12 @@ use crate::{
     api::password_reset::RequestPasswordReset,
     components::{FormAction, FormField, FormMessage, PostForm, SubmitButton},
     error::Field,
+    i18n::{t, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-pub const SENT_MESSAGE: &str =
-    "If an account exists for that address, we have sent a link to reset its password. \
-     Please check your email; the link expires after a while.";
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
@@ -21,18 +18,18 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let sent = move || {
         let done = query.read().get("sent").is_some() || action.succeeded();
-        done.then(|| SENT_MESSAGE.to_owned())
+        done.then(|| t(Msg::ForgotSent).to_owned())
     };
     view! {
-        <Title text="Forgotten your password?"/>
-        <h1>"Forgotten your password?"</h1>
-        <p>"Enter the email address of your account. We will send you a link to choose a new password."</p>
+        <Title text=t(Msg::ForgotTitle)/>
+        <h1>{t(Msg::ForgotTitle)}</h1>
+        <p>{t(Msg::ForgotIntro)}</p>
         <FormMessage error=form_error(error) success=Signal::derive(sent)/>
         <PostForm action=action attr:class="form stack" attr:novalidate=true>
-            <FormField id="forgot-email" name="email" label="Email" input_type="email"
+            <FormField id="forgot-email" name="email" label=t(Msg::FieldsEmail) input_type="email"
                 autocomplete="username" error=field_error(error, Field::Email)/>
-            <SubmitButton label="Send reset link" pending=action.pending()/>
+            <SubmitButton label=t(Msg::ForgotSubmit) pending=action.pending()/>
         </PostForm>
-        <p><a href="/login">"Back to log in"</a></p>
+        <p><a href="/login">{t(Msg::ForgotBack)}</a></p>
     }
 }

@@ -4,6 +4,7 @@ use crate::{
     api::auth::{needs_setup, LogIn},
     components::{Auth, FormAction, FormField, FormMessage, PostForm, SubmitButton},
     error::Field,
+    i18n::{t, Msg},
     pages::{field_error, form_error, setup::SetupLinkHelp},
 };
 use leptos::prelude::*;
@@ -25,19 +26,20 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let notice = move || {
         let q = query.read();
-        if q.get("setup").is_some() {
-            Some("The site admin account was created. You can now log in.".to_owned())
+        let done = if q.get("setup").is_some() {
+            Some(Msg::LoginSetupDone)
         } else if q.get("reset").is_some() {
-            Some("Your password has been set. You can now log in with it.".to_owned())
+            Some(Msg::LoginResetDone)
         } else {
             None
-        }
+        };
+        done.map(|msg| t(msg).to_owned())
     };
     let setup_open = OnceResource::new(needs_setup());
     let error = action.error();
     view! {
-        <Title text="Log in"/>
-        <h1>"Log in"</h1>
+        <Title text=t(Msg::LoginTitle)/>
+        <h1>{t(Msg::LoginTitle)}</h1>
         <Suspense>
             {move || Suspend::new(async move {
                 setup_open.await.ok().filter(|open| *open).map(|_| view! {
@@ -51,7 +53,7 @@ pub fn LoginPage() -> impl IntoView {
             <FormField
                 id="login-email"
                 name="email"
-                label="Email"
+                label=t(Msg::FieldsEmail)
                 input_type="email"
                 autocomplete="username"
                 error=field_error(error, Field::Email)
@@ -59,15 +61,15 @@ pub fn LoginPage() -> impl IntoView {
             <FormField
                 id="login-password"
                 name="password"
-                label="Password"
+                label=t(Msg::FieldsPassword)
                 input_type="password"
                 autocomplete="current-password"
                 error=field_error(error, Field::Password)
             />
-            <SubmitButton label="Log in" pending=action.pending()/>
+            <SubmitButton label=t(Msg::LoginSubmit) pending=action.pending()/>
         </PostForm>
         <p>
-            <a href="/forgot-password">"Forgotten your password?"</a>
+            <a href="/forgot-password">{t(Msg::LoginForgotten)}</a>
         </p>
     }
 }

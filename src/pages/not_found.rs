@@ -1,5 +1,9 @@
 //! The 404 page.
 
+use crate::{
+    components::sentence,
+    i18n::{t, Msg},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,8 +16,12 @@ pub fn NotFound() -> impl IntoView {
         }
     }
     view! {
-        <Title text="Page not found"/>
-        <h1>"Page not found"</h1>
-        <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a> "."</p>
+        <Title text=t(Msg::NotFoundTitle)/>
+        <h1>{t(Msg::NotFoundTitle)}</h1>
+        <p>
+            {sentence(Msg::NotFoundText, |_| view! {
+                <a href="/">{t(Msg::NotFoundStartLink)}</a>
+            }.into_any())}
+        </p>
     }
 }

@@ -2,8 +2,11 @@
 
 use crate::{
     api::password_reset::{reset_link_status, LinkStatus, ResendResetLink, ResetPassword},
-    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
+    components::{
+        sentence, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
+    },
     error::Field,
+    i18n::{t, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -16,7 +19,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = move || params.read().get("token").unwrap_or_default();
     let status = Resource::new(token, reset_link_status);
     view! {
-        <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::ResetChecking)}</p> }>
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(LinkStatus::Valid { invite }) => view! { <ChooseForm token=token() invite/> }.into_any(),
@@ -32,23 +35,23 @@ pub fn ResetPasswordPage() -> impl IntoView {
 fn ChooseForm(token: String, invite: bool) -> impl IntoView {
     let action = FormAction::new::<ResetPassword>();
     let error = action.error();
-    let title = if invite {
-        "Choose your password"
+    let title = t(if invite {
+        Msg::ResetChooseTitle
     } else {
-        "Choose a new password"
-    };
+        Msg::ResetChooseNewTitle
+    });
     view! {
         <Title text=title/>
         <h1>{title}</h1>
         <FormMessage error=form_error(error)/>
         <PostForm action=action attr:class="form stack" attr:novalidate=true>
             <input type="hidden" name="token" value=token/>
-            <PasswordField id="reset-new" name="new_password" label="New password"
+            <PasswordField id="reset-new" name="new_password" label=t(Msg::FieldsNewPassword)
                 error=field_error(error, Field::NewPassword)/>
-            <FormField id="reset-confirm" name="confirm_password" label="Confirm new password"
+            <FormField id="reset-confirm" name="confirm_password" label=t(Msg::FieldsConfirmNewPassword)
                 input_type="password" autocomplete="new-password"
                 error=field_error(error, Field::ConfirmPassword)/>
-            <SubmitButton label="Set new password" pending=action.pending()/>
+            <SubmitButton label=t(Msg::ResetSubmit) pending=action.pending()/>
         </PostForm>
     }
 }
@@ -60,16 +63,16 @@ fn SpentLink(token: String) -> impl IntoView {
     let query = use_query_map();
     let resent = move || {
         let done = query.read().get("resent").is_some() || action.succeeded();
-        done.then(|| "We have sent a new link to the email address of the account.".to_owned())
+        done.then(|| t(Msg::ResetResent).to_owned())
     };
     view! {
-        <Title text="Link expired"/>
-        <h1>"This link has expired or was already used"</h1>
-        <p>"Each link works once and only for a limited time. We can send a new one to the account's email address."</p>
+        <Title text=t(Msg::ResetSpentTitle)/>
+        <h1>{t(Msg::ResetSpentHeading)}</h1>
+        <p>{t(Msg::ResetSpentIntro)}</p>
         <FormMessage error=form_error(error) success=Signal::derive(resent)/>
         <PostForm action=action attr:class="form stack">
             <input type="hidden" name="token" value=token/>
-            <SubmitButton label="Send me a new link" pending=action.pending()/>
+            <SubmitButton label=t(Msg::ResetResend) pending=action.pending()/>
         </PostForm>
     }
 }
@@ -77,11 +80,12 @@ fn SpentLink(token: String) -> impl IntoView {
 #[component]
 fn UnknownLink() -> impl IntoView {
     view! {
-        <Title text="Link not valid"/>
-        <h1>"This link is not valid"</h1>
+        <Title text=t(Msg::ResetUnknownTitle)/>
+        <h1>{t(Msg::ResetUnknownHeading)}</h1>
         <p>
-            "Check that you copied the whole address from the email, or "
-            <a href="/forgot-password">"Request a new link"</a> "."
+            {sentence(Msg::ResetUnknownIntro, |_| view! {
+                <a href="/forgot-password">{t(Msg::ResetRequestLink)}</a>
+            }.into_any())}
         </p>
     }
 }

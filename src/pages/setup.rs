@@ -3,9 +3,12 @@
 
 use crate::{
     api::auth::{get_setup_status, CreateFirstAdmin},
-    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
+    components::{
+        sentence, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
+    },
     domain::SetupStatus,
     error::Field,
+    i18n::{t, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -19,44 +22,45 @@ pub fn SetupPage() -> impl IntoView {
     let action = FormAction::new::<CreateFirstAdmin>();
     let error = action.error();
     view! {
-        <Title text="Set up Gatehouse"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=t(Msg::SetupTitle)/>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || {
                 let token = token.clone().unwrap_or_default();
                 Suspend::new(async move {
                     match status.await.unwrap_or(SetupStatus::NeedsLink) {
                         SetupStatus::Ready => view! {
-                            <h1>"Create the first site admin"</h1>
-                            <p class="muted">
-                                "This account can add and manage every other account. "
-                                "This page closes once it exists."
-                            </p>
+                            <h1>{t(Msg::SetupCreateHeading)}</h1>
+                            <p class="muted">{t(Msg::SetupCreateHelp)}</p>
                             <FormMessage error=form_error(error)/>
                             <PostForm action=action attr:class="form stack" attr:novalidate=true>
                                 <input type="hidden" name="token" value=token/>
-                                <FormField id="setup-email" name="email" label="Email" input_type="email"
+                                <FormField id="setup-email" name="email" label=t(Msg::FieldsEmail) input_type="email"
                                     autocomplete="username" error=field_error(error, Field::Email)/>
-                                <FormField id="setup-name" name="name" label="Name" autocomplete="name"
+                                <FormField id="setup-name" name="name" label=t(Msg::FieldsName) autocomplete="name"
                                     error=field_error(error, Field::Name)/>
-                                <PasswordField id="setup-password" name="password" label="Password"
+                                <PasswordField id="setup-password" name="password" label=t(Msg::FieldsPassword)
                                     error=field_error(error, Field::Password)/>
-                                <FormField id="setup-confirm" name="confirm_password" label="Confirm password"
+                                <FormField id="setup-confirm" name="confirm_password" label=t(Msg::FieldsConfirmPassword)
                                     input_type="password" autocomplete="new-password"
                                     error=field_error(error, Field::ConfirmPassword)/>
-                                <SubmitButton label="Create site admin" pending=action.pending()/>
+                                <SubmitButton label=t(Msg::SetupSubmit) pending=action.pending()/>
                             </PostForm>
                         }
                         .into_any(),
                         SetupStatus::Closed => view! {
-                            <h1>"Setup is complete"</h1>
-                            <p>"The first site admin already exists. " <a href="/login">"Log in"</a> "."</p>
+                            <h1>{t(Msg::SetupClosedHeading)}</h1>
+                            <p>
+                                {sentence(Msg::SetupClosedText, |_| view! {
+                                    <a href="/login">{t(Msg::SetupLogIn)}</a>
+                                }.into_any())}
+                            </p>
                         }
                         .into_any(),
                         needs => view! {
-                            <h1>"Set up Gatehouse"</h1>
+                            <h1>{t(Msg::SetupTitle)}</h1>
                             {(needs == SetupStatus::LinkInvalid).then(|| view! {
                                 <div class="alert alert-error" role="alert">
-                                    "This setup link has expired or was already used."
+                                    {t(Msg::SetupLinkInvalid)}
                                 </div>
                             })}
                             <SetupLinkHelp/>
@@ -74,9 +78,7 @@ pub fn SetupPage() -> impl IntoView {
 pub fn SetupLinkHelp() -> impl IntoView {
     view! {
         <p>
-            "No accounts exist yet. To create the first site admin, open the setup link "
-            "that Gatehouse printed in its log when it started, or run "
-            <code>"gatehouse setup-link"</code> " on the server for a fresh one."
+            {sentence(Msg::SetupLinkHelp, |_| view! { <code>"gatehouse setup-link"</code> }.into_any())}
         </p>
     }
 }

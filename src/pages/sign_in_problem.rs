@@ -3,7 +3,11 @@
 //! it gave is not registered, or the person's role may not use the app,
 //! they land here instead of going back with a code.
 
-use crate::{api::admin_apps::app_name, components::Auth};
+use crate::{
+    api::admin_apps::app_name,
+    components::Auth,
+    i18n::{t, tf, Msg},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -29,20 +33,20 @@ fn SignInProblemPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let name = OnceResource::new(app_name(client_id));
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || {
                 let reason = reason.clone();
                 Suspend::new(async move {
                 let app = name.await.ok().flatten();
                 let logged_in = matches!(auth.user.await, Ok(Some(_)));
                 let title = match (&app, no_access) {
-                    (Some(app), true) => format!("You don't have access to {app}"),
-                    _ => "This sign-in link does not work".to_owned(),
+                    (Some(app), true) => tf(Msg::SignInProblemNoAccessTitle, &[("app", app)]),
+                    _ => t(Msg::SignInProblemBrokenTitle).to_owned(),
                 };
                 let explanation = match (&app, reason.as_str()) {
-                    (Some(app), "no_access") => format!("Your account may not sign in to {app}. If you need it, ask a site admin."),
-                    (Some(app), _) => format!("{app} sent you here with a return address it has not registered, so you cannot be sent back safely. Tell the app's administrator."),
-                    (None, _) => "The app that sent you here is not registered. Tell the app's administrator.".to_owned(),
+                    (Some(app), "no_access") => tf(Msg::SignInProblemNoAccess, &[("app", app)]),
+                    (Some(app), _) => tf(Msg::SignInProblemBadRedirect, &[("app", app)]),
+                    (None, _) => t(Msg::SignInProblemUnknownApp).to_owned(),
                 };
                 view! {
                     <Title text=title.clone()/>
@@ -50,9 +54,9 @@ fn SignInProblemPage() -> impl IntoView {
                     <p>{explanation}</p>
                     <p>
                         {if logged_in {
-                            view! { <a href="/account">"Go to your account"</a> }.into_any()
+                            view! { <a href="/account">{t(Msg::SignInProblemToAccount)}</a> }.into_any()
                         } else {
-                            view! { <a href="/login">"Log in"</a> }.into_any()
+                            view! { <a href="/login">{t(Msg::SignInProblemLogIn)}</a> }.into_any()
                         }}
                     </p>
                 }

@@ -199,8 +199,8 @@ async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 
 fn cli_meta(what: &str) -> RequestMeta {
     RequestMeta {
-        addr: None,
         user_agent: Some(what.into()),
+        ..RequestMeta::default()
     }
 }
 
@@ -296,10 +296,7 @@ async fn create_admin(
         InitialPassword::Typed { password, confirm }
     };
     let state = http::build_state(settings, Arc::new(SystemClock)).await?;
-    let meta = RequestMeta {
-        addr: None,
-        user_agent: Some("gatehouse create-admin".into()),
-    };
+    let meta = cli_meta("gatehouse create-admin");
     let created = match NewAccount::parse(&state.settings, email, name, role, password) {
         Ok(account) => new_account::create_account(&state, None, account, &meta).await,
         Err(invalid) => Err(invalid.into()),
@@ -339,7 +336,7 @@ async fn create_admin(
 
 async fn send_test_email(settings: Settings, to: &str) -> anyhow::Result<()> {
     let transport = Transport::from_settings(&settings).map_err(anyhow::Error::msg)?;
-    let mail = templates::test_email(&settings.site_name);
+    let mail = templates::Mails(settings.default_language()).test(&settings.site_name);
     let message = build_message(
         &settings.admin_email,
         &settings.site_name,

@@ -97,7 +97,7 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
     {
         let mut tx = app.state.db.begin().await.unwrap();
         for i in 0..total {
-            let mail = templates::test_email("Acme");
+            let mail = templates::Mails(gatehouse::i18n::Lang::EN).test("Acme");
             outbox::enqueue(&mut tx, &format!("user{i}@example.test"), &mail, now)
                 .await
                 .unwrap();
@@ -137,7 +137,7 @@ async fn queue(app: &TestApp, addresses: &[String]) {
     let now = app.state.clock.now();
     let mut tx = app.state.db.begin().await.unwrap();
     for to in addresses {
-        let mail = templates::test_email("Acme");
+        let mail = templates::Mails(gatehouse::i18n::Lang::EN).test("Acme");
         outbox::enqueue(&mut tx, to, &mail, now).await.unwrap();
     }
     tx.commit().await.unwrap();

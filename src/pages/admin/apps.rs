@@ -7,9 +7,10 @@ use crate::{
     api::admin_apps::{
         list_apps, take_new_credentials, AddApp, EditApp, RemoveApp, RotateAppSecret,
     },
-    components::{DataTable, FormAction, FormField, FormMessage, PostForm, SubmitButton},
-    domain::{AppCredentials, AppSummary, Role},
+    components::{sentence, DataTable, FormAction, FormField, FormMessage, PostForm, SubmitButton},
+    domain::{AppCredentials, AppDone, AppSummary, Role},
     error::{AppError, Field},
+    i18n::{t, tf, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -21,19 +22,18 @@ lazy_page!(AdminAppsRoute, AdminAppsPage);
 #[component]
 fn AdminAppsPage() -> impl IntoView {
     view! {
-        <Title text="Apps"/>
+        <Title text=t(Msg::AdminAppsTitle)/>
         {admin_only("%2Fadmin%2Fapps", |_| view! { <AppsAdmin/> })}
     }
 }
 
-fn done_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "added" => "App registered.",
-        "saved" => "Changes saved.",
-        "rotated" => "The app has a new secret; the old one no longer works.",
-        "removed" => "App removed. Everyone signed in through it is signed out of it.",
-        _ => return None,
-    })
+fn done_message(done: AppDone) -> Msg {
+    match done {
+        AppDone::Added => Msg::AdminAppsDoneAdded,
+        AppDone::Saved => Msg::AdminSaved,
+        AppDone::Rotated => Msg::AdminAppsDoneRotated,
+        AppDone::Removed => Msg::AdminAppsDoneRemoved,
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -92,14 +92,15 @@ fn AppsAdmin() -> impl IntoView {
         query
             .read()
             .get("done")
-            .and_then(|d| done_message(&d))
-            .map(str::to_owned)
+            .and_then(|d| AppDone::parse(&d))
+            .map(|done| t(done_message(done)).to_owned())
     });
     view! {
-        <h1>"Apps"</h1>
+        <h1>{t(Msg::AdminAppsTitle)}</h1>
         <p class="lead">
-            "Apps registered here let people sign in with their account here (OpenID Connect). "
-            "The discovery document is at " <code>"/.well-known/openid-configuration"</code> "."
+            {sentence(Msg::AdminAppsIntro, |_| view! {
+                <code>"/.well-known/openid-configuration"</code>
+            }.into_any())}
         </p>
         <FormMessage error=actions.error() success=done/>
         <Suspense>
@@ -108,11 +109,11 @@ fn AppsAdmin() -> impl IntoView {
             })}
         </Suspense>
         <AddAppForm add/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"No apps yet."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">{t(Msg::AdminAppsNoApps)}</p> }.into_any(),
                     Ok(list) => view! { <AppsTable list actions/> }.into_any(),
                 }
             })}
@@ -130,21 +131,21 @@ fn Credentials(credentials: AppCredentials) -> impl IntoView {
     } = credentials;
     view! {
         <section id="new-app-credentials" class="card notice" aria-labelledby="new-app-heading">
-            <h2 id="new-app-heading">{format!("Settings for {name}")}</h2>
+            <h2 id="new-app-heading">{tf(Msg::AdminAppsSettingsFor, &[("app", &name)])}</h2>
             <p>
-                {if client_secret.is_some() {
-                    "Copy the secret into the app's settings now: it is not shown again. If it is lost, make a new one."
+                {t(if client_secret.is_some() {
+                    Msg::AdminAppsCopySecret
                 } else {
-                    "This public app has no secret: it must use PKCE."
-                }}
+                    Msg::AdminAppsPublicNoSecret
+                })}
             </p>
             <div class="field">
-                <label for="new-client-id">"Client ID"</label>
+                <label for="new-client-id">{t(Msg::AdminAppsClientId)}</label>
                 <input id="new-client-id" type="text" readonly value=client_id/>
             </div>
             {client_secret.map(|secret| view! {
                 <div class="field">
-                    <label for="new-client-secret">"Client secret"</label>
+                    <label for="new-client-secret">{t(Msg::AdminAppsClientSecret)}</label>
                     <input id="new-client-secret" type="text" readonly autocomplete="off" value=secret/>
                 </div>
             })}
@@ -190,15 +191,15 @@ fn RoleSelect(
     let error_id = format!("{id}-error");
     view! {
         <div class="field">
-            <label for=id.clone()>"Who may sign in"</label>
+            <label for=id.clone()>{t(Msg::AdminAppsWho)}</label>
             <select
                 id=id
                 name="allowed_role"
                 aria-describedby=error_id.clone()
                 aria-invalid=move || error.get().is_some().then_some("true")
             >
-                <option value="user" selected=selected == Role::User>"Everyone with an account"</option>
-                <option value="site_admin" selected=selected == Role::SiteAdmin>"Site admins only"</option>
+                <option value=Role::User.as_str() selected=selected == Role::User>{t(Msg::AdminAppsEveryoneWithAccount)}</option>
+                <option value=Role::SiteAdmin.as_str() selected=selected == Role::SiteAdmin>{t(Msg::AdminAppsSiteAdminsOnly)}</option>
             </select>
             <p class="field-error" id=error_id aria-live="polite">{move || error.get().unwrap_or_default()}</p>
         </div>
@@ -210,35 +211,35 @@ fn AddAppForm(add: FormAction) -> impl IntoView {
     let error = add.error();
     view! {
         <details class="card" open=move || error.get().is_some()>
-            <summary>"Register an app"</summary>
+            <summary>{t(Msg::AdminAppsRegisterHeading)}</summary>
             <FormMessage error=form_error(error)/>
             <PostForm action=add attr:class="form stack" attr:novalidate=true>
-                <FormField id="app-name" name="name" label="Name" autocomplete="off"
+                <FormField id="app-name" name="name" label=t(Msg::FieldsName) autocomplete="off"
                     error=field_error(error, Field::Name)/>
-                <UriField id="app-redirect-uris".into() name="redirect_uris" label="Redirect URIs"
-                    help="Where the app receives sign-ins, one per line, matched exactly. https:// (http:// only for localhost and 127.0.0.1)."
+                <UriField id="app-redirect-uris".into() name="redirect_uris" label=t(Msg::AdminAppsRedirectUris)
+                    help=t(Msg::AdminAppsRedirectUrisHelp)
                     error=field_error(error, Field::RedirectUris)/>
-                <UriField id="app-post-logout-uris".into() name="post_logout_redirect_uris" label="Post-logout redirect URIs (optional)"
-                    help="Where the app may send people after they log out, one per line."
+                <UriField id="app-post-logout-uris".into() name="post_logout_redirect_uris" label=t(Msg::AdminAppsPostLogoutOptional)
+                    help=t(Msg::AdminAppsPostLogoutHelp)
                     error=field_error(error, Field::PostLogoutUris)/>
                 <fieldset class="choice">
-                    <legend>"Kind of app"</legend>
+                    <legend>{t(Msg::AdminAppsKindOfApp)}</legend>
                     <div>
                         <input type="radio" id="app-type-confidential" name="client_type" value="confidential" checked
                             aria-describedby="app-type-error"/>
-                        <label for="app-type-confidential">"Runs on a server and keeps a secret (most web apps)"</label>
+                        <label for="app-type-confidential">{t(Msg::AdminAppsConfidentialChoice)}</label>
                     </div>
                     <div>
                         <input type="radio" id="app-type-public" name="client_type" value="public"
                             aria-describedby="app-type-error"/>
-                        <label for="app-type-public">"Runs in the browser or on a device (public: no secret, PKCE)"</label>
+                        <label for="app-type-public">{t(Msg::AdminAppsPublicChoice)}</label>
                     </div>
                     <p class="field-error" id="app-type-error" aria-live="polite">
                         {move || error.get().and_then(|e| e.field_message(Field::ClientType)).unwrap_or_default()}
                     </p>
                 </fieldset>
                 <RoleSelect id="app-role".into() selected=Role::User error=field_error(error, Field::Role)/>
-                <SubmitButton label="Register app" pending=add.pending()/>
+                <SubmitButton label=t(Msg::AdminAppsRegister) pending=add.pending()/>
             </PostForm>
         </details>
     }
@@ -247,11 +248,11 @@ fn AddAppForm(add: FormAction) -> impl IntoView {
 #[component]
 fn AppsTable(list: Vec<AppSummary>, actions: RowActions) -> impl IntoView {
     view! {
-        <DataTable id="apps-table" caption="Registered apps">
+        <DataTable id="apps-table" caption=t(Msg::AdminAppsTableCaption)>
             <thead><tr>
-                <th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Kind"</th>
-                <th scope="col">"Who may sign in"</th><th scope="col">"Redirect URIs"</th>
-                <th scope="col">"Actions"</th>
+                <th scope="col">{t(Msg::FieldsName)}</th><th scope="col">{t(Msg::AdminAppsClientId)}</th><th scope="col">{t(Msg::AdminAppsKind)}</th>
+                <th scope="col">{t(Msg::AdminAppsWho)}</th><th scope="col">{t(Msg::AdminAppsRedirectUris)}</th>
+                <th scope="col">{t(Msg::AdminActions)}</th>
             </tr></thead>
             <tbody>
                 {list.into_iter().map(|app| view! { <AppRow app actions/> }).collect_view()}
@@ -300,12 +301,16 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
         Signal::derive(move || action.pending().get() && row(action))
     };
     let (saving, rotating, removing) = (pending(edit), pending(rotate), pending(remove));
-    let kind = if app.public { "Public" } else { "Confidential" };
-    let who = match app.allowed_role {
-        Role::SiteAdmin => "Site admins only",
-        Role::User => "Everyone",
-    };
-    let remove_label = format!("Yes, remove {} and sign everyone out of it", app.name);
+    let kind = t(if app.public {
+        Msg::AdminAppsPublic
+    } else {
+        Msg::AdminAppsConfidential
+    });
+    let who = t(match app.allowed_role {
+        Role::SiteAdmin => Msg::AdminAppsSiteAdminsOnly,
+        Role::User => Msg::AdminAppsEveryone,
+    });
+    let remove_label = tf(Msg::AdminAppsRemoveConfirm, &[("app", &app.name)]);
     let (row_id, name_id, uris_id, logout_id, role_id, confirm_id) = (
         format!("app-{id}"),
         format!("edit-app-name-{id}"),
@@ -324,11 +329,11 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
             <td>{app.redirect_uris.iter().map(|u| view! { <div><code>{u.clone()}</code></div> }).collect_view()}</td>
             <td class="row-actions">
                 <details open=move || edit_error.get().is_some()>
-                    <summary>"Edit"</summary>
+                    <summary>{t(Msg::AdminEdit)}</summary>
                     <PostForm action=edit attr:class="form stack" attr:novalidate=true>
                         <input type="hidden" name="client_id" value=id_edit/>
                         <div class="field">
-                            <label for=name_id.clone()>"Name"</label>
+                            <label for=name_id.clone()>{t(Msg::FieldsName)}</label>
                             <input id=name_id.clone() name="name" type="text" value=app.name.clone()
                                 aria-describedby=format!("{name_id}-error")
                                 aria-invalid=move || edit_error.get().and_then(|e| e.field_message(Field::Name)).map(|_| "true")/>
@@ -336,26 +341,26 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
                                 {move || edit_error.get().and_then(|e| e.field_message(Field::Name)).unwrap_or_default()}
                             </p>
                         </div>
-                        <UriField id=uris_id name="redirect_uris" label="Redirect URIs"
-                            help="One per line, matched exactly." value=app.redirect_uris.join("\n")
+                        <UriField id=uris_id name="redirect_uris" label=t(Msg::AdminAppsRedirectUris)
+                            help=t(Msg::AdminAppsRedirectUrisEditHelp) value=app.redirect_uris.join("\n")
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::RedirectUris)))/>
                         <UriField id=logout_id name="post_logout_redirect_uris"
-                            label="Post-logout redirect URIs" help="One per line (optional)."
+                            label=t(Msg::AdminAppsPostLogout) help=t(Msg::AdminAppsPostLogoutEditHelp)
                             value=app.post_logout_redirect_uris.join("\n")
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::PostLogoutUris)))/>
                         <RoleSelect id=role_id selected=app.allowed_role
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::Role)))/>
-                        <SubmitButton label="Save" pending=saving/>
+                        <SubmitButton label=t(Msg::AdminSave) pending=saving/>
                     </PostForm>
                 </details>
                 {(!app.public).then(move || view! {
                     <PostForm action=rotate attr:class="inline-form">
                         <input type="hidden" name="client_id" value=id_rotate/>
-                        <SubmitButton label="Make a new secret" pending=rotating class="button secondary"/>
+                        <SubmitButton label=t(Msg::AdminAppsNewSecret) pending=rotating class="button secondary"/>
                     </PostForm>
                 })}
                 <details open=move || remove_error.get().is_some()>
-                    <summary>"Remove"</summary>
+                    <summary>{t(Msg::AdminAppsRemove)}</summary>
                     <PostForm action=remove attr:class="form stack">
                         <input type="hidden" name="client_id" value=id_remove/>
                         <div>
@@ -363,7 +368,7 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
                             <label for=confirm_id>{remove_label}</label>
                         </div>
                         <p class="field-error" aria-live="polite">{move || remove_error.get().unwrap_or_default()}</p>
-                        <SubmitButton label="Remove app" pending=removing class="button danger"/>
+                        <SubmitButton label=t(Msg::AdminAppsRemoveSubmit) pending=removing class="button danger"/>
                     </PostForm>
                 </details>
             </td>

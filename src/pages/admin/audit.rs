@@ -1,7 +1,12 @@
 //! `/admin/audit`: who did what, to whom, when and from where.
 
 use super::{admin_only, encode_query};
-use crate::{api::admin_users::list_audit, components::DataTable, domain::AuditEvent};
+use crate::{
+    api::admin_users::list_audit,
+    components::DataTable,
+    domain::AuditEvent,
+    i18n::{t, Msg},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,7 +22,7 @@ lazy_page!(AdminAuditRoute, AdminAuditPage);
 #[component]
 fn AdminAuditPage() -> impl IntoView {
     view! {
-        <Title text="Audit log"/>
+        <Title text=t(Msg::AdminAuditTitle)/>
         {admin_only("%2Fadmin%2Faudit", |_| view! { <AuditLog/> })}
     }
 }
@@ -37,28 +42,28 @@ fn AuditLog() -> impl IntoView {
         |(event, user, before)| list_audit(event, user, before),
     );
     view! {
-        <h1>"Audit log"</h1>
+        <h1>{t(Msg::AdminAuditTitle)}</h1>
         <form method="get" action="/admin/audit" class="toolbar" role="search">
             <div class="field">
-                <label for="audit-event">"Event"</label>
+                <label for="audit-event">{t(Msg::AdminAuditEvent)}</label>
                 <select id="audit-event" name="event">
-                    <option value="" selected=move || get("event").is_none()>"All events"</option>
+                    <option value="" selected=move || get("event").is_none()>{t(Msg::AdminAuditAllEvents)}</option>
                     {AuditEvent::ALL.into_iter().map(|event| view! {
                         <option value=event.as_str() selected=move || get("event").as_deref() == Some(event.as_str())>{event.label()}</option>
                     }).collect_view()}
                 </select>
             </div>
             <div class="field">
-                <label for="audit-user">"User's email"</label>
+                <label for="audit-user">{t(Msg::AdminAuditUsersEmail)}</label>
                 <input id="audit-user" name="user" type="search" value=move || get("user").unwrap_or_default()/>
             </div>
-            <button type="submit" class="button secondary">"Filter"</button>
+            <button type="submit" class="button secondary">{t(Msg::AdminAuditFilter)}</button>
         </form>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || Suspend::new(async move {
                 match entries.await {
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
-                    Ok(page) if page.entries.is_empty() => view! { <p class="muted">"No entries match."</p> }.into_any(),
+                    Ok(page) if page.entries.is_empty() => view! { <p class="muted">{t(Msg::AdminAuditNoEntries)}</p> }.into_any(),
                     Ok(page) => {
                         let older = page.older.map(|id| {
                             let mut href = format!("/admin/audit?before={id}");
@@ -67,26 +72,26 @@ fn AuditLog() -> impl IntoView {
                             href
                         });
                         view! {
-                            <DataTable id="audit-table" caption="Audit log entries, newest first">
+                            <DataTable id="audit-table" caption=t(Msg::AdminAuditTableCaption)>
                                 <thead><tr>
-                                    <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Who"</th>
-                                    <th scope="col">"Whom"</th><th scope="col">"From"</th><th scope="col">"Details"</th>
+                                    <th scope="col">{t(Msg::AdminAuditWhen)}</th><th scope="col">{t(Msg::AdminAuditEvent)}</th><th scope="col">{t(Msg::AdminAuditWho)}</th>
+                                    <th scope="col">{t(Msg::AdminAuditWhom)}</th><th scope="col">{t(Msg::AdminAuditFrom)}</th><th scope="col">{t(Msg::AdminAuditDetails)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {page.entries.into_iter().map(|e| view! {
                                         <tr>
                                             <td>{e.at}</td>
                                             <td>{label(&e.event)}</td>
-                                            <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
-                                            <td>{e.target.unwrap_or_else(|| "—".into())}</td>
-                                            <td>{e.ip.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{e.actor.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
+                                            <td>{e.target.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
+                                            <td>{e.ip.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
                                             <td>{e.detail.unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </DataTable>
-                            <nav class="pager" aria-label="Pages">
-                                {older.map(|href| view! { <a href=href>"Older entries"</a> })}
+                            <nav class="pager" aria-label=t(Msg::AdminPages)>
+                                {older.map(|href| view! { <a href=href>{t(Msg::AdminAuditOlder)}</a> })}
                             </nav>
                         }.into_any()
                     }

@@ -7,8 +7,9 @@ use super::admin_only;
 use crate::{
     api::admin_mail::{list_mail, RetryMail, SendTestMail},
     components::{DataTable, FormAction, FormField, FormMessage, PostForm, SubmitButton},
-    domain::{MailEntry, MailState},
+    domain::{MailDone, MailEntry, MailState},
     error::Field,
+    i18n::{t, tf, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -20,17 +21,16 @@ lazy_page!(AdminMailRoute, AdminMailPage);
 #[component]
 fn AdminMailPage() -> impl IntoView {
     view! {
-        <Title text="Mail"/>
+        <Title text=t(Msg::AdminMailTitle)/>
         {admin_only("%2Fadmin%2Fmail", |_| view! { <MailAdmin/> })}
     }
 }
 
-fn done_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "retried" => "The message is queued again and will be sent now.",
-        "test_queued" => "Test message queued. Its row below shows how it goes.",
-        _ => return None,
-    })
+fn done_message(done: MailDone) -> Msg {
+    match done {
+        MailDone::Retried => Msg::AdminMailDoneRetried,
+        MailDone::TestQueued => Msg::AdminMailDoneTestQueued,
+    }
 }
 
 #[component]
@@ -52,24 +52,24 @@ fn MailAdmin() -> impl IntoView {
     );
     let done = Signal::derive(move || {
         get("done")
-            .and_then(|d| done_message(&d))
-            .map(str::to_owned)
+            .and_then(|d| MailDone::parse(&d))
+            .map(|done| t(done_message(done)).to_owned())
     });
     let retry_error = Signal::derive(move || retry.last_error().map(|e| e.message()));
     let test_error = test.error();
     view! {
-        <h1>"Mail"</h1>
+        <h1>{t(Msg::AdminMailTitle)}</h1>
         <FormMessage error=retry_error success=done/>
         <details class="card" open=move || test_error.get().is_some()>
-            <summary>"Send a test message"</summary>
+            <summary>{t(Msg::AdminMailTestHeading)}</summary>
             <FormMessage error=form_error(test_error)/>
             <PostForm action=test attr:class="form stack" attr:novalidate=true>
-                <FormField id="test-mail-to" name="to" label="Send to" input_type="email"
+                <FormField id="test-mail-to" name="to" label=t(Msg::AdminMailSendTo) input_type="email"
                     autocomplete="off" error=field_error(test_error, Field::Email)/>
-                <SubmitButton label="Send test message" pending=test.pending()/>
+                <SubmitButton label=t(Msg::AdminMailSendTest) pending=test.pending()/>
             </PostForm>
         </details>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || Suspend::new(async move {
                 let page = match page.await {
                     Err(e) => return view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
@@ -79,22 +79,22 @@ fn MailAdmin() -> impl IntoView {
                     <div class="alert alert-error" role="alert" id="mail-server-down">{text}</div>
                 });
                 let list = match page {
-                    page if page.entries.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
+                    page if page.entries.is_empty() => view! { <p class="muted">{t(Msg::AdminMailNoMail)}</p> }.into_any(),
                     page => {
                         let older = page.older.map(|id| format!("/admin/mail?before={id}"));
                         view! {
-                            <DataTable id="mail-table" caption="Outgoing mail, newest first">
+                            <DataTable id="mail-table" caption=t(Msg::AdminMailTableCaption)>
                                 <thead><tr>
-                                    <th scope="col">"Queued"</th><th scope="col">"Kind"</th><th scope="col">"To"</th>
-                                    <th scope="col">"State"</th><th scope="col">"Attempts"</th>
-                                    <th scope="col">"Mail server's last answer"</th><th scope="col">"Actions"</th>
+                                    <th scope="col">{t(Msg::AdminMailQueued)}</th><th scope="col">{t(Msg::AdminMailKind)}</th><th scope="col">{t(Msg::AdminMailTo)}</th>
+                                    <th scope="col">{t(Msg::AdminMailState)}</th><th scope="col">{t(Msg::AdminMailAttempts)}</th>
+                                    <th scope="col">{t(Msg::AdminMailLastAnswer)}</th><th scope="col">{t(Msg::AdminActions)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {page.entries.into_iter().map(|m| view! { <MailRow mail=m retry/> }).collect_view()}
                                 </tbody>
                             </DataTable>
-                            <nav class="pager" aria-label="Pages">
-                                {older.map(|href| view! { <a href=href rel="next">"Older mail"</a> })}
+                            <nav class="pager" aria-label=t(Msg::AdminPages)>
+                                {older.map(|href| view! { <a href=href rel="next">{t(Msg::AdminMailOlder)}</a> })}
                             </nav>
                         }.into_any()
                     }
@@ -114,8 +114,11 @@ fn MailRow(mail: MailEntry, retry: FormAction) -> impl IntoView {
         _ => "badge",
     };
     let state = match (&mail.state, &mail.when) {
-        (MailState::Retrying, Some(next)) => format!("Retrying (next try {next})"),
-        (MailState::Sent | MailState::Failed, Some(at)) => format!("{} {at}", mail.state.label()),
+        (MailState::Retrying, Some(next)) => tf(Msg::AdminMailRetryingNext, &[("date", next)]),
+        (MailState::Sent | MailState::Failed, Some(at)) => tf(
+            Msg::AdminMailStateAt,
+            &[("state", mail.state.label()), ("date", at)],
+        ),
         (s, _) => s.label().to_owned(),
     };
     let retrying = retry.busy_with(id);
@@ -126,12 +129,12 @@ fn MailRow(mail: MailEntry, retry: FormAction) -> impl IntoView {
             <td>{mail.to}</td>
             <td><span class=badge>{state}</span></td>
             <td>{mail.attempts}</td>
-            <td class="mail-error">{mail.last_error.unwrap_or_else(|| "—".into())}</td>
+            <td class="mail-error">{mail.last_error.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
             <td class="row-actions">
                 {(mail.state == MailState::Failed).then(|| view! {
                     <PostForm action=retry attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
-                        <SubmitButton label="Retry now" pending=retrying class="button secondary"/>
+                        <SubmitButton label=t(Msg::AdminMailRetry) pending=retrying class="button secondary"/>
                     </PostForm>
                 })}
             </td>

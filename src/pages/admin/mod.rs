@@ -5,7 +5,11 @@ pub mod audit;
 pub mod mail;
 pub mod users;
 
-use crate::{components::Auth, domain::CurrentUser};
+use crate::{
+    components::{sentence, Auth},
+    domain::CurrentUser,
+    i18n::{t, Msg},
+};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -17,7 +21,7 @@ pub fn admin_only<V: IntoView + 'static>(
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || {
                 let page = page.clone();
                 Suspend::new(async move {
@@ -41,8 +45,12 @@ fn NotAllowed() -> impl IntoView {
         }
     }
     view! {
-        <h1>"Not allowed"</h1>
-        <p>"This page is for site admins only. " <a href="/account">"Back to your account"</a> "."</p>
+        <h1>{t(Msg::AdminNotAllowedTitle)}</h1>
+        <p>
+            {sentence(Msg::AdminNotAllowedText, |_| view! {
+                <a href="/account">{t(Msg::AdminBackLink)}</a>
+            }.into_any())}
+        </p>
     }
 }
 

@@ -11,8 +11,12 @@ use crate::{
     components::{
         DataTable, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
     },
-    domain::{CurrentUser, Invitation, InvitationState, Role, UserPage, UserSummary},
+    domain::{
+        CurrentUser, FirstPasswordChoice, Invitation, InvitationState, Role, UserDone, UserPage,
+        UserSummary,
+    },
     error::{AppError, Field},
+    i18n::{t, tf, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -27,35 +31,28 @@ lazy_page!(AdminUsersRoute, AdminUsersPage);
 #[component]
 fn AdminUsersPage() -> impl IntoView {
     view! {
-        <Title text="Users"/>
+        <Title text=t(Msg::AdminUsersTitle)/>
         {admin_only("%2Fadmin%2Fusers", |me| view! { <UsersAdmin me/> })}
     }
 }
 
-fn done_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "invited" => "User added. They have been sent a link to set their password.",
-        "added" => "User added with the password they typed.",
-        "saved" => "Changes saved.",
-        "disabled" => "User disabled. Their sessions have ended.",
-        "enabled" => "User enabled. They can log in again.",
-        "deleted" => "User deleted.",
-        "reset_sent" => "Password reset email sent.",
-        "link_made" => "Set-password link made.",
-        _ => return None,
-    })
-}
-
-/// A message the admin just had sent that did not go out, and what to do
-/// instead.
-fn mail_problem(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "invite_refused" => "User added, but the mail server refused the invitation (its answer is on the Mail page). Use \"Make a set-password link\" in their row to give them a link another way.",
-        "invite_queued" => "User added. The invitation is queued, but the mail server has not taken it yet (the Mail page says why). If it does not arrive, use \"Make a set-password link\" in their row.",
-        "reset_refused" => "The mail server refused the password reset email (its answer is on the Mail page). Use \"Make a set-password link\" in the user's row to give them a link another way.",
-        "reset_queued" => "The password reset email is queued, but the mail server has not taken it yet (the Mail page says why). If it does not arrive, use \"Make a set-password link\" in the user's row.",
-        _ => return None,
-    })
+/// What an action did: a success to report, or a mail the admin just had
+/// sent that did not go out, and what to do instead.
+fn done_message(done: UserDone) -> Result<Msg, Msg> {
+    match done {
+        UserDone::Invited => Ok(Msg::AdminUsersDoneInvited),
+        UserDone::Added => Ok(Msg::AdminUsersDoneAdded),
+        UserDone::Saved => Ok(Msg::AdminSaved),
+        UserDone::Disabled => Ok(Msg::AdminUsersDoneDisabled),
+        UserDone::Enabled => Ok(Msg::AdminUsersDoneEnabled),
+        UserDone::Deleted => Ok(Msg::AdminUsersDoneDeleted),
+        UserDone::ResetSent => Ok(Msg::AdminUsersDoneResetSent),
+        UserDone::LinkMade => Ok(Msg::AdminUsersDoneLinkMade),
+        UserDone::InviteRefused => Err(Msg::AdminUsersInviteRefused),
+        UserDone::InviteQueued => Err(Msg::AdminUsersInviteQueued),
+        UserDone::ResetRefused => Err(Msg::AdminUsersResetRefused),
+        UserDone::ResetQueued => Err(Msg::AdminUsersResetQueued),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -139,33 +136,32 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
         },
         |(q, before, after, ..)| list_users(q, before, after),
     );
-    let done = Signal::derive(move || {
+    let done_code = move || {
         get("done")
-            .and_then(|d| done_message(&d))
-            .map(str::to_owned)
-    });
+            .and_then(|d| UserDone::parse(&d))
+            .map(done_message)
+    };
+    let done = Signal::derive(move || done_code()?.ok().map(|msg| t(msg).to_owned()));
 
     // Taken once: the server clears it as it hands it over.
     let made_link = Resource::new(move || actions.link.version(), |_| take_set_password_link());
     let row_error = actions.error();
     let error = Signal::derive(move || {
-        row_error.get().or_else(|| {
-            get("done")
-                .and_then(|d| mail_problem(&d))
-                .map(str::to_owned)
-        })
+        row_error
+            .get()
+            .or_else(|| done_code()?.err().map(|msg| t(msg).to_owned()))
     });
     view! {
-        <h1>"Users"</h1>
+        <h1>{t(Msg::AdminUsersTitle)}</h1>
         <FormMessage error success=done/>
         <Suspense>
             {move || Suspend::new(async move {
                 made_link.await.ok().flatten().map(|(email, link)| view! {
                     <section id="set-password-link-box" class="card notice" aria-labelledby="set-password-link-heading">
-                        <h2 id="set-password-link-heading">{format!("Set-password link for {email}")}</h2>
-                        <p>"Copy it now and pass it on by a way you trust: it is not shown again. It works once, like an invitation, and using it ends the user's other links."</p>
+                        <h2 id="set-password-link-heading">{tf(Msg::AdminUsersLinkHeading, &[("email", &email)])}</h2>
+                        <p>{t(Msg::AdminUsersLinkHelp)}</p>
                         <div class="field">
-                            <label for="set-password-link">"Link"</label>
+                            <label for="set-password-link">{t(Msg::AdminUsersLinkLabel)}</label>
                             <input id="set-password-link" type="text" readonly value=link/>
                         </div>
                     </section>
@@ -175,7 +171,7 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
         <SearchBox value=Signal::derive(move || get("q").unwrap_or_default())/>
         <AddUserForm add error=add.error()/>
         <Invitations actions/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
             {move || {
                 let me = me.clone();
                 Suspend::new(async move {
@@ -196,17 +192,17 @@ fn Invitations(actions: RowActions) -> impl IntoView {
     let invitations = Resource::new(move || actions.versions(), |_| list_invitations());
     view! {
         <details class="card" id="invitations">
-            <summary>"Invitations"</summary>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <summary>{t(Msg::AdminUsersInvitations)}</summary>
+            <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
                 {move || Suspend::new(async move {
                     match invitations.await {
                         Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No invitations yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{t(Msg::AdminUsersNoInvitations)}</p> }.into_any(),
                         Ok(list) => view! {
-                            <DataTable id="invitations-table" caption="Invitations, newest first">
+                            <DataTable id="invitations-table" caption=t(Msg::AdminUsersInvitationsCaption)>
                                 <thead><tr>
-                                    <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Sent"</th>
-                                    <th scope="col">"State"</th><th scope="col">"Actions"</th>
+                                    <th scope="col">{t(Msg::FieldsEmail)}</th><th scope="col">{t(Msg::FieldsName)}</th><th scope="col">{t(Msg::AdminUsersSent)}</th>
+                                    <th scope="col">{t(Msg::AdminUsersState)}</th><th scope="col">{t(Msg::AdminActions)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|i| view! { <InvitationRow invitation=i resend=actions.reset/> }).collect_view()}
@@ -224,10 +220,13 @@ fn Invitations(actions: RowActions) -> impl IntoView {
 fn InvitationRow(invitation: Invitation, resend: FormAction) -> impl IntoView {
     let id = invitation.user_id;
     let state = match invitation.state {
-        InvitationState::Pending => format!("Pending (until {})", invitation.expires),
-        InvitationState::Expired => "Expired".to_owned(),
-        InvitationState::Accepted => "Accepted".to_owned(),
-        InvitationState::Replaced => "Replaced by a newer link".to_owned(),
+        InvitationState::Pending => tf(
+            Msg::AdminUsersPendingUntil,
+            &[("date", &invitation.expires)],
+        ),
+        InvitationState::Expired => t(Msg::AdminUsersExpired).to_owned(),
+        InvitationState::Accepted => t(Msg::AdminUsersAccepted).to_owned(),
+        InvitationState::Replaced => t(Msg::AdminUsersReplaced).to_owned(),
     };
     let can_resend = matches!(
         invitation.state,
@@ -244,7 +243,7 @@ fn InvitationRow(invitation: Invitation, resend: FormAction) -> impl IntoView {
                 {can_resend.then(|| view! {
                     <PostForm action=resend attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
-                        <SubmitButton label="Resend" pending=sending class="button secondary"/>
+                        <SubmitButton label=t(Msg::AdminUsersResend) pending=sending class="button secondary"/>
                     </PostForm>
                 })}
             </td>
@@ -287,16 +286,16 @@ fn SearchBox(value: Signal<String>) -> impl IntoView {
     };
     view! {
         <form method="get" action="/admin/users" class="toolbar" role="search">
-            <label for="user-search" class="visually-hidden">"Search users by email or name"</label>
+            <label for="user-search" class="visually-hidden">{t(Msg::AdminUsersSearchLabel)}</label>
             <input
                 id="user-search"
                 name="q"
                 type="search"
-                placeholder="Search by email or name"
+                placeholder=t(Msg::AdminUsersSearchPlaceholder)
                 value=value
                 on:input=on_search
             />
-            <button type="submit" class="button secondary">"Search"</button>
+            <button type="submit" class="button secondary">{t(Msg::AdminUsersSearch)}</button>
         </form>
     }
 }
@@ -313,18 +312,18 @@ fn UsersPage(page: UserPage, me: i64, actions: RowActions, query: Option<String>
     view! {
         {empty.then(|| view! {
             <p class="muted">
-                {if older.is_some() || newer.is_some() {
-                    "No users match among these; the search can go further."
+                {t(if older.is_some() || newer.is_some() {
+                    Msg::AdminUsersNoMatchHere
                 } else {
-                    "No users match."
-                }}
+                    Msg::AdminUsersNoMatch
+                })}
             </p>
         })}
-        <DataTable id="users-table" caption="Users, newest first">
+        <DataTable id="users-table" caption=t(Msg::AdminUsersTableCaption)>
             <thead><tr>
-                <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
-                <th scope="col">"Status"</th><th scope="col">"Last login"</th><th scope="col">"Created"</th>
-                <th scope="col">"Actions"</th>
+                <th scope="col">{t(Msg::FieldsName)}</th><th scope="col">{t(Msg::FieldsEmail)}</th><th scope="col">{t(Msg::FieldsRole)}</th>
+                <th scope="col">{t(Msg::AdminUsersStatus)}</th><th scope="col">{t(Msg::AdminUsersLastLogin)}</th><th scope="col">{t(Msg::AdminUsersCreated)}</th>
+                <th scope="col">{t(Msg::AdminActions)}</th>
             </tr></thead>
             <tbody>
                 {page.users.into_iter().map(|u| {
@@ -333,9 +332,9 @@ fn UsersPage(page: UserPage, me: i64, actions: RowActions, query: Option<String>
                 }).collect_view()}
             </tbody>
         </DataTable>
-        <nav class="pager" aria-label="Pages">
-            {newer.map(|href| view! { <a href=href rel="prev">"Newer users"</a> })}
-            {older.map(|href| view! { <a href=href rel="next">"Older users"</a> })}
+        <nav class="pager" aria-label=t(Msg::AdminPages)>
+            {newer.map(|href| view! { <a href=href rel="prev">{t(Msg::AdminUsersNewer)}</a> })}
+            {older.map(|href| view! { <a href=href rel="next">{t(Msg::AdminUsersOlder)}</a> })}
         </nav>
     }
 }
@@ -344,44 +343,41 @@ fn UsersPage(page: UserPage, me: i64, actions: RowActions, query: Option<String>
 fn AddUserForm(add: FormAction, error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <details class="card add-user" open=move || error.get().is_some()>
-            <summary>"Add a user"</summary>
+            <summary>{t(Msg::AdminUsersAddHeading)}</summary>
             <FormMessage error=form_error(error)/>
             <PostForm action=add attr:class="form stack" attr:novalidate=true>
-                <FormField id="add-email" name="email" label="Email" input_type="email"
+                <FormField id="add-email" name="email" label=t(Msg::FieldsEmail) input_type="email"
                     autocomplete="off" error=field_error(error, Field::Email)/>
-                <FormField id="add-name" name="name" label="Name" autocomplete="off"
+                <FormField id="add-name" name="name" label=t(Msg::FieldsName) autocomplete="off"
                     error=field_error(error, Field::Name)/>
                 <div class="field">
-                    <label for="add-role">"Role"</label>
-                    <select id="add-role" name="role">
-                        <option value="user" selected>"User"</option>
-                        <option value="site_admin">"Site admin"</option>
-                    </select>
+                    <label for="add-role">{t(Msg::FieldsRole)}</label>
+                    <RoleOptions id="add-role".into() selected=Role::User/>
                 </div>
                 <fieldset class="choice">
-                    <legend>"How will they get their password?"</legend>
+                    <legend>{t(Msg::AdminUsersHowPassword)}</legend>
                     <div>
-                        <input type="radio" id="setup-invite" name="setup" value="invite" checked/>
-                        <label for="setup-invite">"Send them a link to set their password (recommended)"</label>
-                        <p class="help">"They choose their own password from an email. Nobody else ever knows it."</p>
+                        <input type="radio" id="setup-invite" name="setup" value=FirstPasswordChoice::Invite.as_str() checked/>
+                        <label for="setup-invite">{t(Msg::AdminUsersInviteChoice)}</label>
+                        <p class="help">{t(Msg::AdminUsersInviteHelp)}</p>
                     </div>
                     <div>
-                        <input type="radio" id="setup-here" name="setup" value="here"/>
-                        <label for="setup-here">"They are here with me and will type it now"</label>
-                        <p class="help">"Hand them the keyboard: only they should see what they type."</p>
+                        <input type="radio" id="setup-here" name="setup" value=FirstPasswordChoice::Here.as_str()/>
+                        <label for="setup-here">{t(Msg::AdminUsersHereChoice)}</label>
+                        <p class="help">{t(Msg::AdminUsersHereHelp)}</p>
                     </div>
                     <p class="field-error" aria-live="polite">
                         {move || error.get().and_then(|e| e.field_message(Field::Setup)).unwrap_or_default()}
                     </p>
                 </fieldset>
                 <div class="here-only stack">
-                    <PasswordField id="add-password" name="password" label="Their password"
+                    <PasswordField id="add-password" name="password" label=t(Msg::AdminUsersTheirPassword)
                         error=field_error(error, Field::Password)/>
-                    <FormField id="add-confirm" name="confirm_password" label="Confirm their password"
+                    <FormField id="add-confirm" name="confirm_password" label=t(Msg::AdminUsersConfirmTheirPassword)
                         input_type="password" autocomplete="new-password"
                         error=field_error(error, Field::ConfirmPassword)/>
                 </div>
-                <SubmitButton label="Add user" pending=add.pending()/>
+                <SubmitButton label=t(Msg::AdminUsersAdd) pending=add.pending()/>
             </PostForm>
         </details>
     }
@@ -418,100 +414,108 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
         update.busy_with(id),
         link.busy_with(id),
     );
-    let (role_class, role_label) = match user.role {
-        Role::SiteAdmin => ("badge admin", "Site admin"),
-        Role::User => ("badge", "User"),
+    let role_class = match user.role {
+        Role::SiteAdmin => "badge admin",
+        Role::User => "badge",
     };
     let status = match (user.active, user.has_password) {
-        (false, _) => ("badge disabled", "Disabled"),
-        (true, false) => ("badge", "Invited"),
-        (true, true) => ("badge active", "Active"),
+        (false, _) => ("badge disabled", t(Msg::AdminUsersDisabled)),
+        (true, false) => ("badge", t(Msg::AdminUsersInvited)),
+        (true, true) => ("badge active", t(Msg::AdminUsersActive)),
     };
     let email = user.email.clone();
-    let delete_label = format!("Yes, delete {} for good", user.email);
+    let delete_label = tf(Msg::AdminUsersDeleteConfirm, &[("email", &user.email)]);
     let name = user.name.clone();
-    let is_admin = user.role == Role::SiteAdmin;
     view! {
         <tr id=format!("user-{id}")>
             <td>{user.name.clone()}</td>
             <td>
                 {user.email.clone()}
                 {user.mail_failed.clone().map(|at| view! {
-                    " " <a class="badge disabled" href="/admin/mail" title="See the mail page for the mail server's answer">{format!("Mail failed {at}")}</a>
+                    " " <a class="badge disabled" href="/admin/mail" title=t(Msg::AdminUsersMailFailedHelp)>{tf(Msg::AdminUsersMailFailed, &[("date", &at)])}</a>
                 })}
             </td>
-            <td><span class=role_class>{role_label}</span></td>
+            <td><span class=role_class>{user.role.label()}</span></td>
             <td><span class=status.0>{status.1}</span></td>
-            <td>{user.last_login.clone().unwrap_or_else(|| "Never".into())}</td>
+            <td>{user.last_login.clone().unwrap_or_else(|| t(Msg::AdminUsersNever).into())}</td>
             <td>{user.created.clone()}</td>
             <td class="row-actions">
                 <details open=move || edit_error.get().is_some()>
-                    <summary>"Edit"</summary>
+                    <summary>{t(Msg::AdminEdit)}</summary>
                     <PostForm action=update attr:class="form stack" attr:novalidate=true>
                         <input type="hidden" name="id" value=id/>
                         <div class="field">
-                            <label for=format!("edit-email-{id}")>"Email"</label>
+                            <label for=format!("edit-email-{id}")>{t(Msg::FieldsEmail)}</label>
                             <input id=format!("edit-email-{id}") name="email" type="email" value=email/>
                             <p class="field-error" aria-live="polite">
                                 {move || edit_error.get().and_then(|e| e.field_message(Field::Email)).unwrap_or_default()}
                             </p>
                         </div>
                         <div class="field">
-                            <label for=format!("edit-name-{id}")>"Name"</label>
+                            <label for=format!("edit-name-{id}")>{t(Msg::FieldsName)}</label>
                             <input id=format!("edit-name-{id}") name="name" type="text" value=name/>
                             <p class="field-error" aria-live="polite">
                                 {move || edit_error.get().and_then(|e| e.field_message(Field::Name)).unwrap_or_default()}
                             </p>
                         </div>
                         <div class="field">
-                            <label for=format!("edit-role-{id}")>"Role"</label>
-                            <select id=format!("edit-role-{id}") name="role">
-                                <option value="user" selected=!is_admin>"User"</option>
-                                <option value="site_admin" selected=is_admin>"Site admin"</option>
-                            </select>
+                            <label for=format!("edit-role-{id}")>{t(Msg::FieldsRole)}</label>
+                            <RoleOptions id=format!("edit-role-{id}") selected=user.role/>
                         </div>
-                        <SubmitButton label="Save" pending=saving/>
+                        <SubmitButton label=t(Msg::AdminSave) pending=saving/>
                     </PostForm>
                 </details>
                 {(!is_me).then(|| if user.active {
                     view! {
                         <PostForm action=disable attr:class="inline-form">
                             <input type="hidden" name="id" value=id/>
-                            <SubmitButton label="Disable" pending=disabling class="button secondary"/>
+                            <SubmitButton label=t(Msg::AdminUsersDisable) pending=disabling class="button secondary"/>
                         </PostForm>
                     }.into_any()
                 } else {
                     view! {
                         <PostForm action=enable attr:class="inline-form">
                             <input type="hidden" name="id" value=id/>
-                            <SubmitButton label="Enable" pending=enabling class="button secondary"/>
+                            <SubmitButton label=t(Msg::AdminUsersEnable) pending=enabling class="button secondary"/>
                         </PostForm>
                     }.into_any()
                 })}
                 {user.active.then(|| view! {
                     <PostForm action=reset attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
-                        <SubmitButton label="Send password reset email" pending=resetting class="button secondary"/>
+                        <SubmitButton label=t(Msg::AdminUsersSendReset) pending=resetting class="button secondary"/>
                     </PostForm>
                     <PostForm action=link attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
-                        <SubmitButton label="Make a set-password link" pending=linking class="button secondary"/>
+                        <SubmitButton label=t(Msg::AdminUsersMakeLink) pending=linking class="button secondary"/>
                     </PostForm>
                 })}
                 {(!is_me).then(move || view! {
                     <details>
-                        <summary>"Delete"</summary>
+                        <summary>{t(Msg::AdminUsersDelete)}</summary>
                         <PostForm action=delete attr:class="form stack">
                             <input type="hidden" name="id" value=id/>
                             <div>
                                 <input type="checkbox" id=format!("confirm-delete-{id}") name="confirm" value="yes" required/>
                                 <label for=format!("confirm-delete-{id}")>{delete_label}</label>
                             </div>
-                            <SubmitButton label="Delete user" pending=deleting class="button danger"/>
+                            <SubmitButton label=t(Msg::AdminUsersDeleteSubmit) pending=deleting class="button danger"/>
                         </PostForm>
                     </details>
                 })}
             </td>
         </tr>
+    }
+}
+
+/// The role choice, with an option for every role.
+#[component]
+fn RoleOptions(id: String, selected: Role) -> impl IntoView {
+    view! {
+        <select id=id name="role">
+            {Role::ALL.into_iter().map(|role| view! {
+                <option value=role.as_str() selected=role == selected>{role.label()}</option>
+            }).collect_view()}
+        </select>
     }
 }

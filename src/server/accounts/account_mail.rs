@@ -2,9 +2,13 @@
 //! notice that a password was changed. Mail goes out through the outbox, in
 //! the transaction of the change that caused it.
 
+use crate::i18n::Lang;
 use crate::server::{
     db::{self, write::WriteConn},
-    mail::{outbox, templates},
+    mail::{
+        outbox,
+        templates::{self, Mails},
+    },
     platform::tokens::{self, Purpose},
     AppState,
 };
@@ -18,8 +22,8 @@ pub struct Link {
 
 impl Link {
     /// A new link for an account: a reset link, or an invitation for an
-    /// account that has no password yet.
-    pub fn new(state: &AppState, purpose: Purpose, now: i64) -> Self {
+    /// account that has no password yet; its mail in `lang`.
+    pub fn new(state: &AppState, purpose: Purpose, now: i64, lang: Lang) -> Self {
         let s = &state.settings;
         let hours = match purpose {
             Purpose::Reset => s.auth.reset_hours,
@@ -28,9 +32,10 @@ impl Link {
         let token = tokens::Fresh::new(purpose, now, hours);
         let link = s.link(&format!("/reset-password/{}", token.raw));
         let expires = templates::format_time(token.expires_at, s.time_zone);
+        let mails = Mails(lang);
         let mail = match purpose {
-            Purpose::Reset => templates::reset_email(&s.site_name, &link, hours, &expires),
-            Purpose::Invite => templates::invite_email(&s.site_name, &link, hours, &expires),
+            Purpose::Reset => mails.reset(&s.site_name, &link, hours, &expires),
+            Purpose::Invite => mails.invite(&s.site_name, &link, hours, &expires),
         };
         Self { token, mail }
     }
@@ -54,12 +59,12 @@ impl Link {
 pub async fn queue_link<C: WriteConn>(
     conn: &mut C,
     state: &AppState,
-    purpose: Purpose,
+    (purpose, lang): (Purpose, Lang),
     user_id: i64,
     to: &str,
     now: i64,
 ) -> Result<i64, db::Error> {
-    Link::new(state, purpose, now)
+    Link::new(state, purpose, now, lang)
         .queue(conn, user_id, to)
         .await
 }
@@ -69,11 +74,11 @@ pub async fn queue_link<C: WriteConn>(
 pub async fn queue_password_changed<C: WriteConn>(
     conn: &mut C,
     state: &AppState,
-    to: &str,
+    (to, lang): (&str, Lang),
     now: i64,
 ) -> Result<(), db::Error> {
     let s = &state.settings;
-    let mail = templates::password_changed_email(
+    let mail = Mails(lang).password_changed(
         &s.site_name,
         &templates::format_time(now, s.time_zone),
         &s.link("/forgot-password"),

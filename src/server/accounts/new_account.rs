@@ -111,10 +111,12 @@ pub async fn create_account(
         .detail(&detail);
     audit::record(&mut tx, now, meta, entry).await?;
     if let FirstPassword::Invite = account.password {
+        // Not the admin's own language: the site's, until one is chosen.
+        let lang = state.settings.default_language();
         queue_link(
             &mut tx,
             state,
-            Purpose::Invite,
+            (Purpose::Invite, lang),
             id,
             account.email.as_str(),
             now,

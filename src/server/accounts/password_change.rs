@@ -98,7 +98,7 @@ pub async fn change_password(
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     let keep = current_session.map(tokens::hash);
     sessions::end_everywhere(&mut tx, user.id, Some(keep.as_deref().unwrap_or("")), now).await?;
-    queue_password_changed(&mut tx, state, row.email.as_str(), now).await?;
+    queue_password_changed(&mut tx, state, (row.email.as_str(), meta.lang), now).await?;
     audit::record(
         &mut tx,
         now,

@@ -63,7 +63,7 @@ pub async fn request_reset(
         meta: meta.clone(),
         email: email.clone(),
         // The mail is rendered here, outside the writer's turn.
-        account: user.map(|user| (user, Link::new(state, Purpose::Reset, now))),
+        account: user.map(|user| (user, Link::new(state, Purpose::Reset, now, meta.lang))),
         keys: keys.map(|(key, limit)| (key.to_owned(), limit)),
     };
     let queued = request.account.is_some();
@@ -190,7 +190,7 @@ pub async fn reset_password(
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     db::users::mark_email_verified(&mut tx, user.id).await?;
     let ended = sessions::end_everywhere(&mut tx, user.id, None, now).await?;
-    queue_password_changed(&mut tx, state, user.email.as_str(), now).await?;
+    queue_password_changed(&mut tx, state, (user.email.as_str(), meta.lang), now).await?;
     let event = if token.purpose == Purpose::Invite.as_str() {
         Event::InvitationAccepted
     } else {
@@ -247,7 +247,15 @@ pub async fn resend_link(
     .await?;
     let mut tx = state.db.begin().await?;
     let purpose = Purpose::for_account(user.password_hash.is_some());
-    queue_link(&mut tx, state, purpose, user.id, user.email.as_str(), now).await?;
+    queue_link(
+        &mut tx,
+        state,
+        (purpose, meta.lang),
+        user.id,
+        user.email.as_str(),
+        now,
+    )
+    .await?;
     let (event, detail) = match purpose {
         Purpose::Invite => (Event::InvitationSent, "new link requested"),
         Purpose::Reset => (Event::ResetRequested, "new link from an old one"),

@@ -118,15 +118,18 @@ pub async fn list(state: &AppState, before: Option<i64>) -> Result<MailPage, Ser
     })
 }
 
-/// The outage as the mail page states it, if the server is away.
+/// The outage as the mail page states it (in the page's language), if
+/// the server is away.
 fn server_down(state: &AppState) -> Option<String> {
     let tz = state.settings.time_zone;
     state.mail_health.outage().map(|o| {
-        format!(
-            "The mail server cannot be reached since {} ({}). Delivery is paused: no message loses an attempt, and the queue goes out once the server answers (next check {}).",
-            format_time(o.since, tz),
-            o.error,
-            format_time(o.next_probe_at, tz),
+        crate::i18n::tf(
+            crate::i18n::Msg::AdminMailServerDown,
+            &[
+                ("since", &format_time(o.since, tz)),
+                ("error", &o.error),
+                ("next", &format_time(o.next_probe_at, tz)),
+            ],
         )
     })
 }
@@ -168,7 +171,7 @@ pub async fn send_test(
 ) -> Result<(), ServiceError> {
     let to = Email::parse_deliverable(to).map_err(|p| AppError::field(Field::Email, p))?;
     let now = state.clock.now();
-    let mail = templates::test_email(&state.settings.site_name);
+    let mail = templates::Mails(meta.lang).test(&state.settings.site_name);
     let mut tx = state.db.begin().await?;
     db::outbox::enqueue(
         &mut tx,

@@ -10,7 +10,7 @@ use crate::{
     error::{AppError, Field, Problem, Problems},
     server::{
         accounts::account_mail::queue_link,
-        accounts::new_account::{self, InitialPassword, NewAccount},
+        accounts::new_account::{self, NewAccount},
         accounts::sessions,
         db::{self, user_search::Page},
         mail::{outbox, templates, templates::format_time},
@@ -99,16 +99,6 @@ pub async fn list_users(
         newer,
         older,
     })
-}
-
-/// How the new user's password is set: `invite` (a "set your password"
-/// mail) or `here` (typed on the spot, in `typed`).
-pub fn initial_password(setup: &str, typed: InitialPassword) -> Result<InitialPassword, AppError> {
-    match setup {
-        "invite" => Ok(InitialPassword::Invite),
-        "here" => Ok(typed),
-        _ => Err(AppError::field(Field::Setup, Problem::InvalidChoice)),
-    }
 }
 
 pub async fn add_user(
@@ -215,7 +205,7 @@ pub async fn update_user(
         db::tokens::use_up_all(&mut tx, id, now).await?;
         let ended = sessions::end_everywhere(&mut tx, id, None, now).await?;
         let s = &state.settings;
-        let notice = templates::email_changed_email(
+        let notice = templates::Mails(s.default_language()).email_changed(
             &s.site_name,
             email.as_str(),
             &format_time(now, s.time_zone),
@@ -354,7 +344,16 @@ pub async fn send_reset(
     // A fresh link replaces the ones sent before (a resent invitation
     // voids the old one).
     db::tokens::use_up_all(&mut tx, id, now).await?;
-    let mail_id = queue_link(&mut tx, state, purpose, id, target.email.as_str(), now).await?;
+    let lang = state.settings.default_language();
+    let mail_id = queue_link(
+        &mut tx,
+        state,
+        (purpose, lang),
+        id,
+        target.email.as_str(),
+        now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         now,

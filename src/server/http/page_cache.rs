@@ -6,8 +6,9 @@
 //! page from ever reaching another:
 //!
 //! - only GET requests without a `Cookie` header: no session, nothing
-//!   handed over, so the render depends on the address alone (and on the
-//!   settings, which a process never changes);
+//!   handed over, so the render depends on the address and the language
+//!   alone (and on the settings, which a process never changes), and the
+//!   key holds both;
 //! - only once an account exists: the login page's setup notice is then
 //!   gone for good (`Shared::has_accounts`);
 //! - only a 200 answer without `Set-Cookie` whose policy names the nonce
@@ -18,7 +19,7 @@
 //! the parts with a new one.
 
 use super::middleware::content_security_policy;
-use crate::server::AppState;
+use crate::{i18n::Lang, server::AppState};
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
@@ -40,7 +41,7 @@ const MAX_PAGES: usize = 64;
 const MAX_URI: usize = 512;
 const MAX_BODY: usize = 64 * 1024;
 
-/// Rendered pages by address.
+/// Rendered pages by language and address.
 #[derive(Default)]
 pub struct PageCache {
     pages: Mutex<HashMap<String, Arc<Page>>>,
@@ -112,8 +113,12 @@ pub(super) async fn page_cache(
         && PAGES.contains(&req.uri().path())
         && !req.headers().contains_key(header::COOKIE)
         && state.has_accounts.load(Ordering::Relaxed);
+    // A page per language and address.
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
     let uri = match req.uri().path_and_query() {
-        Some(uri) if cacheable && uri.as_str().len() <= MAX_URI => uri.as_str().to_owned(),
+        Some(uri) if cacheable && uri.as_str().len() <= MAX_URI => {
+            format!("{} {}", lang.tag(), uri.as_str())
+        }
         _ => return next.run(req).await,
     };
     if let Some(page) = state.pages.get(&uri) {

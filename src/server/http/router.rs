@@ -4,9 +4,10 @@
 use super::middleware::{
     api_error_status, cache_policy, content_security_policy, origin_check, page_guard, request_span,
 };
-use super::page_cache::page_cache;
+use super::{language, page_cache::page_cache};
 use crate::{
     app::{shell, App},
+    i18n::{Lang, Msg},
     server::{http::client_addr, sign_in::forward_auth, sign_in::oidc, AppState},
 };
 use axum::{
@@ -44,8 +45,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::server::platform::metrics::endpoint))
         .route("/continue", get(continue_to))
         .route("/auth/verify", get(forward_auth::verify))
+        .route("/i18n/{file}", get(language::words))
         .merge(oidc::routes::routes())
-        .leptos_routes_with_context(&state, routes, || {}, {
+        .leptos_routes_with_context(&state, routes, language::provide, {
             let options = options.clone();
             move || shell(options.clone())
         })
@@ -55,11 +57,19 @@ pub fn router(state: AppState) -> Router {
         >(
             {
                 let state = state.clone();
-                move || leptos::prelude::provide_context(state.clone())
+                move || {
+                    leptos::prelude::provide_context(state.clone());
+                    language::provide();
+                }
             },
             shell,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), page_cache))
+        // Outside the page cache, which keeps a page per language.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            language::layer,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn(cache_policy))
         .layer(middleware::from_fn(api_error_status))
@@ -105,6 +115,7 @@ pub fn router(state: AppState) -> Router {
 /// Only where a login may go: a local path or a listed return host.
 async fn continue_to(
     State(state): State<AppState>,
+    axum::Extension(lang): axum::Extension<Lang>,
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     use crate::server::{http::request::safe_next, mail::templates::escape_html};
@@ -112,11 +123,16 @@ async fn continue_to(
         &state.settings,
         query.get("to").map(String::as_str),
     ));
+    let (tag, title, link) = (
+        lang.tag(),
+        escape_html(lang.text(Msg::ContinueTitle)),
+        escape_html(lang.text(Msg::ContinueLink)),
+    );
     let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html><html lang=\"{tag}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta http-equiv=\"refresh\" content=\"0; url={to}\"><title>Continuing…</title></head>\
-         <body><main><h1>Continuing…</h1><p><a href=\"{to}\">Continue</a></p></main></body></html>"
+         <meta http-equiv=\"refresh\" content=\"0; url={to}\"><title>{title}</title></head>\
+         <body><main><h1>{title}</h1><p><a href=\"{to}\">{link}</a></p></main></body></html>"
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }

@@ -1,5 +1,7 @@
-//! The fixed texts of every mail. Admins cannot edit them.
+//! The fixed texts of every mail, in the recipient's language. Admins
+//! cannot edit them: their words are the catalogue's (`src/i18n`).
 
+use crate::i18n::{fill, Lang, Msg, Plural};
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -50,151 +52,160 @@ fn html_page(paragraphs: &[String]) -> String {
     html
 }
 
-fn link_html(link: &str) -> String {
-    let l = escape_html(link);
-    format!("<a href=\"{l}\">{l}</a>")
+/// One paragraph of a mail.
+enum Paragraph<'a> {
+    /// A message of the catalogue and the values of its `{placeholders}`.
+    Message(&'static str, &'a [(&'a str, &'a str)]),
+    /// A link on its own.
+    Link(&'a str),
 }
 
-fn hours_phrase(hours: u32) -> String {
-    if hours == 1 {
-        "1 hour".into()
-    } else {
-        format!("{hours} hours")
+/// The plain text (paragraphs apart by a blank line) and the same words as
+/// simple HTML, every word and value escaped there.
+fn write(paragraphs: &[Paragraph<'_>]) -> (String, String) {
+    let mut text = Vec::with_capacity(paragraphs.len());
+    let mut html = Vec::with_capacity(paragraphs.len());
+    for paragraph in paragraphs {
+        match paragraph {
+            Paragraph::Message(message, args) => {
+                text.push(fill(message, args));
+                let escaped: Vec<(&str, String)> =
+                    args.iter().map(|(k, v)| (*k, escape_html(v))).collect();
+                let escaped: Vec<(&str, &str)> =
+                    escaped.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                html.push(fill(&escape_html(message), &escaped));
+            }
+            Paragraph::Link(link) => {
+                text.push((*link).to_owned());
+                let l = escape_html(link);
+                html.push(format!("<a href=\"{l}\">{l}</a>"));
+            }
+        }
     }
+    (text.join("\n\n") + "\n", html_page(&html))
 }
 
-/// The password reset request, in the words of the original help article.
-pub fn reset_email(site_name: &str, link: &str, hours: u32, expires: &str) -> Rendered {
-    let text = format!(
-        "Someone requested that the password to your account at '{site_name}' be reset.\n\n\
-         If this was not you, you may safely ignore this mail. If you wish to proceed and reset your password, please visit this address:\n\n\
-         {link}\n\n\
-         This password reset request will expire in {} on {expires}.\n",
-        hours_phrase(hours)
-    );
-    let site = escape_html(site_name);
-    let html = html_page(&[
-        format!("Someone requested that the password to your account at '{site}' be reset."),
-        "If this was not you, you may safely ignore this mail. If you wish to proceed and reset your password, please visit this address:".into(),
-        link_html(link),
-        format!("This password reset request will expire in {} on {}.", hours_phrase(hours), escape_html(expires)),
-    ]);
-    Rendered {
-        kind: "reset",
-        subject: "Password reset request".into(),
-        text,
-        html,
+/// Every mail, written in one language: the recipient's.
+#[derive(Debug, Clone, Copy)]
+pub struct Mails(pub Lang);
+
+impl Mails {
+    fn mail(self, kind: &'static str, subject: String, paragraphs: &[Paragraph<'_>]) -> Rendered {
+        let (text, html) = write(paragraphs);
+        Rendered {
+            kind,
+            subject,
+            text,
+            html,
+        }
     }
-}
 
-/// The invitation sent when an admin adds a user without a password.
-pub fn invite_email(site_name: &str, link: &str, hours: u32, expires: &str) -> Rendered {
-    let text = format!(
-        "An account has been created for you at '{site_name}'.\n\n\
-         To choose your password and log in, please visit this address:\n\n\
-         {link}\n\n\
-         This link will expire in {} on {expires}.\n",
-        hours_phrase(hours)
-    );
-    let site = escape_html(site_name);
-    let html = html_page(&[
-        format!("An account has been created for you at '{site}'."),
-        "To choose your password and log in, please visit this address:".into(),
-        link_html(link),
-        format!(
-            "This link will expire in {} on {}.",
-            hours_phrase(hours),
-            escape_html(expires)
-        ),
-    ]);
-    Rendered {
-        kind: "invite",
-        subject: "Set your password".into(),
-        text,
-        html,
+    fn text(self, msg: Msg) -> &'static str {
+        self.0.text(msg)
     }
-}
 
-/// Sent after every password change, so the owner learns of one they did not make.
-pub fn password_changed_email(
-    site_name: &str,
-    when: &str,
-    forgot_link: &str,
-    admin_email: &str,
-) -> Rendered {
-    let text = format!(
-        "The password to your account at '{site_name}' was changed on {when}.\n\n\
-         If you made this change, you need not do anything.\n\n\
-         If you did not, please reset your password at once at:\n\n\
-         {forgot_link}\n\n\
-         and tell the site administrator at {admin_email}.\n"
-    );
-    let html = html_page(&[
-        format!(
-            "The password to your account at '{}' was changed on {}.",
-            escape_html(site_name),
-            escape_html(when)
-        ),
-        "If you made this change, you need not do anything.".into(),
-        "If you did not, please reset your password at once at:".into(),
-        link_html(forgot_link),
-        format!(
-            "and tell the site administrator at {}.",
-            escape_html(admin_email)
-        ),
-    ]);
-    Rendered {
-        kind: "password_changed",
-        subject: "Your password was changed".into(),
-        text,
-        html,
+    /// The password reset request, in the words of the original help article.
+    pub fn reset(self, site_name: &str, link: &str, hours: u32, expires: &str) -> Rendered {
+        let hours_text = hours.to_string();
+        let expiry = [("hours", hours_text.as_str()), ("date", expires)];
+        self.mail(
+            "reset",
+            self.text(Msg::MailResetSubject).to_owned(),
+            &[
+                Paragraph::Message(self.text(Msg::MailResetRequested), &[("site", site_name)]),
+                Paragraph::Message(self.text(Msg::MailResetProceed), &[]),
+                Paragraph::Link(link),
+                Paragraph::Message(
+                    self.0
+                        .plural_form(Plural::MailResetExpiry, i64::from(hours)),
+                    &expiry,
+                ),
+            ],
+        )
     }
-}
 
-/// Sent to the old address when a site admin changes an account's email:
-/// whoever controls the new address could otherwise take the account over
-/// with a reset link, and the owner would never know.
-pub fn email_changed_email(
-    site_name: &str,
-    new_email: &str,
-    when: &str,
-    admin_email: &str,
-) -> Rendered {
-    let text = format!(
-        "The email of your account at '{site_name}' was changed to {new_email} by a site admin on {when}.\n\n         From now on, mail about your account goes to that address, and this address no longer logs in.\n\n         If this is wrong, contact the site administrator at {admin_email}.\n"
-    );
-    let html = html_page(&[
-        format!(
-            "The email of your account at '{}' was changed to {} by a site admin on {}.",
-            escape_html(site_name),
-            escape_html(new_email),
-            escape_html(when)
-        ),
-        "From now on, mail about your account goes to that address, and this address no longer logs in.".into(),
-        format!(
-            "If this is wrong, contact the site administrator at {}.",
-            escape_html(admin_email)
-        ),
-    ]);
-    Rendered {
-        kind: "email_changed",
-        subject: "The email of your account was changed".into(),
-        text,
-        html,
+    /// The invitation sent when an admin adds a user without a password.
+    pub fn invite(self, site_name: &str, link: &str, hours: u32, expires: &str) -> Rendered {
+        let hours_text = hours.to_string();
+        let expiry = [("hours", hours_text.as_str()), ("date", expires)];
+        self.mail(
+            "invite",
+            self.text(Msg::MailInviteSubject).to_owned(),
+            &[
+                Paragraph::Message(self.text(Msg::MailInviteCreated), &[("site", site_name)]),
+                Paragraph::Message(self.text(Msg::MailInviteProceed), &[]),
+                Paragraph::Link(link),
+                Paragraph::Message(
+                    self.0
+                        .plural_form(Plural::MailInviteExpiry, i64::from(hours)),
+                    &expiry,
+                ),
+            ],
+        )
     }
-}
 
-pub fn test_email(site_name: &str) -> Rendered {
-    let text = format!("This is a test message from '{site_name}'. Mail delivery works.\n");
-    let html = html_page(&[format!(
-        "This is a test message from '{}'. Mail delivery works.",
-        escape_html(site_name)
-    )]);
-    Rendered {
-        kind: "test",
-        subject: format!("Test message from {site_name}"),
-        text,
-        html,
+    /// Sent after every password change, so the owner learns of one they
+    /// did not make.
+    pub fn password_changed(
+        self,
+        site_name: &str,
+        when: &str,
+        forgot_link: &str,
+        admin_email: &str,
+    ) -> Rendered {
+        self.mail(
+            "password_changed",
+            self.text(Msg::MailPasswordChangedSubject).to_owned(),
+            &[
+                Paragraph::Message(
+                    self.text(Msg::MailPasswordChangedChanged),
+                    &[("site", site_name), ("date", when)],
+                ),
+                Paragraph::Message(self.text(Msg::MailPasswordChangedIfYou), &[]),
+                Paragraph::Message(self.text(Msg::MailPasswordChangedIfNot), &[]),
+                Paragraph::Link(forgot_link),
+                Paragraph::Message(
+                    self.text(Msg::MailPasswordChangedTellAdmin),
+                    &[("admin", admin_email)],
+                ),
+            ],
+        )
+    }
+
+    /// Sent to the old address when a site admin changes an account's
+    /// email: whoever controls the new address could otherwise take the
+    /// account over with a reset link, and the owner would never know.
+    pub fn email_changed(
+        self,
+        site_name: &str,
+        new_email: &str,
+        when: &str,
+        admin_email: &str,
+    ) -> Rendered {
+        self.mail(
+            "email_changed",
+            self.text(Msg::MailEmailChangedSubject).to_owned(),
+            &[
+                Paragraph::Message(
+                    self.text(Msg::MailEmailChangedChanged),
+                    &[("site", site_name), ("email", new_email), ("date", when)],
+                ),
+                Paragraph::Message(self.text(Msg::MailEmailChangedFromNowOn), &[]),
+                Paragraph::Message(
+                    self.text(Msg::MailEmailChangedIfWrong),
+                    &[("admin", admin_email)],
+                ),
+            ],
+        )
+    }
+
+    pub fn test(self, site_name: &str) -> Rendered {
+        let site = [("site", site_name)];
+        self.mail(
+            "test",
+            fill(self.text(Msg::MailTestSubject), &site),
+            &[Paragraph::Message(self.text(Msg::MailTestText), &site)],
+        )
     }
 }
 
@@ -217,7 +228,7 @@ mod tests {
 
     #[test]
     fn the_reset_mail_has_the_fixed_wording() {
-        let m = reset_email(
+        let m = Mails(Lang::EN).reset(
             "Acme",
             "https://acme.test/reset-password/abc",
             24,
@@ -235,9 +246,23 @@ mod tests {
 
     #[test]
     fn the_html_part_escapes_the_site_name() {
-        let m = reset_email("<b>Acme</b> & Co", "https://acme.test/r/x", 1, "now");
+        let m = Mails(Lang::EN).reset("<b>Acme</b> & Co", "https://acme.test/r/x", 1, "now");
         assert!(m.html.contains("&lt;b&gt;Acme&lt;/b&gt; &amp; Co"));
         assert!(!m.html.contains("<b>Acme"));
         assert!(m.text.contains("expire in 1 hour on"));
+    }
+
+    #[test]
+    fn a_notice_reads_as_before() {
+        let m = Mails(Lang::EN).email_changed("Acme", "new@acme.test", "now", "admin@acme.test");
+        assert_eq!(
+            m.text,
+            "The email of your account at 'Acme' was changed to new@acme.test by a site admin on now.\n\n\
+             From now on, mail about your account goes to that address, and this address no longer logs in.\n\n\
+             If this is wrong, contact the site administrator at admin@acme.test.\n"
+        );
+        assert!(m.html.contains(
+            "<p>If this is wrong, contact the site administrator at admin@acme.test.</p>"
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! `http::client_addr`) and browser, as throttling, sessions and the audit
 //! log see them.
 
+use crate::i18n::Lang;
 use http::header;
 use std::net::IpAddr;
 
@@ -9,12 +10,14 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-/// The client's address and agent, for throttling and the audit log.
+/// The client's address and agent, for throttling and the audit log, and
+/// the language the request is answered in (for the mail it causes).
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     /// The client's address (behind a trusted proxy, the one it reports).
     pub addr: Option<IpAddr>,
     pub user_agent: Option<String>,
+    pub lang: Lang,
 }
 
 impl RequestMeta {
@@ -35,6 +38,7 @@ impl RequestMeta {
     pub fn of(headers: &http::HeaderMap, extensions: &http::Extensions) -> Self {
         Self {
             addr: extensions.get::<ClientAddr>().map(|c| c.0),
+            lang: extensions.get::<Lang>().copied().unwrap_or_default(),
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())

@@ -7,6 +7,7 @@
 
 mod values;
 
+use crate::i18n::Lang;
 use chrono_tz::Tz;
 use figment::{
     providers::{Env, Format, Toml},
@@ -18,8 +19,8 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 use url::Url;
 use values::{email, list, optional, socket_addr};
 pub use values::{
-    redact_url, CookieDomain, DatabaseUrl, Network, ProxyHeader, PublicUrl, ReturnHost, SmtpUrl,
-    TimeZone,
+    redact_url, CookieDomain, DatabaseUrl, Language, Network, ProxyHeader, PublicUrl, ReturnHost,
+    SmtpUrl, TimeZone,
 };
 
 /// The settings as written. Every key is optional in a site's file: the
@@ -65,6 +66,10 @@ pub struct SiteConfig {
     /// sub-domains behind forward-auth); empty: this host only.
     #[serde(deserialize_with = "optional")]
     pub cookie_domain: Option<CookieDomain>,
+    /// The languages offered. In the environment: comma-separated.
+    #[serde(deserialize_with = "list")]
+    pub languages: Vec<Language>,
+    pub default_language: Language,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -291,6 +296,8 @@ pub struct Settings {
     pub log_json: bool,
     /// Who may read `/metrics`.
     pub metrics_allowed: Vec<IpNet>,
+    /// The languages offered, the default first.
+    pub languages: Vec<Lang>,
 }
 
 /// A setting that is wrong, and why.
@@ -311,6 +318,7 @@ impl Settings {
             metrics,
         } = config;
         site.check()?;
+        let languages = site.languages();
         auth.check()?;
         mail.check()?;
         if database.max_connections == 0 {
@@ -369,6 +377,7 @@ impl Settings {
             cookie_domain,
             log_json: log.format == LogFormat::Json,
             metrics_allowed: metrics.allowed.into_iter().map(|n| n.0).collect(),
+            languages,
         })
     }
 
@@ -412,6 +421,11 @@ impl Settings {
         format!("{base}{path}")
     }
 
+    /// The language for those who chose none and asked for none.
+    pub fn default_language(&self) -> Lang {
+        self.languages[0]
+    }
+
     pub fn password_policy(&self) -> crate::domain::PasswordPolicy {
         crate::domain::PasswordPolicy {
             min_length: self.auth.min_password_length,
@@ -428,7 +442,21 @@ impl SiteConfig {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(bad("site.name", "must be 1 to 100 characters"));
         }
+        if !self.languages.contains(&self.default_language) {
+            let problem = format!(
+                "`{}` is not among site.languages",
+                self.default_language.0.tag()
+            );
+            return Err(bad("site.default_language", problem));
+        }
         Ok(())
+    }
+
+    /// The languages offered, the default first.
+    fn languages(&self) -> Vec<Lang> {
+        let default = self.default_language.0;
+        let others = self.languages.iter().map(|l| l.0).filter(|l| *l != default);
+        std::iter::once(default).chain(others).collect()
     }
 }
 

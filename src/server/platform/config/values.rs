@@ -180,6 +180,31 @@ impl std::str::FromStr for CookieDomain {
     }
 }
 
+/// A language Gatehouse has words for (`site.languages`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Language(pub crate::i18n::Lang);
+
+impl std::str::FromStr for Language {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        crate::i18n::Lang::from_tag(text)
+            .map(Language)
+            .ok_or_else(|| {
+                let known: Vec<&str> = crate::i18n::CATALOGUES.iter().map(|c| c.tag).collect();
+                format!(
+                    "`{text}` is not a language Gatehouse has words for ({})",
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(deserializer, str::parse)
+    }
+}
+
 /// `database.url`: `sqlite:…` or `postgres://…`. A secret: shown without
 /// its password.
 #[derive(Clone, PartialEq, Eq)]
