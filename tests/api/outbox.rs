@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 /// Messages not sent (yet or for good).
 async fn not_sent(app: &TestApp) -> i64 {
-    let outbox = probe::outbox(app).await;
-    outbox.pending + outbox.failed
+    let counts = probe::outbox_counts(app).await;
+    counts.pending + counts.failed
 }
 
 /// Waits until every queued message is marked sent, then stops the server
@@ -309,7 +309,7 @@ async fn messages_go_out_several_at_once_over_reused_connections(engine: Engine)
 /// Like [`all_sent_and_stopped`], for a queue where some fail for good.
 async fn all_sent_or_failed_and_stopped(app: &mut TestApp) {
     eventually("the queue empties", || async {
-        probe::outbox(app).await.pending == 0
+        probe::outbox_counts(app).await.pending == 0
     })
     .await;
     app.stop_server().await;

@@ -164,7 +164,7 @@ pub async fn oidc_token_stored_as_is(app: &TestApp, token: &str) -> bool {
 }
 
 /// How many messages are queued, sent and failed.
-pub async fn outbox(app: &TestApp) -> db::outbox::OutboxCounts {
+pub async fn outbox_counts(app: &TestApp) -> db::outbox::OutboxCounts {
     db::outbox::counts(&mut *conn(app).await).await.unwrap()
 }
 

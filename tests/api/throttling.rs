@@ -229,8 +229,8 @@ async fn concurrent_reset_requests_issue_no_more_links_than_the_burst(engine: En
         "{spent_ms} ms of the address's allowance spent"
     );
     assert_eq!(probe::password_tokens(&app).await, 3);
-    let outbox = probe::outbox(&app).await;
-    assert_eq!(outbox.pending + outbox.sent + outbox.failed, 3);
+    let counts = probe::outbox_counts(&app).await;
+    assert_eq!(counts.pending + counts.sent + counts.failed, 3);
     assert_eq!(audit_rows(&app, "reset_requested").await.len(), 3);
     let throttled = audit_rows(&app, "reset_throttled").await;
     assert_eq!(
