@@ -2,8 +2,9 @@
 //! mail server's last answer, a retry for a message given up on, a test
 //! message to any address, and the user list naming whose mail failed.
 
-use crate::{both_engines, helpers::*};
-use reqwest::StatusCode;
+use crate::{both_engines, helpers::*, probe};
+use gatehouse::server::db::user_search::Page;
+use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -15,18 +16,14 @@ both_engines!(
     an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out,
 );
 
-/// The admin's browser without JavaScript posts `endpoint` from the user
-/// list; the `done` code it is sent back with, and the page it shows.
-async fn admin_action(
-    app: &TestApp,
-    admin: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> (String, String) {
-    let res = form_post_with(admin, &app.base, endpoint, "/admin/users", form).await;
+/// What the admin's browser shows after an action posted without
+/// JavaScript from the user list: the `done` code it is sent back with,
+/// and the page.
+async fn shown_after(admin: &Browser, res: Response) -> (String, String) {
     assert!(
         res.status().is_redirection(),
-        "{endpoint}: {}",
+        "{}: {}",
+        res.url(),
         res.status()
     );
     let to = location(&res);
@@ -35,7 +32,7 @@ async fn admin_action(
         .nth(1)
         .map(|d| d.split('&').next().unwrap().to_owned())
         .unwrap_or_default();
-    (done, admin_page(app, admin, &to).await)
+    (done, admin.open(&to).await)
 }
 
 async fn an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out(engine: Engine) {
@@ -45,8 +42,8 @@ async fn an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out(e
     // Refused for good: the admin hears so from the send itself.
     app.sink
         .refuse(USER_EMAIL, "550 5.1.1 <jane@example.test>: User unknown");
-    let (done, page) =
-        admin_action(&app, &admin, "admin/send_reset_email", &[("id", &jane_id)]).await;
+    let admin = admin.without_js();
+    let (done, page) = shown_after(&admin, admin.send_reset_email(jane_id).await).await;
     assert_eq!(done, "reset_refused");
     assert!(
         page.contains("The mail server refused the password reset email")
@@ -56,8 +53,7 @@ async fn an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out(e
 
     // Once the server takes it: sent.
     app.sink.stop_refusing(USER_EMAIL);
-    let (done, page) =
-        admin_action(&app, &admin, "admin/send_reset_email", &[("id", &jane_id)]).await;
+    let (done, page) = shown_after(&admin, admin.send_reset_email(jane_id).await).await;
     assert_eq!(done, "reset_sent");
     assert!(page.contains("Password reset email sent."));
     app.sink.wait_for(USER_EMAIL, 1).await;
@@ -67,30 +63,23 @@ async fn an_admin_learns_at_once_when_a_reset_or_an_invitation_does_not_go_out(e
         "sam@example.test",
         "550 5.1.1 <sam@example.test>: User unknown",
     );
-    let invite = [
-        ("email", "sam@example.test"),
-        ("name", "Sam"),
-        ("role", "user"),
-        ("setup", "invite"),
-    ];
-    let (done, page) = admin_action(&app, &admin, "admin/add_user", &invite).await;
+    let invite = NewUser::invite("sam@example.test", "Sam");
+    let (done, page) = shown_after(&admin, admin.add_user(invite).await).await;
     assert_eq!(done, "invite_refused");
     assert!(page.contains("the mail server refused the invitation"));
 
     // A server that cannot be reached: queued, and the admin is told.
     app.sink.stop();
-    let (done, page) =
-        admin_action(&app, &admin, "admin/send_reset_email", &[("id", &jane_id)]).await;
+    let (done, page) = shown_after(&admin, admin.send_reset_email(jane_id).await).await;
     assert_eq!(done, "reset_queued");
     assert!(page.contains("the mail server has not taken it yet"));
     app.sink.resume().await;
     app.sink.wait_for(USER_EMAIL, 2).await;
-    app.stop().await;
 }
 
 /// Jane's row of the admin's user list.
-async fn jane_in_the_list(app: &TestApp, admin: &reqwest::Client) -> Value {
-    let res = call_with(admin, &app.base, "admin/list_users", &[]).await;
+async fn jane_in_the_list(admin: &Browser) -> Value {
+    let res = admin.list_users(None, Page::First).await;
     let users: Value = res.json().await.unwrap();
     users["users"]
         .as_array()
@@ -101,9 +90,10 @@ async fn jane_in_the_list(app: &TestApp, admin: &reqwest::Client) -> Value {
         .unwrap()
 }
 
-async fn list(app: &TestApp, admin: &reqwest::Client) -> Value {
-    let res = call_with(admin, &app.base, "admin/list_mail", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+/// The admin's mail page (JSON).
+async fn list(admin: &Browser) -> Value {
+    let res = admin.list_mail().await;
+    assert_status(&res, StatusCode::OK);
     res.json().await.unwrap()
 }
 
@@ -112,12 +102,12 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
     let (_, admin) = app.with_admin_and_user().await;
     app.sink
         .refuse(USER_EMAIL, "450 4.2.0 Greylisted, try again later");
-    app.request_reset(USER_EMAIL).await;
+    app.request_password_reset(USER_EMAIL).await;
     // The one attempt is refused for now, and one is all it may have: the
     // message is given up.
     let deadline = Instant::now() + Duration::from_secs(10);
     let failed = loop {
-        let page = list(&app, &admin).await;
+        let page = list(&admin).await;
         let reset = page["entries"]
             .as_array()
             .unwrap()
@@ -148,18 +138,17 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
     );
 
     // The user list says so, next to Jane.
-    let jane = jane_in_the_list(&app, &admin).await;
+    let jane = jane_in_the_list(&admin).await;
     assert!(jane["mail_failed"].is_string(), "{jane}");
-    let page = admin_page(&app, &admin, "/admin/users").await;
+    let page = admin.open("/admin/users").await;
     assert!(page.contains("Mail failed"), "the list page marks it");
 
     // Retry now, with the mail server taking it: sent, once.
     app.sink.stop_refusing(USER_EMAIL);
-    let id = failed["id"].as_i64().unwrap().to_string();
-    let res = call_with(&admin, &app.base, "admin/retry_mail", &[("id", &id)]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let id = failed["id"].as_i64().unwrap();
+    assert_status(&admin.retry_mail(id).await, StatusCode::OK);
     app.sink.wait_for(USER_EMAIL, 1).await;
-    let res = call_with(&admin, &app.base, "admin/retry_mail", &[("id", &id)]).await;
+    let res = admin.retry_mail(id).await;
     assert_eq!(
         res.status(),
         StatusCode::NOT_FOUND,
@@ -167,7 +156,7 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let page = list(&app, &admin).await;
+        let page = list(&admin).await;
         let m = page["entries"]
             .as_array()
             .unwrap()
@@ -181,56 +170,35 @@ async fn a_failed_message_shows_with_its_error_and_is_sent_on_retry(engine: Engi
         assert!(Instant::now() < deadline, "not marked sent: {m}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let jane = jane_in_the_list(&app, &admin).await;
+    let jane = jane_in_the_list(&admin).await;
     assert!(
         jane["mail_failed"].is_null(),
         "the newest mail went out: {jane}"
     );
     assert_eq!(app.sink.mails_to(USER_EMAIL).len(), 1);
-    app.stop().await;
 }
 
 async fn an_admin_sends_a_test_message_to_any_address(engine: Engine) {
     let app = spawn_app(engine).await;
     let (_, admin) = app.with_admin_and_user().await;
-    let res = call_with(
-        &admin,
-        &app.base,
-        "admin/send_test_mail",
-        &[("to", "postmaster@elsewhere.test")],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = admin.send_test_mail("postmaster@elsewhere.test").await;
+    assert_status(&res, StatusCode::OK);
     let mail = app.sink.wait_for("postmaster@elsewhere.test", 1).await;
     assert!(mail[0].text_part().contains("This is a test message"));
-    let page = list(&app, &admin).await;
+    let page = list(&admin).await;
     assert_eq!(page["entries"][0]["kind"], "test");
 
-    let res = call_with(
-        &admin,
-        &app.base,
-        "admin/send_test_mail",
-        &[("to", "not an address")],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let jane = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
-    let res = call_with(
-        &jane,
-        &app.base,
-        "admin/send_test_mail",
-        &[("to", "x@elsewhere.test")],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = call_with(&jane, &app.base, "admin/list_mail", &[]).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let html = admin_page(&app, &admin, "/admin/mail").await;
+    let res = admin.send_test_mail("not an address").await;
+    assert_status(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    let jane = app.as_user(USER_EMAIL, USER_PASSWORD).await;
+    let res = jane.send_test_mail("x@elsewhere.test").await;
+    assert_status(&res, StatusCode::FORBIDDEN);
+    assert_status(&jane.list_mail().await, StatusCode::FORBIDDEN);
+    let html = admin.open("/admin/mail").await;
     assert!(
         html.contains("postmaster@elsewhere.test"),
         "the page lists it:\n{html}"
     );
-    app.stop().await;
 }
 
 /// Without working mail: the admin makes a set-password link for Jane. It
@@ -240,20 +208,12 @@ async fn an_admin_sends_a_test_message_to_any_address(engine: Engine) {
 async fn a_set_password_link_is_shown_once_and_works_like_a_reset_link(engine: Engine) {
     let app = spawn_app(engine).await;
     let (jane, admin) = app.with_admin_and_user().await;
-    app.request_reset(USER_EMAIL).await;
+    app.request_password_reset(USER_EMAIL).await;
     let mailed = app.last_email_link(USER_EMAIL, 1).await;
 
-    let res = form_post_with(
-        &admin,
-        &app.base,
-        "admin/make_set_password_link",
-        "/admin/users",
-        &[("id", &jane)],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/admin/users?done=link_made");
-    let page = admin_page(&app, &admin, "/admin/users?done=link_made").await;
+    let res = admin.without_js().make_set_password_link(jane).await;
+    assert_redirects_to(&res, "/admin/users?done=link_made");
+    let page = admin.open("/admin/users?done=link_made").await;
     assert!(
         page.contains(&format!("Set-password link for {USER_EMAIL}")),
         "{page}"
@@ -266,56 +226,34 @@ async fn a_set_password_link_is_shown_once_and_works_like_a_reset_link(engine: E
         .expect("the link in the page")
         .to_owned();
     assert!(link.starts_with(&app.url("/reset-password/")), "{link}");
-    let again = admin_page(&app, &admin, "/admin/users").await;
+    let again = admin.open("/admin/users").await;
     assert!(!again.contains(&link), "shown once");
 
     let token = TestApp::token_of(&link);
-    let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM password_tokens WHERE token_hash = $1")
-            .bind(&token)
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
-    assert_eq!(stored, 0, "only a hash is stored");
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE event = 'set_password_link_made' AND actor_email = $1",
-    )
-    .bind(ADMIN_EMAIL)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    assert_eq!(audited, 1);
+    assert!(
+        !probe::password_token_stored_as_is(&app, &token).await,
+        "only a hash is stored"
+    );
+    let audited = probe::audit(&app, Some("set_password_link_made")).await;
+    let by_the_admin = audited
+        .iter()
+        .filter(|e| e.actor_email.as_deref() == Some(ADMIN_EMAIL))
+        .count();
+    assert_eq!(by_the_admin, 1);
 
     let new = "a passphrase handed over in person";
+    let res = app.reset_password(&token, new, new).await;
+    assert_status(&res, StatusCode::OK);
+    assert_redirects_to(&app.without_js().log_in(USER_EMAIL, new).await, "/account");
     let res = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &token),
-                ("new_password", new),
-                ("confirm_password", new),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    app.form_log_in(USER_EMAIL, new).await;
-    let res = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &TestApp::token_of(&mailed)),
-                ("new_password", new),
-                ("confirm_password", new),
-            ],
-        )
+        .reset_password(&TestApp::token_of(&mailed), new, new)
         .await;
     assert_eq!(res.status(), StatusCode::GONE, "the mailed link was voided");
-    app.stop().await;
 }
 
-async fn invitations(app: &TestApp, admin: &reqwest::Client) -> Vec<Value> {
-    let res = call_with(admin, &app.base, "admin/list_invitations", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+async fn invitations(admin: &Browser) -> Vec<Value> {
+    let res = admin.list_invitations().await;
+    assert_status(&res, StatusCode::OK);
     res.json::<Vec<Value>>().await.unwrap()
 }
 
@@ -324,37 +262,26 @@ async fn invitations(app: &TestApp, admin: &reqwest::Client) -> Vec<Value> {
 async fn invitations_are_listed_with_their_state_and_a_resend_voids_the_old_link(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
-    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = app.as_admin().await;
     for (email, name) in [("ivy@example.test", "Ivy"), ("otto@example.test", "Otto")] {
-        let res = call_with(
-            &admin,
-            &app.base,
-            "admin/add_user",
-            &[
-                ("email", email),
-                ("name", name),
-                ("role", "user"),
-                ("setup", "invite"),
-            ],
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        let res = admin.add_user(NewUser::invite(email, name)).await;
+        assert_status(&res, StatusCode::OK);
     }
     let first = app.last_email_link("ivy@example.test", 1).await;
-    let list = invitations(&app, &admin).await;
+    let list = invitations(&admin).await;
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|i| i["state"] == "pending"), "{list:?}");
     let ivy = list
         .iter()
         .find(|i| i["email"] == "ivy@example.test")
         .unwrap()["user_id"]
-        .to_string();
+        .as_i64()
+        .unwrap();
 
-    let res = call_with(&admin, &app.base, "admin/send_reset_email", &[("id", &ivy)]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_status(&admin.send_reset_email(ivy).await, StatusCode::OK);
     let second = app.last_email_link("ivy@example.test", 2).await;
     assert_ne!(first, second);
-    let list = invitations(&app, &admin).await;
+    let list = invitations(&admin).await;
     let states: Vec<&str> = list
         .iter()
         .filter(|i| i["email"] == "ivy@example.test")
@@ -362,43 +289,33 @@ async fn invitations_are_listed_with_their_state_and_a_resend_voids_the_old_link
         .collect();
     assert_eq!(states, ["pending", "replaced"], "newest first");
     let password = "a fine passphrase of her own 3";
-    let form = |link: &str| {
-        [
-            ("token", TestApp::token_of(link)),
-            ("new_password", password.to_owned()),
-            ("confirm_password", password.to_owned()),
-        ]
-    };
-    let old = form(&first);
-    let old: Vec<(&str, &str)> = old.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let old = TestApp::token_of(&first);
     assert_eq!(
-        app.call("reset_password", &old).await.status(),
+        app.reset_password(&old, password, password).await.status(),
         StatusCode::GONE,
         "the old link is void"
     );
-    let new = form(&second);
-    let new: Vec<(&str, &str)> = new.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(
-        app.call("reset_password", &new).await.status(),
-        StatusCode::OK
+    let new = TestApp::token_of(&second);
+    assert_status(
+        &app.reset_password(&new, password, password).await,
+        StatusCode::OK,
     );
-    let list = invitations(&app, &admin).await;
+    let list = invitations(&admin).await;
     assert_eq!(list[0]["state"], "accepted");
 
     app.clock
         .advance_secs(i64::from(app.state.settings.auth.invite_hours) * 3600 + 1);
     // A week on, the admin logs in again.
-    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let list = invitations(&app, &admin).await;
+    let admin = app.as_admin().await;
+    let list = invitations(&admin).await;
     let otto = list
         .iter()
         .find(|i| i["email"] == "otto@example.test")
         .unwrap();
     assert_eq!(otto["state"], "expired");
-    let page = admin_page(&app, &admin, "/admin/users").await;
+    let page = admin.open("/admin/users").await;
     assert!(
         page.contains("invitations-table") && page.contains("Expired"),
         "the users page lists them"
     );
-    app.stop().await;
 }

@@ -2,7 +2,7 @@
 //! under concurrency, an email change is announced to the old address, and
 //! only addresses the mailer can send to are accepted.
 
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
 use gatehouse::{
     domain::{CurrentUser, Role},
     server::{admin::users, http::request::RequestMeta},
@@ -16,15 +16,6 @@ fn as_admin(id: i64, email: &str) -> CurrentUser {
         name: "Admin".into(),
         role: Role::SiteAdmin,
     }
-}
-
-async fn active_admins(app: &TestApp) -> i64 {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'site_admin' AND active = 1")
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
-    n
 }
 
 /// What each of two admins does to the other, both at once.
@@ -63,7 +54,7 @@ async fn race(engine: Engine, how: Against) {
     let (a_email, b_email) = (ADMIN_EMAIL.to_owned(), "second@acme.test".to_owned());
     let a = app.create_admin().await;
     let b = app
-        .create_user(&b_email, "Second", ADMIN_PASSWORD, "site_admin")
+        .create_user(&b_email, "Second", ADMIN_PASSWORD, Role::SiteAdmin)
         .await;
     for round in 0..25 {
         let (one, two) = tokio::join!(
@@ -74,14 +65,12 @@ async fn race(engine: Engine, how: Against) {
             one ^ two,
             "round {round}: exactly one of the two may succeed"
         );
-        assert_eq!(active_admins(&app).await, 1, "round {round}");
+        assert_eq!(probe::active_admins(&app).await, 1, "round {round}");
         // Both active admins again for the next round.
-        sqlx::query("UPDATE users SET role = 'site_admin', active = 1")
-            .execute(&app.state.db.pool)
-            .await
-            .unwrap();
+        for admin in [a, b] {
+            probe::make_active_admin(&app, admin).await;
+        }
     }
-    app.stop().await;
 }
 
 async fn two_admins_disabling_each_other_at_once_leave_one(engine: Engine) {
@@ -94,21 +83,14 @@ async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
 
 async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
     let app = spawn_app(engine).await;
-    let (id, admin_client) = app.with_admin_and_user().await;
-    let jane = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
-    let res = call_with(
-        &admin_client,
-        &app.base,
-        "admin/update_user",
-        &[
-            ("id", id.as_str()),
-            ("email", "new.address@elsewhere.test"),
-            ("name", "Jane Doe"),
-            ("role", "user"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let (id, admin) = app.with_admin_and_user().await;
+    let jane = app.as_user(USER_EMAIL, USER_PASSWORD).await;
+    let new_address = Profile {
+        email: "new.address@elsewhere.test",
+        name: "Jane Doe",
+        role: Role::User,
+    };
+    assert_status(&admin.update_user(id, new_address).await, StatusCode::OK);
 
     let notice = app.sink.wait_for(USER_EMAIL, 1).await;
     let notice = notice.last().unwrap();
@@ -123,7 +105,7 @@ async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
     assert!(notice.link().is_none(), "no link that could be used");
 
     // Jane's sessions ended with the change.
-    let res = call_with(&jane, &app.base, "current_user", &[]).await;
+    let res = jane.current_user().await;
     assert_eq!(res.text().await.unwrap(), "null");
 
     let page =
@@ -135,54 +117,33 @@ async fn an_email_change_is_announced_to_the_old_address(engine: Engine) {
         detail.contains(&format!("email was {USER_EMAIL}")) && detail.contains("1 sessions ended"),
         "{detail}"
     );
-    app.stop().await;
 }
 
 async fn addresses_the_mailer_cannot_send_to_are_refused_on_the_form(engine: Engine) {
     let app = spawn_app(engine).await;
-    let (id, admin_client) = app.with_admin_and_user().await;
+    let (id, admin) = app.with_admin_and_user().await;
     for bad in [
         "jane..doe@example.test",
         "jane@-example.test",
         "jöhn@example.test",
     ] {
-        let res = call_with(
-            &admin_client,
-            &app.base,
-            "admin/add_user",
-            &[
-                ("email", bad),
-                ("name", "Someone"),
-                ("role", "user"),
-                ("setup", "invite"),
-            ],
-        )
-        .await;
+        let res = admin.add_user(NewUser::invite(bad, "Someone")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert!(res.text().await.unwrap().contains("invalid_email"), "{bad}");
-        let res = call_with(
-            &admin_client,
-            &app.base,
-            "admin/update_user",
-            &[
-                ("id", id.as_str()),
-                ("email", bad),
-                ("name", "Jane Doe"),
-                ("role", "user"),
-            ],
-        )
-        .await;
+        let profile = Profile {
+            email: bad,
+            name: "Jane Doe",
+            role: Role::User,
+        };
+        let res = admin.update_user(id, profile).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
-    let (queued,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
+    let counts = probe::outbox_counts(&app).await;
     assert_eq!(
-        queued, 0,
+        counts.pending + counts.sent + counts.failed,
+        0,
         "nothing was queued for an address that cannot be sent to"
     );
-    app.stop().await;
 }
 
 /// The stricter rule is for addresses being stored: an account made under
@@ -197,27 +158,17 @@ async fn accounts_stored_under_the_older_address_rule_still_log_in(engine: Engin
         .hash_again(&Secret::new(USER_PASSWORD))
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at)
-         VALUES ($1, $1, 'Jane', 'jane', 'user', $2, 1, 0, 0)",
-    )
-    .bind(legacy)
-    .bind(hash)
-    .execute(&app.state.db.pool)
-    .await
-    .unwrap();
+    probe::insert_user(&app, legacy, "Jane", Some(&hash)).await;
     let res = app.log_in(legacy, USER_PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app.request_reset(legacy).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    app.stop().await;
+    assert_status(&res, StatusCode::OK);
+    let res = app.request_password_reset(legacy).await;
+    assert_status(&res, StatusCode::OK);
 }
 
 async fn every_mail_carries_a_message_id_and_auto_submitted(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    app.request_reset(USER_EMAIL).await;
+    app.create_jane().await;
+    app.request_password_reset(USER_EMAIL).await;
     let mails = app.sink.wait_for(USER_EMAIL, 1).await;
     let mail = mails.last().unwrap();
     let id = mail.header("Message-ID").expect("a Message-ID");
@@ -226,7 +177,6 @@ async fn every_mail_carries_a_message_id_and_auto_submitted(engine: Engine) {
         mail.header("Auto-Submitted").as_deref(),
         Some("auto-generated")
     );
-    app.stop().await;
 }
 
 both_engines!(

@@ -1,7 +1,7 @@
 //! The `gatehouse` binary as an operator runs it: `--help`, `migrate`,
 //! `create-admin`, and a bad setting at start-up.
 
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
 use std::{
     io::{Read, Write},
     path::Path,
@@ -176,13 +176,16 @@ async fn migrate_and_create_admin_prepare_a_site_to_log_in_to(engine: Engine) {
         config.database.url = Some(url.parse().unwrap())
     })
     .await;
-    app.form_log_in("admin@acme.test", ADMIN_PASSWORD).await;
-    let html = app.get("/account").await.text().await.unwrap();
+    let res = app
+        .without_js()
+        .log_in("admin@acme.test", ADMIN_PASSWORD)
+        .await;
+    assert_redirects_to(&res, "/account");
+    let html = app.page("/account").await;
     assert!(
         html.contains("Site Admin") && html.contains(ADMIN_EMAIL),
         "the account page should name the admin created by the CLI"
     );
-    app.stop().await;
 }
 
 /// Reads from `from` into `seen` until `seen` ends with `wanted`.
@@ -272,8 +275,8 @@ async fn on_a_terminal_create_admin_asks_for_the_password_without_echoing_it(eng
     })
     .await;
     // The typed password logs in.
-    app.form_log_in(ADMIN_EMAIL, password).await;
-    app.stop().await;
+    let res = app.without_js().log_in(ADMIN_EMAIL, password).await;
+    assert_redirects_to(&res, "/account");
 }
 
 /// `gatehouse setup-link` prints a link that opens `/setup` on a new site,
@@ -299,20 +302,19 @@ async fn setup_link_prints_a_link_that_creates_the_first_admin(engine: Engine) {
     })
     .await;
     let res = app
-        .call(
-            "setup",
-            &[
-                ("token", token),
-                ("email", ADMIN_EMAIL),
-                ("name", "Site Admin"),
-                ("password", ADMIN_PASSWORD),
-                ("confirm_password", ADMIN_PASSWORD),
-            ],
-        )
+        .set_up(&FirstAdmin {
+            token,
+            email: ADMIN_EMAIL,
+            name: "Site Admin",
+            password: ADMIN_PASSWORD,
+            confirm: ADMIN_PASSWORD,
+        })
         .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-    app.form_log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    app.stop().await;
+    let res = app.without_js().log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_redirects_to(&res, "/account");
+    // The server stops before the command works on its database.
+    drop(app);
 
     let out = gatehouse(dir.path(), &["setup-link"], &env, None);
     assert!(!out.status.success());
@@ -449,7 +451,8 @@ async fn app_commands_register_list_and_remove_apps(engine: Engine) {
         kid.as_str(),
         "the server signs with the rotated key"
     );
-    app.stop().await;
+    // The server stops before the commands work on its database.
+    drop(app);
 
     let out = gatehouse(dir.path(), &["app", "remove", client_id], &env, None);
     assert!(out.status.success(), "app remove: {}", text(&out.stderr));
@@ -492,25 +495,11 @@ async fn instances_starting_at_once_migrate_one_database_safely(engine: Engine) 
         );
     }
     let app = spawn_app_with(engine, |c| c.database.url = Some(url.parse().unwrap())).await;
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    let distinct: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT version) FROM _sqlx_migrations")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
+    let (applied, distinct) = probe::applied_migrations(&app).await;
     assert_eq!(applied, distinct);
     // A migration from a newer version: this build stops rather than run on.
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
-         SELECT 99999999, 'from the future', installed_on, success, checksum, execution_time
-         FROM _sqlx_migrations WHERE version = (SELECT MIN(version) FROM _sqlx_migrations)",
-    )
-    .execute(&app.state.db.pool)
-    .await
-    .unwrap();
-    app.stop().await;
+    probe::record_migration_from_the_future(&app).await;
+    drop(app);
     let out = gatehouse(
         dir.path(),
         &["migrate"],

@@ -4,7 +4,7 @@
 //! sees the real client address, not one a client forges, and nginx's
 //! request id reaches Gatehouse's logs and answers.
 
-use crate::{both_engines, helpers::*, nginx::Nginx, proxy::port_of};
+use crate::{both_engines, helpers::*, nginx::Nginx, probe, proxy::port_of};
 use reqwest::StatusCode;
 use std::process::Command;
 
@@ -54,7 +54,6 @@ async fn the_shipped_nginx_config_serves_gatehouse_over_tls_with_real_client_add
     .await;
     let dir = tempfile::tempdir().unwrap();
     let Some((cert, key)) = certificate(dir.path()) else {
-        app.stop().await;
         return;
     };
     let http_port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -87,7 +86,6 @@ async fn the_shipped_nginx_config_serves_gatehouse_over_tls_with_real_client_add
         "the shipped file names 127.0.0.1:3000"
     );
     let Some(nginx) = Nginx::start_servers(&make).await else {
-        app.stop().await;
         return;
     };
     let https = nginx.base.replace("http://", "https://");
@@ -117,23 +115,13 @@ async fn the_shipped_nginx_config_serves_gatehouse_over_tls_with_real_client_add
 
     // A login with a forged X-Forwarded-For: the audit log has the real
     // address (nginx replaces the header).
-    let res = client
-        .post(format!("{https}/api/login"))
-        .header("origin", &app.base)
-        .header("x-forwarded-for", "203.0.113.9")
-        .form(&[
-            ("email", "nobody@example.test"),
-            ("password", "not the password at all"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let ip: Option<String> =
-        sqlx::query_scalar("SELECT ip FROM audit_log WHERE event = 'login_failed'")
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
-    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
-    app.stop().await;
+    let res = app
+        .browser_using(client)
+        .through(&https)
+        .with_header("x-forwarded-for", "203.0.113.9")
+        .log_in("nobody@example.test", "not the password at all")
+        .await;
+    assert_status(&res, StatusCode::UNAUTHORIZED);
+    let failed = probe::audit(&app, Some("login_failed")).await;
+    assert_eq!(failed[0].ip.as_deref(), Some("127.0.0.1"));
 }

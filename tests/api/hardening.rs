@@ -1,80 +1,62 @@
 use crate::{both_engines, helpers::*};
-use reqwest::{header, StatusCode};
+use gatehouse::{domain::Role, server::db::user_search::Page};
+use reqwest::StatusCode;
 
 async fn the_health_check_answers(engine: Engine) {
     let app = spawn_app(engine).await;
     let res = app.get("/healthz").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.text().await.unwrap(), "ok");
-    app.stop().await;
 }
 
 async fn posts_from_another_origin_are_refused(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
     let res = app
-        .client
-        .post(app.url("/api/login"))
-        .header(header::ORIGIN, "https://evil.test")
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        .as_if_from("https://evil.test")
+        .log_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    assert_status(&res, StatusCode::FORBIDDEN);
     let res = app
-        .client
-        .post(app.url("/api/login"))
-        .header("Sec-Fetch-Site", "cross-site")
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        .without_origin()
+        .with_header("Sec-Fetch-Site", "cross-site")
+        .log_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    assert_status(&res, StatusCode::FORBIDDEN);
     assert_eq!(
         app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
         StatusCode::OK,
         "same origin works"
     );
-    app.stop().await;
 }
 
 async fn huge_bodies_are_refused_before_they_are_read(engine: Engine) {
     let app = spawn_app(engine).await;
     let huge = "a".repeat(1024 * 1024);
-    let res = app
-        .call("login", &[("email", "a@b.test"), ("password", &huge)])
-        .await;
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    app.stop().await;
+    let res = app.log_in("a@b.test", &huge).await;
+    assert_status(&res, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 async fn malformed_input_gets_a_4xx_never_a_5xx(engine: Engine) {
     let app = spawn_app(engine).await;
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("login", b"".to_vec()),
-        ("login", b"email=only".to_vec()),
+        (endpoint::LOG_IN, b"".to_vec()),
+        (endpoint::LOG_IN, b"email=only".to_vec()),
         (
-            "login",
+            endpoint::LOG_IN,
             vec![
                 b'e', b'm', b'a', b'i', b'l', b'=', 0xff, 0xfe, b'&', b'p', b'=', 0xc3,
             ],
         ),
-        ("request_password_reset", b"email=%ZZ".to_vec()),
+        (endpoint::REQUEST_PASSWORD_RESET, b"email=%ZZ".to_vec()),
         (
-            "reset_password",
+            endpoint::RESET_PASSWORD,
             b"token=&new_password=&confirm_password=".to_vec(),
         ),
-        ("setup", b"email[]=x&name[a]=b".to_vec()),
+        (endpoint::SET_UP, b"email[]=x&name[a]=b".to_vec()),
     ];
     for (endpoint, body) in cases {
-        let res = app
-            .client
-            .post(app.url(&format!("/api/{endpoint}")))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+        let res = app.without_origin().post_raw(endpoint, body.clone()).await;
         assert!(
             res.status().is_client_error(),
             "{endpoint} {:?} gave {}",
@@ -83,14 +65,13 @@ async fn malformed_input_gets_a_4xx_never_a_5xx(engine: Engine) {
         );
     }
     let res = app.log_in(&"x".repeat(300), "password").await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_status(&res, StatusCode::UNPROCESSABLE_ENTITY);
     let res = app.log_in("a@b.test", &"p".repeat(300)).await;
     assert_eq!(
         res.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "over-long passwords are never hashed"
     );
-    app.stop().await;
 }
 
 async fn markup_typed_by_users_is_escaped(engine: Engine) {
@@ -99,14 +80,13 @@ async fn markup_typed_by_users_is_escaped(engine: Engine) {
         "mallory@acme.test",
         "<script>alert(1)</script>",
         USER_PASSWORD,
-        "user",
+        Role::User,
     )
     .await;
     app.log_in("mallory@acme.test", USER_PASSWORD).await;
-    let html = app.get("/account").await.text().await.unwrap();
+    let html = app.page("/account").await;
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    app.stop().await;
 }
 
 async fn responses_carry_protective_headers(engine: Engine) {
@@ -122,8 +102,7 @@ async fn responses_carry_protective_headers(engine: Engine) {
         .unwrap()
         .contains("frame-ancestors 'none'"));
     let missing = app.get("/no-such-page").await;
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    app.stop().await;
+    assert_status(&missing, StatusCode::NOT_FOUND);
 }
 
 fn csp(res: &reqwest::Response) -> String {
@@ -172,9 +151,8 @@ async fn inline_scripts_need_the_pages_nonce(engine: Engine) {
         let again = csp(&app.get(path).await);
         assert!(!again.contains(&nonce), "{path}: the nonce was reused");
     }
-    let api = app.call("current_user", &[]).await;
+    let api = app.current_user().await;
     assert!(!csp(&api).contains("nonce-"));
-    app.stop().await;
 }
 
 /// Personal answers are never stored; static files are revalidated (or,
@@ -183,21 +161,19 @@ async fn answers_say_how_long_they_may_be_cached(engine: Engine) {
     use tower::ServiceExt;
     let app = spawn_app(engine).await;
     app.create_admin().await;
-    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = app.as_admin().await;
     for path in ["/login", "/account", "/admin/users", "/no-such-page"] {
-        let res = admin
-            .get(app.url(path))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
+        let res = admin.get(path).await;
         assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
     }
-    let res = call_with(&admin, &app.base, "current_user", &[]).await;
+    let res = admin.current_user().await;
     assert!(res.text().await.unwrap().contains(ADMIN_EMAIL));
-    for endpoint in ["current_user", "admin/list_users", "login"] {
-        let res = call_with(&admin, &app.base, endpoint, &[]).await;
-        assert_eq!(res.headers()["cache-control"], "no-store", "{endpoint}");
+    for (action, res) in [
+        ("current_user", admin.current_user().await),
+        ("list_users", admin.list_users(None, Page::First).await),
+        ("login", admin.post_raw(endpoint::LOG_IN, Vec::new()).await),
+    ] {
+        assert_eq!(res.headers()["cache-control"], "no-store", "{action}");
     }
 
     // Static files, from a site folder of their own.
@@ -243,7 +219,6 @@ async fn answers_say_how_long_they_may_be_cached(engine: Engine) {
         assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
         assert!(res.headers().contains_key("vary"), "{path}");
     }
-    app.stop().await;
 }
 
 /// The login and forgotten-password pages are rendered once per address
@@ -258,10 +233,9 @@ async fn pages_for_visitors_without_a_cookie_are_rendered_once(engine: Engine) {
         policy[start..start + policy[start..].find('\'').unwrap()].to_owned()
     };
     let visit = |path: &'static str| {
-        let client = app.new_client();
-        let url = app.url(path);
+        let browser = app.browser();
         async move {
-            let res = client.get(url).send().await.unwrap();
+            let res = browser.get(path).await;
             assert_eq!(res.status(), StatusCode::OK);
             let policy = csp(&res);
             (nonce_of(&policy), res.text().await.unwrap())
@@ -301,13 +275,12 @@ async fn pages_for_visitors_without_a_cookie_are_rendered_once(engine: Engine) {
     assert!(html.contains("name=\"next\" value=\"/account\""), "{html}");
 
     // Someone logged in gets their own page, which is not kept.
-    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let mine = admin_page(&app, &admin, "/forgot-password").await;
+    let admin = app.as_admin().await;
+    let mine = admin.open("/forgot-password").await;
     assert!(mine.contains("href=\"/account\""), "{mine}");
     let (_, anyone) = visit("/forgot-password").await;
     assert!(!anyone.contains("href=\"/account\""), "{anyone}");
     assert_eq!(app.state.pages.len(), 3);
-    app.stop().await;
 }
 
 both_engines!(

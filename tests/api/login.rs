@@ -1,10 +1,14 @@
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
 use reqwest::{header, StatusCode};
 
 async fn a_plain_form_post_logs_in_and_the_account_page_names_the_user(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
-    let res = app.form_log_in("admin@acme.test", ADMIN_PASSWORD).await;
+    let res = app
+        .without_js()
+        .log_in("admin@acme.test", ADMIN_PASSWORD)
+        .await;
+    assert_redirects_to(&res, "/account");
     let cookie = res
         .headers()
         .get(header::SET_COOKIE)
@@ -19,13 +23,12 @@ async fn a_plain_form_post_logs_in_and_the_account_page_names_the_user(engine: E
     );
 
     let page = app.get("/account").await;
-    assert_eq!(page.status(), StatusCode::OK);
+    assert_status(&page, StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(
         html.contains("Site Admin") && html.contains("Admin@Acme.test"),
         "account page should name the user"
     );
-    app.stop().await;
 }
 
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(engine: Engine) {
@@ -42,21 +45,12 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(engine: Engin
 
     // Without JavaScript both come back to the form with the same message.
     let a = app
-        .form_post(
-            "login",
-            "/login",
-            &[("email", ADMIN_EMAIL), ("password", "wrong wrong wrong")],
-        )
+        .without_js()
+        .log_in(ADMIN_EMAIL, "wrong wrong wrong")
         .await;
     let b = app
-        .form_post(
-            "login",
-            "/login",
-            &[
-                ("email", "ghost@acme.test"),
-                ("password", "wrong wrong wrong"),
-            ],
-        )
+        .without_js()
+        .log_in("ghost@acme.test", "wrong wrong wrong")
         .await;
     assert_eq!(location(&a), location(&b));
     let page = app.page(&location(&a)).await;
@@ -64,73 +58,46 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(engine: Engin
         page.contains("The email or password is incorrect."),
         "the error shows on the page"
     );
-    app.stop().await;
 }
 
 async fn email_matching_ignores_letter_case(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     for typed in [
         "jane.doe@example.test",
         "JANE.DOE@EXAMPLE.TEST",
         "  Jane.Doe@Example.test ",
     ] {
-        let client = app.new_client();
-        let res = call_with(
-            &client,
-            &app.base,
-            "login",
-            &[("email", typed), ("password", USER_PASSWORD)],
-        )
-        .await;
+        let res = app.browser().log_in(typed, USER_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK, "{typed}");
     }
-    app.stop().await;
 }
 
 async fn the_account_page_sends_visitors_to_login_and_back(engine: Engine) {
     let app = spawn_app(engine).await;
     let res = app.get("/account").await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/login?next=%2Faccount");
+    assert_redirects_to(&res, "/login?next=%2Faccount");
 
     app.create_admin().await;
     let res = app
-        .form_post(
-            "login",
-            "/login?next=%2Faccount",
-            &[
-                ("email", ADMIN_EMAIL),
-                ("password", ADMIN_PASSWORD),
-                ("next", "/account"),
-            ],
-        )
+        .without_js()
+        .on("/login?next=%2Faccount")
+        .log_in_then(ADMIN_EMAIL, ADMIN_PASSWORD, "/account")
         .await;
-    assert_eq!(location(&res), "/account");
-    app.stop().await;
+    assert_redirects_to(&res, "/account");
 }
 
 async fn login_never_redirects_off_site(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
     for next in ["https://evil.test/", "//evil.test", "/\\evil.test"] {
-        let client = app.new_client();
-        let res = form_post_with(
-            &client,
-            &app.base,
-            "login",
-            "/login",
-            &[
-                ("email", ADMIN_EMAIL),
-                ("password", ADMIN_PASSWORD),
-                ("next", next),
-            ],
-        )
-        .await;
+        let res = app
+            .browser()
+            .without_js()
+            .log_in_then(ADMIN_EMAIL, ADMIN_PASSWORD, next)
+            .await;
         assert_eq!(location(&res), "/account", "{next}");
     }
-    app.stop().await;
 }
 
 async fn logging_in_issues_a_new_session_id_and_logout_ends_it(engine: Engine) {
@@ -159,75 +126,45 @@ async fn logging_in_issues_a_new_session_id_and_logout_ends_it(engine: Engine) {
     );
 
     // The first session was replaced, the second works.
-    let old = app.new_client();
     let old_cookie = c1.split(';').next().unwrap().to_owned();
-    let res = old
-        .get(app.url("/account"))
-        .header(header::COOKIE, &old_cookie)
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::FOUND,
+    let old = app
+        .browser()
+        .with_header(header::COOKIE.as_str(), &old_cookie);
+    assert!(
+        !old.is_logged_in().await,
         "the replaced session no longer works"
     );
-    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    assert!(app.is_logged_in().await);
 
-    let out = app.form_post("logout", "/account", &[]).await;
+    let out = app.without_js().log_out().await;
     assert_eq!(location(&out), "/login");
-    assert_eq!(app.get("/account").await.status(), StatusCode::FOUND);
-    app.stop().await;
+    assert!(!app.is_logged_in().await);
 }
 
 async fn log_out_everywhere_ends_every_session_of_the_user(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
-    let other = app.new_client();
-    call_with(
-        &other,
-        &app.base,
-        "login",
-        &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
-    )
-    .await;
+    let other = app.browser();
+    other.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let res = app.call("logout_everywhere", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = other
-        .get(app.url("/account"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::FOUND,
+    let res = app.log_out_everywhere().await;
+    assert_status(&res, StatusCode::OK);
+    assert!(
+        !other.is_logged_in().await,
         "the other device was logged out"
     );
-    assert_eq!(app.get("/account").await.status(), StatusCode::FOUND);
-    app.stop().await;
+    assert!(!app.is_logged_in().await);
 }
 
 async fn sessions_end_after_the_idle_timeout(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
     app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    assert!(app.is_logged_in().await);
     app.clock.advance_secs(119 * 60);
-    assert_eq!(
-        app.get("/account").await.status(),
-        StatusCode::OK,
-        "activity keeps the session alive"
-    );
+    assert!(app.is_logged_in().await, "activity keeps the session alive");
     app.clock.advance_secs(121 * 60);
-    assert_eq!(
-        app.get("/account").await.status(),
-        StatusCode::FOUND,
-        "idle for over two hours"
-    );
-    app.stop().await;
+    assert!(!app.is_logged_in().await, "idle for over two hours");
 }
 
 async fn sessions_end_at_the_absolute_timeout_despite_activity(engine: Engine) {
@@ -240,99 +177,44 @@ async fn sessions_end_at_the_absolute_timeout_despite_activity(engine: Engine) {
             break;
         }
     }
-    assert_eq!(app.get("/account").await.status(), StatusCode::FOUND);
-    app.stop().await;
+    assert!(!app.is_logged_in().await);
 }
 
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let other = app.new_client();
-    call_with(
-        &other,
-        &app.base,
-        "login",
-        &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
-    )
-    .await;
+    app.create_jane().await;
+    let other = app.browser();
+    other.log_in(USER_EMAIL, USER_PASSWORD).await;
     app.log_in(USER_EMAIL, USER_PASSWORD).await;
     let new = "saffron lantern mosaic";
-    let wrong = app
-        .call(
-            "change_password",
-            &[
-                ("current_password", "nope nope nope"),
-                ("new_password", new),
-                ("confirm_password", new),
-            ],
-        )
-        .await;
-    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong = app.change_password("nope nope nope", new, new).await;
+    assert_status(&wrong, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong
         .text()
         .await
         .unwrap()
         .contains("wrong_current_password"));
 
-    let ok = app
-        .call(
-            "change_password",
-            &[
-                ("current_password", USER_PASSWORD),
-                ("new_password", new),
-                ("confirm_password", new),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status(), StatusCode::OK);
-    assert_eq!(
-        app.get("/account").await.status(),
-        StatusCode::OK,
-        "this session stays"
-    );
-    let res = other
-        .get(app.url("/account"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND, "other sessions end");
+    let ok = app.change_password(USER_PASSWORD, new, new).await;
+    assert_status(&ok, StatusCode::OK);
+    assert!(app.is_logged_in().await, "this session stays");
+    assert!(!other.is_logged_in().await, "other sessions end");
     let notice = app.sink.wait_for(USER_EMAIL, 1).await;
     assert_eq!(notice[0].subject(), "Your password was changed");
-    assert_eq!(
-        app.new_client()
-            .post(app.url("/api/login"))
-            .form(&[("email", USER_EMAIL), ("password", new)])
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    app.stop().await;
+    assert_status(&app.browser().log_in(USER_EMAIL, new).await, StatusCode::OK);
 }
 
 async fn a_disabled_user_cannot_log_in(engine: Engine) {
     let app = spawn_app(engine).await;
-    let id = app
-        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    sqlx::query("UPDATE users SET active = 0 WHERE id = $1")
-        .bind(id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    let id = app.create_jane().await;
+    probe::set_active(&app, id, false).await;
     let res = app.log_in(USER_EMAIL, USER_PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    app.stop().await;
+    assert_status(&res, StatusCode::UNAUTHORIZED);
 }
 
 async fn hashes_made_with_old_parameters_are_upgraded_at_login(engine: Engine) {
     let app = spawn_app_with(engine, production_hashing).await;
-    let id = app
-        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    let id = app.create_jane().await;
     let old_params = gatehouse::server::platform::config::AuthConfig {
         argon2_memory_kib: 8192,
         argon2_iterations: 1,
@@ -343,28 +225,14 @@ async fn hashes_made_with_old_parameters_are_upgraded_at_login(engine: Engine) {
         .hash_again(&gatehouse::domain::password::Secret::new(USER_PASSWORD))
         .await
         .unwrap();
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&old_hash)
-        .bind(id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    probe::set_password_hash(&app, id, &old_hash).await;
 
-    assert_eq!(
-        app.log_in(USER_EMAIL, USER_PASSWORD).await.status(),
-        StatusCode::OK
-    );
-    let row: (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
+    assert_status(&app.log_in(USER_EMAIL, USER_PASSWORD).await, StatusCode::OK);
+    let hash = probe::user(&app, id).await.password_hash.unwrap();
     assert!(
-        row.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{}",
-        row.0
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
     );
-    app.stop().await;
 }
 
 async fn repeated_failures_are_throttled_but_a_reset_still_works(engine: Engine) {
@@ -373,39 +241,28 @@ async fn repeated_failures_are_throttled_but_a_reset_still_works(engine: Engine)
         c.limits.login_per_account_per_hour = 6;
     })
     .await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     for _ in 0..3 {
-        assert_eq!(
-            app.log_in(USER_EMAIL, "guess guess guess").await.status(),
-            StatusCode::UNAUTHORIZED
+        assert_status(
+            &app.log_in(USER_EMAIL, "guess guess guess").await,
+            StatusCode::UNAUTHORIZED,
         );
     }
     let throttled = app.log_in(USER_EMAIL, USER_PASSWORD).await;
-    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_status(&throttled, StatusCode::TOO_MANY_REQUESTS);
     assert!(throttled.headers().contains_key(header::RETRY_AFTER));
 
-    app.request_reset(USER_EMAIL).await;
+    app.request_password_reset(USER_EMAIL).await;
     let link = app.last_email_link(USER_EMAIL, 1).await;
     let token = TestApp::token_of(&link);
     let new = "harbour meadow cinnamon";
-    let res = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &token),
-                ("new_password", new),
-                ("confirm_password", new),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.reset_password(&token, new, new).await;
+    assert_status(&res, StatusCode::OK);
     assert_eq!(
         app.log_in(USER_EMAIL, new).await.status(),
         StatusCode::OK,
         "the owner is let back in"
     );
-    app.stop().await;
 }
 
 both_engines!(

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod log_audit;
+mod probe;
 mod smtp_sink;
 
 mod admin;

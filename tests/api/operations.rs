@@ -1,7 +1,7 @@
 //! What an operator relies on: readiness, and a consistent backup of a live
 //! SQLite database that a new server starts from.
 
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
 use reqwest::StatusCode;
 use std::sync::atomic::Ordering;
 
@@ -28,48 +28,29 @@ async fn readyz_answers_only_when_the_schema_is_current_and_not_while_stopping(e
     app.state.shutting_down.store(false, Ordering::SeqCst);
     assert_eq!(status("/readyz").await, StatusCode::OK);
     // A migration this build knows but the database lacks.
-    sqlx::query(
-        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
-    )
-    .execute(&app.state.db.pool)
-    .await
-    .unwrap();
+    probe::forget_newest_migration(&app).await;
     assert_eq!(status("/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         status("/healthz").await,
         StatusCode::OK,
         "alive all the same"
     );
-    app.stop().await;
 }
 
 async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup.db");
     let url = app.state.settings.database_url.as_str().to_owned();
     // Logins and reset requests keep writing while the copy is made.
     let load = {
-        let (base, client) = (app.base.clone(), app.new_client());
+        let browser = app.browser();
         tokio::spawn(async move {
             for i in 0..40 {
                 let email = format!("nobody{i}@example.test");
-                let _ = call_with(
-                    &client,
-                    &base,
-                    "login",
-                    &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
-                )
-                .await;
-                let _ = call_with(
-                    &client,
-                    &base,
-                    "request_password_reset",
-                    &[("email", &email)],
-                )
-                .await;
+                browser.log_in(USER_EMAIL, USER_PASSWORD).await;
+                browser.request_password_reset(&email).await;
             }
         })
     };
@@ -85,11 +66,11 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
     if engine == Engine::Postgres {
         assert!(!out.status.success());
         assert!(stderr.contains("pg_dump"), "{stderr}");
-        app.stop().await;
         return;
     }
     assert!(out.status.success(), "backup: {stderr}");
-    app.stop().await;
+    // The old server goes; a new one starts on the copy.
+    drop(app);
 
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .current_dir(dir.path())
@@ -104,8 +85,8 @@ async fn a_backup_taken_under_load_restores_to_a_site_people_log_in_to(engine: E
 
     let restored = format!("sqlite://{}", copy.display());
     let app = spawn_app_with(engine, |c| c.database.url = Some(restored.parse().unwrap())).await;
-    app.form_log_in(USER_EMAIL, USER_PASSWORD).await;
-    app.stop().await;
+    let res = app.without_js().log_in(USER_EMAIL, USER_PASSWORD).await;
+    assert_redirects_to(&res, "/account");
 }
 
 /// `gatehouse serve` as its own process, on a fresh SQLite database with
@@ -253,20 +234,13 @@ fn sigterm_answers_the_requests_in_flight_then_exits() {
             ],
         )
         .await;
-        let client = reqwest::Client::new();
+        let browser = Browser::new(reqwest::Client::new(), &served.base);
         let logins: Vec<_> = (0..6)
             .map(|_| {
-                let (client, base) = (client.clone(), served.base.clone());
-                tokio::spawn(async move {
-                    call_with(
-                        &client,
-                        &base,
-                        "login",
-                        &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
-                    )
-                    .await
-                    .status()
-                })
+                let browser = browser.clone();
+                tokio::spawn(
+                    async move { browser.log_in(USER_EMAIL, USER_PASSWORD).await.status() },
+                )
             })
             .collect();
         // Once the first is answered, the rest are queued or hashing.
@@ -321,14 +295,9 @@ fn json_logs_carry_the_request_id_and_never_a_secret() {
         let made_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
         assert_eq!(made_id.len(), 16, "a fresh id when none came in");
 
-        let res = call_with(
-            &client,
-            &base,
-            "login",
-            &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        let browser = Browser::new(client, &base);
+        let res = browser.log_in(USER_EMAIL, USER_PASSWORD).await;
+        assert_status(&res, StatusCode::OK);
         let session = res
             .headers()
             .get_all("set-cookie")
@@ -338,13 +307,7 @@ fn json_logs_carry_the_request_id_and_never_a_secret() {
             .and_then(|c| c.split(';').next())
             .expect("a session cookie")
             .to_owned();
-        call_with(
-            &client,
-            &base,
-            "request_password_reset",
-            &[("email", USER_EMAIL)],
-        )
-        .await;
+        browser.request_password_reset(USER_EMAIL).await;
         let mail = sink.wait_for(USER_EMAIL, 1).await;
         let link = mail.last().unwrap().link().expect("a reset link");
         let token = TestApp::token_of(&link);
@@ -390,19 +353,15 @@ fn json_logs_carry_the_request_id_and_never_a_secret() {
 /// the allowed addresses only (loopback by default).
 async fn metrics_are_served_to_allowed_addresses_only(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    assert_eq!(
-        app.log_in(USER_EMAIL, USER_PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    app.create_jane().await;
+    assert_status(&app.log_in(USER_EMAIL, USER_PASSWORD).await, StatusCode::OK);
     assert_eq!(
         app.log_in(USER_EMAIL, "not the password at all")
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
-    app.request_reset(USER_EMAIL).await;
+    app.request_password_reset(USER_EMAIL).await;
     app.sink.wait_for(USER_EMAIL, 1).await;
 
     let res = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -445,7 +404,6 @@ async fn metrics_are_served_to_allowed_addresses_only(engine: Engine) {
         StatusCode::NOT_FOUND,
         "other addresses see nothing"
     );
-    app.stop().await;
 }
 
 /// A site that sends real mail keeps tokens out of its logs, the first

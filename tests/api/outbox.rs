@@ -1,10 +1,19 @@
-use crate::{both_engines, helpers::*};
-use gatehouse::server::{
-    db,
-    mail::{outbox, templates, transport::Transport},
+use crate::{both_engines, helpers::*, probe};
+use gatehouse::{
+    domain::Role,
+    server::{
+        db,
+        mail::{outbox, templates, transport::Transport},
+    },
 };
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
+
+/// Messages not sent (yet or for good).
+async fn not_sent(app: &TestApp) -> i64 {
+    let counts = probe::outbox_counts(app).await;
+    counts.pending + counts.failed
+}
 
 /// Waits until every queued message is marked sent, then stops the server
 /// and its mail worker (which finishes the message in hand first): what the
@@ -12,10 +21,7 @@ use std::time::{Duration, Instant};
 async fn all_sent_and_stopped(app: &mut TestApp) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (unsent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
+        let unsent = not_sent(app).await;
         if unsent == 0 {
             return app.stop_server().await;
         }
@@ -29,35 +35,28 @@ async fn all_sent_and_stopped(app: &mut TestApp) {
 
 async fn the_forgot_password_answer_never_waits_for_the_mail_server(engine: Engine) {
     let mut app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     app.sink.stop();
-    let known = app.request_reset(USER_EMAIL).await;
+    let known = app.request_password_reset(USER_EMAIL).await;
     let (ks, kb) = (known.status(), known.text().await.unwrap());
-    let unknown = app.request_reset("ghost@example.test").await;
+    let unknown = app.request_password_reset("ghost@example.test").await;
     assert_eq!((ks, kb), (unknown.status(), unknown.text().await.unwrap()));
     assert_eq!(ks, StatusCode::OK);
     app.sink.resume().await;
-    app.stop().await;
 }
 
 async fn mail_queued_while_the_server_is_down_is_delivered_once_it_is_back(engine: Engine) {
     let mut app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    app.create_user("sam@example.test", "Sam", USER_PASSWORD, "user")
+    app.create_jane().await;
+    app.create_user("sam@example.test", "Sam", USER_PASSWORD, Role::User)
         .await;
     app.sink.stop();
-    app.request_reset(USER_EMAIL).await;
-    app.request_reset("sam@example.test").await;
+    app.request_password_reset(USER_EMAIL).await;
+    app.request_password_reset("sam@example.test").await;
     // Let the worker fail at least once against the closed port.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL")
-                .fetch_one(&app.state.db.pool)
-                .await
-                .unwrap();
+        let n = probe::messages_with_an_error(&app).await;
         if n >= 1 || Instant::now() > deadline {
             assert!(n >= 1, "the worker should have tried and failed");
             break;
@@ -75,19 +74,12 @@ async fn mail_queued_while_the_server_is_down_is_delivered_once_it_is_back(engin
         1,
         "exactly once"
     );
-    let (pending, body): (i64, String) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(MAX(body_text), '') FROM outbox WHERE sent_at IS NULL",
-    )
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    assert_eq!((pending, body.as_str()), (0, ""));
-    let (bodies,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE body_text <> ''")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(bodies, 0, "sent mail no longer holds its link at rest");
-    app.stop().await;
+    assert_eq!(not_sent(&app).await, 0);
+    assert_eq!(
+        probe::messages_holding_a_body(&app).await,
+        0,
+        "sent mail no longer holds its link at rest"
+    );
 }
 
 async fn several_workers_never_send_a_message_twice(engine: Engine) {
@@ -129,7 +121,6 @@ async fn several_workers_never_send_a_message_twice(engine: Engine) {
     let mut conn = app.state.db.conn().await.unwrap();
     let counts = db::outbox::counts(&mut conn).await.unwrap();
     assert_eq!((counts.pending, counts.sent), (0, total as i64));
-    app.stop().await;
 }
 
 /// Queues a test message to each address, as one transaction.
@@ -145,14 +136,7 @@ async fn queue(app: &TestApp, addresses: &[String]) {
 }
 
 async fn row(app: &TestApp, to: &str) -> db::outbox::ListedMail {
-    sqlx::query_as(
-        "SELECT id, kind, to_addr, created_at, next_attempt_at, attempts, locked_until, last_error, sent_at, failed_at
-         FROM outbox WHERE to_addr = $1",
-    )
-    .bind(to)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap()
+    probe::test_message_to(app, to).await
 }
 
 /// The row of the message to `to` once it has failed for good.
@@ -209,7 +193,6 @@ async fn a_refusal_is_that_messages_alone(engine: Engine) {
     all_sent_or_failed_and_stopped(&mut app).await;
     assert_eq!(app.sink.mails().len(), 2, "{:?}", app.sink.mails());
     assert_eq!(app.sink.mails_to(&greylist).len(), 1);
-    app.stop().await;
 }
 
 async fn a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts(engine: Engine) {
@@ -249,8 +232,8 @@ async fn a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts(en
     }
     // The admin's mail page says so.
     app.create_admin().await;
-    let admin = logged_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let page = admin_page(&app, &admin, "/admin/mail").await;
+    let admin = app.as_admin().await;
+    let page = admin.open("/admin/mail").await;
     let banner = page
         .split("id=\"mail-server-down\"")
         .nth(1)
@@ -268,7 +251,6 @@ async fn a_server_that_does_not_answer_pauses_the_queue_and_costs_no_attempts(en
     all_sent_or_failed_and_stopped(&mut app).await;
     assert_eq!(app.sink.mails().len(), addresses.len(), "each exactly once");
     assert!(!app.state.mail_health.is_down());
-    app.stop().await;
 }
 
 async fn a_message_that_times_out_again_after_the_server_answered_is_that_messages_alone(
@@ -300,7 +282,6 @@ async fn a_message_that_times_out_again_after_the_server_answered_is_that_messag
     app.sink.wait_for("after@acme.test", 1).await;
     all_sent_or_failed_and_stopped(&mut app).await;
     assert_eq!(app.sink.count(), 2);
-    app.stop().await;
 }
 
 async fn messages_go_out_several_at_once_over_reused_connections(engine: Engine) {
@@ -323,19 +304,12 @@ async fn messages_go_out_several_at_once_over_reused_connections(engine: Engine)
         app.sink.connections(),
         addresses.len()
     );
-    app.stop().await;
 }
 
 /// Like [`all_sent_and_stopped`], for a queue where some fail for good.
 async fn all_sent_or_failed_and_stopped(app: &mut TestApp) {
     eventually("the queue empties", || async {
-        let (open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
-        )
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-        open == 0
+        probe::outbox_counts(app).await.pending == 0
     })
     .await;
     app.stop_server().await;

@@ -1,21 +1,14 @@
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
 use reqwest::{header, StatusCode};
 
 async fn known_and_unknown_addresses_get_the_same_answer(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     let mut answers = Vec::new();
     for email in ["jane.doe@EXAMPLE.test", "nobody@example.test"] {
-        let res = app.request_reset(email).await;
+        let res = app.request_password_reset(email).await;
         answers.push((res.status(), res.text().await.unwrap()));
-        let res = app
-            .form_post(
-                "request_password_reset",
-                "/forgot-password",
-                &[("email", email)],
-            )
-            .await;
+        let res = app.without_js().request_password_reset(email).await;
         answers.push((res.status(), location(&res)));
     }
     assert_eq!(answers[0], answers[2]);
@@ -31,14 +24,12 @@ async fn known_and_unknown_addresses_get_the_same_answer(engine: Engine) {
     assert!(page.contains("If an account exists for that address, we have sent a link"));
     app.sink.wait_for(USER_EMAIL, 2).await;
     assert!(app.sink.mails_to("nobody@example.test").is_empty());
-    app.stop().await;
 }
 
 async fn the_reset_mail_has_the_fixed_wording_sender_and_parts(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    app.request_reset(USER_EMAIL).await;
+    app.create_jane().await;
+    app.request_password_reset(USER_EMAIL).await;
     let mail = app.sink.wait_for(USER_EMAIL, 1).await.remove(0);
     assert_eq!(mail.from, "site-admin@acme.test");
     assert_eq!(mail.subject(), "Password reset request");
@@ -66,46 +57,32 @@ async fn the_reset_mail_has_the_fixed_wording_sender_and_parts(engine: Engine) {
     );
     let html = mail.html_part();
     assert!(html.contains(&format!("<a href=\"{link}\">")), "{html}");
-    app.stop().await;
 }
 
 async fn the_host_header_cannot_change_the_link(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     let res = app
-        .client
-        .post(app.url("/api/request_password_reset"))
-        .header(header::HOST, "evil.test")
-        .header("X-Forwarded-Host", "evil.test")
-        .form(&[("email", USER_EMAIL)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+        .without_origin()
+        .with_header(header::HOST.as_str(), "evil.test")
+        .with_header("X-Forwarded-Host", "evil.test")
+        .request_password_reset(USER_EMAIL)
+        .await;
+    assert_status(&res, StatusCode::OK);
     let link = app.last_email_link(USER_EMAIL, 1).await;
     assert!(
         link.starts_with(&app.base) && !link.contains("evil"),
         "{link}"
     );
-    app.stop().await;
 }
 
 async fn opening_the_link_twice_does_not_use_it_up_and_submitting_does(engine: Engine) {
     let app = spawn_app(engine).await;
-    let id = app
-        .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let victim_session = app.new_client();
-    call_with(
-        &victim_session,
-        &app.base,
-        "login",
-        &[("email", USER_EMAIL), ("password", USER_PASSWORD)],
-    )
-    .await;
+    let id = app.create_jane().await;
+    let victim_session = app.browser();
+    victim_session.log_in(USER_EMAIL, USER_PASSWORD).await;
 
-    app.request_reset(USER_EMAIL).await;
+    app.request_password_reset(USER_EMAIL).await;
     let link = app.last_email_link(USER_EMAIL, 1).await;
     let path = link.replace(&app.base, "");
     for _ in 0..2 {
@@ -115,32 +92,14 @@ async fn opening_the_link_twice_does_not_use_it_up_and_submitting_does(engine: E
     }
     let token = TestApp::token_of(&link);
     let new = "lighthouse tangerine quartz";
-    let res = app
-        .form_post(
-            "reset_password",
-            &path,
-            &[
-                ("token", &token),
-                ("new_password", new),
-                ("confirm_password", new),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/login?reset=done");
+    let res = app.without_js().reset_password(&token, new, new).await;
+    assert_redirects_to(&res, "/login?reset=done");
 
     // Used up: a second submit and a second look both say so.
     let again = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &token),
-                ("new_password", "another fine passphrase"),
-                ("confirm_password", "another fine passphrase"),
-            ],
-        )
+        .reset_password(&token, "another fine passphrase", "another fine passphrase")
         .await;
-    assert_eq!(again.status(), StatusCode::GONE);
+    assert_status(&again, StatusCode::GONE);
     assert!(app
         .get(&path)
         .await
@@ -150,13 +109,7 @@ async fn opening_the_link_twice_does_not_use_it_up_and_submitting_does(engine: E
         .contains("This link has expired or was already used"));
 
     // Every session of the user ended; the notice went out; the new password works.
-    let res = victim_session
-        .get(app.url("/account"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(!victim_session.is_logged_in().await);
     let mails = app.sink.wait_for(USER_EMAIL, 2).await;
     assert_eq!(mails[1].subject(), "Your password was changed");
     assert_eq!(
@@ -164,59 +117,29 @@ async fn opening_the_link_twice_does_not_use_it_up_and_submitting_does(engine: E
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(app.log_in(USER_EMAIL, new).await.status(), StatusCode::OK);
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM password_tokens WHERE user_id = $1 AND used_at IS NULL",
-    )
-    .bind(id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    assert_eq!(n, 0);
-    app.stop().await;
+    assert_eq!(probe::unused_password_tokens(&app, id).await, 0);
 }
 
 async fn a_new_password_voids_every_outstanding_link(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    app.request_reset(USER_EMAIL).await;
-    app.request_reset(USER_EMAIL).await;
+    app.create_jane().await;
+    app.request_password_reset(USER_EMAIL).await;
+    app.request_password_reset(USER_EMAIL).await;
     let mails = app.sink.wait_for(USER_EMAIL, 2).await;
     let first = TestApp::token_of(&mails[0].link().unwrap());
     let second = TestApp::token_of(&mails[1].link().unwrap());
     let new = "copper willow thistle";
-    assert_eq!(
-        app.call(
-            "reset_password",
-            &[
-                ("token", &second),
-                ("new_password", new),
-                ("confirm_password", new)
-            ]
-        )
-        .await
-        .status(),
-        StatusCode::OK
-    );
+    assert_status(&app.reset_password(&second, new, new).await, StatusCode::OK);
     let res = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &first),
-                ("new_password", "yet another passphrase"),
-                ("confirm_password", "yet another passphrase"),
-            ],
-        )
+        .reset_password(&first, "yet another passphrase", "yet another passphrase")
         .await;
-    assert_eq!(res.status(), StatusCode::GONE);
-    app.stop().await;
+    assert_status(&res, StatusCode::GONE);
 }
 
 async fn links_expire_after_the_configured_hours(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    app.request_reset(USER_EMAIL).await;
+    app.create_jane().await;
+    app.request_password_reset(USER_EMAIL).await;
     let link = app.last_email_link(USER_EMAIL, 1).await;
     let path = link.replace(&app.base, "");
     app.clock.advance_secs(24 * 3600 - 60);
@@ -236,28 +159,16 @@ async fn links_expire_after_the_configured_hours(engine: Engine) {
         .unwrap()
         .contains("This link has expired or was already used"));
     let token = TestApp::token_of(&link);
-    let res = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &token),
-                ("new_password", "late but strong passphrase"),
-                ("confirm_password", "late but strong passphrase"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::GONE);
+    let late = "late but strong passphrase";
+    let res = app.reset_password(&token, late, late).await;
+    assert_status(&res, StatusCode::GONE);
 
     // One click sends a fresh link to the account's own address.
-    let res = app
-        .form_post("resend_reset_link", &path, &[("token", &token)])
-        .await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), format!("{path}?resent=1"));
+    let res = app.without_js().on(&path).resend_reset_link(&token).await;
+    assert_redirects_to(&res, &format!("{path}?resent=1"));
     let fresh = app.last_email_link(USER_EMAIL, 2).await;
     assert_ne!(fresh, link);
     assert!(app.page(&fresh).await.contains("Choose a new password"));
-    app.stop().await;
 }
 
 async fn garbage_tokens_get_a_clear_page_never_an_error(engine: Engine) {
@@ -279,25 +190,20 @@ async fn garbage_tokens_get_a_clear_page_never_an_error(engine: Engine) {
             "{token}"
         );
         let post = app
-            .call(
-                "reset_password",
-                &[
-                    ("token", token),
-                    ("new_password", "whatever passphrase here"),
-                    ("confirm_password", "whatever passphrase here"),
-                ],
+            .reset_password(
+                token,
+                "whatever passphrase here",
+                "whatever passphrase here",
             )
             .await;
         assert_eq!(post.status(), StatusCode::GONE, "{token}");
     }
-    app.stop().await;
 }
 
 async fn weak_and_mismatched_passwords_are_refused_and_the_link_stays_usable(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    app.request_reset(USER_EMAIL).await;
+    app.create_jane().await;
+    app.request_password_reset(USER_EMAIL).await;
     let token = TestApp::token_of(&app.last_email_link(USER_EMAIL, 1).await);
     let cases = [
         ("short", "short", "too_short"),
@@ -319,39 +225,20 @@ async fn weak_and_mismatched_passwords_are_refused_and_the_link_stays_usable(eng
         ),
     ];
     for (new, confirm, problem) in cases {
-        let res = app
-            .call(
-                "reset_password",
-                &[
-                    ("token", &token),
-                    ("new_password", new),
-                    ("confirm_password", confirm),
-                ],
-            )
-            .await;
+        let res = app.reset_password(&token, new, confirm).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{new}");
         assert!(res.text().await.unwrap().contains(problem), "{problem}");
     }
-    let ok = app
-        .call(
-            "reset_password",
-            &[
-                ("token", &token),
-                ("new_password", "a perfectly fine passphrase"),
-                ("confirm_password", "a perfectly fine passphrase"),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status(), StatusCode::OK);
-    app.stop().await;
+    let fine = "a perfectly fine passphrase";
+    let ok = app.reset_password(&token, fine, fine).await;
+    assert_status(&ok, StatusCode::OK);
 }
 
 async fn invalid_addresses_get_a_field_message(engine: Engine) {
     let app = spawn_app(engine).await;
-    let res = app.request_reset("not an address").await;
+    let res = app.request_password_reset("not an address").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("invalid_email"));
-    app.stop().await;
 }
 
 both_engines!(

@@ -2,49 +2,45 @@
 //! the app, set up as the README documents, with clients on distinct
 //! loopback addresses (all of 127.0.0.0/8 is loopback on Linux).
 
-use crate::{both_engines, helpers::*, nginx::Nginx};
-use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
-use std::{net::IpAddr, time::Duration};
+use crate::{both_engines, helpers::*, nginx::Nginx, probe};
+use reqwest::{redirect::Policy, Response, StatusCode};
+use std::{collections::BTreeMap, net::IpAddr, time::Duration};
 
 const CLIENT_A: &str = "127.0.0.2";
 const CLIENT_B: &str = "127.0.0.3";
 const WRONG: &str = "not the password at all";
 
 /// A browser on its own loopback address.
-fn client_from(addr: &str) -> Client {
-    crate::log_audit::client_builder()
+fn browser_from(app: &TestApp, addr: &str) -> Browser {
+    let client = crate::log_audit::client_builder()
         .local_address(addr.parse::<IpAddr>().unwrap())
         .redirect(Policy::none())
         .timeout(Duration::from_secs(8))
         .build()
-        .unwrap()
+        .unwrap();
+    app.browser_using(client)
 }
 
-/// A login posted to `base` (the app or the proxy), with the `Origin` of the
-/// app's public URL, as a browser on the proxied site sends it, and maybe a
-/// forged `X-Forwarded-For`.
+/// A wrong login posted to `base` (the app or the proxy), with the `Origin`
+/// of the app's public URL, as a browser on the proxied site sends it, and
+/// maybe a forged `X-Forwarded-For`.
 async fn log_in_via(
-    client: &Client,
-    app: &TestApp,
+    browser: &Browser,
     base: &str,
     email: &str,
     forged_for: Option<&str>,
 ) -> Response {
-    let mut req = client
-        .post(format!("{base}/api/login"))
-        .header(header::ORIGIN, &app.base)
-        .form(&[("email", email), ("password", WRONG)]);
+    let mut browser = browser.through(base);
     if let Some(forged) = forged_for {
-        req = req.header("x-forwarded-for", forged);
+        browser = browser.with_header("x-forwarded-for", forged);
     }
-    req.send().await.unwrap()
+    browser.log_in(email, WRONG).await
 }
 
 /// Three wrong logins answered 401, then 429, for different emails so that
 /// only the per-address throttle can be what stops them.
 async fn fails_three_times_then_is_throttled(
-    client: &Client,
-    app: &TestApp,
+    browser: &Browser,
     base: &str,
     who: &str,
     forge: bool,
@@ -56,7 +52,7 @@ async fn fails_three_times_then_is_throttled(
             format!("{who}-{n}@acme.test")
         };
         let forged = format!("198.51.100.{n}");
-        let res = log_in_via(client, app, base, &email, forge.then_some(forged.as_str())).await;
+        let res = log_in_via(browser, base, &email, forge.then_some(forged.as_str())).await;
         let expected = if n <= 3 {
             StatusCode::UNAUTHORIZED
         } else {
@@ -68,23 +64,17 @@ async fn fails_three_times_then_is_throttled(
 
 /// (event, ip, rows, summed count) of every audit entry that has an address.
 async fn audit_by_ip(app: &TestApp) -> Vec<(String, String, i64, i64)> {
-    use sqlx::Row;
-    let rows = sqlx::query(
-        "SELECT event, ip, COUNT(*) AS n, CAST(SUM(count) AS BIGINT) AS total FROM audit_log \
-         WHERE ip IS NOT NULL GROUP BY event, ip ORDER BY event, ip",
-    )
-    .fetch_all(&app.state.db.pool)
-    .await
-    .unwrap();
-    rows.iter()
-        .map(|r| {
-            (
-                r.try_get("event").unwrap(),
-                r.try_get("ip").unwrap(),
-                r.try_get("n").unwrap(),
-                r.try_get("total").unwrap(),
-            )
-        })
+    let mut groups: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for entry in probe::audit(app, None).await {
+        if let Some(ip) = entry.ip {
+            let (rows, total) = groups.entry((entry.event, ip)).or_default();
+            *rows += 1;
+            *total += entry.count;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((event, ip), (rows, total))| (event, ip, rows, total))
         .collect()
 }
 
@@ -112,12 +102,8 @@ async fn spawn_behind_proxy(engine: Engine) -> Option<(TestApp, Nginx)> {
             proxy_set_header X-Forwarded-Proto $scheme;
         }}"
     );
-    let Some(nginx) = Nginx::start(&locations).await else {
-        app.stop().await;
-        return None;
-    };
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    let nginx = Nginx::start(&locations).await?;
+    app.create_jane().await;
     Some((app, nginx))
 }
 
@@ -130,13 +116,13 @@ async fn clients_behind_a_proxy_are_throttled_apart(engine: Engine) {
         return;
     };
 
-    let a = client_from(CLIENT_A);
-    fails_three_times_then_is_throttled(&a, &app, &nginx.base, "a", false).await;
+    let a = browser_from(&app, CLIENT_A);
+    fails_three_times_then_is_throttled(&a, &nginx.base, "a", false).await;
 
     // B comes through the same nginx, so over the same TCP peer, but is
     // another client: A's throttle is not B's.
-    let b = client_from(CLIENT_B);
-    let res = log_in_via(&b, &app, &nginx.base, USER_EMAIL, None).await;
+    let b = browser_from(&app, CLIENT_B);
+    let res = log_in_via(&b, &nginx.base, USER_EMAIL, None).await;
     assert_eq!(
         res.status(),
         StatusCode::UNAUTHORIZED,
@@ -152,8 +138,6 @@ async fn clients_behind_a_proxy_are_throttled_apart(engine: Engine) {
         ],
         "the audit log names the clients, never the proxy (127.0.0.1)"
     );
-    drop(nginx);
-    app.stop().await;
 }
 
 async fn forged_forwarding_headers_gain_nothing(engine: Engine) {
@@ -163,13 +147,13 @@ async fn forged_forwarding_headers_gain_nothing(engine: Engine) {
 
     // (a) Straight to the app: 127.0.0.2 is no trusted proxy, so its
     // X-Forwarded-For, different each time, is not believed.
-    let a = client_from(CLIENT_A);
-    fails_three_times_then_is_throttled(&a, &app, &app.base, "a", true).await;
+    let a = browser_from(&app, CLIENT_A);
+    fails_three_times_then_is_throttled(&a, &app.base, "a", true).await;
 
     // (b) Through nginx, which appends the real address on the right: the
     // walk from the right stops there, at the first untrusted hop.
-    let b = client_from(CLIENT_B);
-    fails_three_times_then_is_throttled(&b, &app, &nginx.base, "b", true).await;
+    let b = browser_from(&app, CLIENT_B);
+    fails_three_times_then_is_throttled(&b, &nginx.base, "b", true).await;
 
     assert_eq!(
         audit_by_ip(&app).await,
@@ -181,8 +165,6 @@ async fn forged_forwarding_headers_gain_nothing(engine: Engine) {
         ],
         "no forged 198.51.100.x address and not the proxy's in the audit log"
     );
-    drop(nginx);
-    app.stop().await;
 }
 
 both_engines!(

@@ -1,6 +1,6 @@
 //! First start: the setup link, and exactly one first site admin.
 
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
 use reqwest::StatusCode;
 
 /// A fresh setup link, as the server log and `gatehouse setup-link` show it.
@@ -22,22 +22,15 @@ fn token_of(link: &str) -> String {
         .expect("a token in the link")
 }
 
-fn setup_form<'a>(token: &'a str, email: &'a str) -> [(&'a str, &'a str); 5] {
-    [
-        ("token", token),
-        ("email", email),
-        ("name", "Site Admin"),
-        ("password", ADMIN_PASSWORD),
-        ("confirm_password", ADMIN_PASSWORD),
-    ]
-}
-
-async fn user_count(app: &TestApp) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    n
+/// The site admin, created with the setup link's `token`.
+fn first_admin<'a>(token: &'a str, email: &'a str) -> FirstAdmin<'a> {
+    FirstAdmin {
+        token,
+        email,
+        name: "Site Admin",
+        password: ADMIN_PASSWORD,
+        confirm: ADMIN_PASSWORD,
+    }
 }
 
 async fn an_empty_site_asks_for_the_setup_link_then_closes(engine: Engine) {
@@ -66,20 +59,18 @@ async fn an_empty_site_asks_for_the_setup_link_then_closes(engine: Engine) {
     assert!(page.contains("Create the first site admin") && page.contains(&token));
 
     let res = app
-        .form_post("setup", "/setup", &setup_form(&token, ADMIN_EMAIL))
+        .without_js()
+        .set_up(&first_admin(&token, ADMIN_EMAIL))
         .await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/login?setup=done");
+    assert_redirects_to(&res, "/login?setup=done");
 
     // Setup is over, with a new link as with the used one.
     assert!(gatehouse::server::accounts::setup::issue_link(&app.state)
         .await
         .unwrap()
         .is_none());
-    let again = app
-        .call("setup", &setup_form(&token, "other@acme.test"))
-        .await;
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let again = app.set_up(&first_admin(&token, "other@acme.test")).await;
+    assert_status(&again, StatusCode::CONFLICT);
     let page = app
         .get(&format!("/setup?token={token}"))
         .await
@@ -96,34 +87,30 @@ async fn an_empty_site_asks_for_the_setup_link_then_closes(engine: Engine) {
         .contains("gatehouse setup-link"));
 
     let login = app.log_in("admin@acme.test", ADMIN_PASSWORD).await;
-    assert_eq!(login.status(), StatusCode::OK);
-    assert_eq!(user_count(&app).await, 1);
-    app.stop().await;
+    assert_status(&login, StatusCode::OK);
+    assert_eq!(probe::user_count(&app).await, 1);
 }
 
 async fn setup_without_a_valid_link_is_refused_before_any_hashing(engine: Engine) {
     let app = spawn_app(engine).await;
     let runs = app.state.hasher.runs();
     for token in ["", "not-a-token"] {
-        let res = app.call("setup", &setup_form(token, ADMIN_EMAIL)).await;
+        let res = app.set_up(&first_admin(token, ADMIN_EMAIL)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "token {token:?}");
         assert!(res.text().await.unwrap().contains("setup_link_invalid"));
     }
     assert_eq!(app.state.hasher.runs(), runs, "nothing was hashed");
-    assert_eq!(user_count(&app).await, 0);
+    assert_eq!(probe::user_count(&app).await, 0);
 
     // Once an account exists, a link issued before is no use either, and
     // the password is not hashed to find that out.
     let early = token_of(&setup_link(&app).await);
     app.create_admin().await;
     let runs = app.state.hasher.runs();
-    let res = app
-        .call("setup", &setup_form(&early, "late@acme.test"))
-        .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = app.set_up(&first_admin(&early, "late@acme.test")).await;
+    assert_status(&res, StatusCode::CONFLICT);
     assert_eq!(app.state.hasher.runs(), runs, "nothing was hashed");
-    assert_eq!(user_count(&app).await, 1);
-    app.stop().await;
+    assert_eq!(probe::user_count(&app).await, 1);
 }
 
 async fn setup_is_throttled_per_address(engine: Engine) {
@@ -133,12 +120,11 @@ async fn setup_is_throttled_per_address(engine: Engine) {
     })
     .await;
     for _ in 0..3 {
-        let res = app.call("setup", &setup_form("guess", ADMIN_EMAIL)).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app.set_up(&first_admin("guess", ADMIN_EMAIL)).await;
+        assert_status(&res, StatusCode::FORBIDDEN);
     }
-    let res = app.call("setup", &setup_form("guess", ADMIN_EMAIL)).await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    app.stop().await;
+    let res = app.set_up(&first_admin("guess", ADMIN_EMAIL)).await;
+    assert_status(&res, StatusCode::TOO_MANY_REQUESTS);
 }
 
 async fn concurrent_setups_make_exactly_one_admin(engine: Engine) {
@@ -151,14 +137,11 @@ async fn concurrent_setups_make_exactly_one_admin(engine: Engine) {
     }
     tokens.push(tokens[0].clone());
     let attempts = tokens.iter().enumerate().map(|(i, token)| {
-        let client = app.new_client();
-        let base = app.base.clone();
+        let browser = app.browser();
         let token = token.clone();
         async move {
             let email = format!("admin{i}@acme.test");
-            call_with(&client, &base, "setup", &setup_form(&token, &email))
-                .await
-                .status()
+            browser.set_up(&first_admin(&token, &email)).await.status()
         }
     });
     let statuses = futures_join_all(attempts).await;
@@ -170,8 +153,7 @@ async fn concurrent_setups_make_exactly_one_admin(engine: Engine) {
             .all(|s| s.is_success() || *s == StatusCode::CONFLICT || *s == StatusCode::FORBIDDEN),
         "{statuses:?}"
     );
-    assert_eq!(user_count(&app).await, 1);
-    app.stop().await;
+    assert_eq!(probe::user_count(&app).await, 1);
 }
 
 /// Runs the futures at once on the test runtime and collects their results.
@@ -193,18 +175,15 @@ async fn setup_rejects_weak_or_mismatched_passwords_with_field_messages(engine: 
     let link = setup_link(&app).await;
     let token = token_of(&link);
     let res = app
-        .call(
-            "setup",
-            &[
-                ("token", token.as_str()),
-                ("email", "not-an-email"),
-                ("name", ""),
-                ("password", "password1234"),
-                ("confirm_password", "different"),
-            ],
-        )
+        .set_up(&FirstAdmin {
+            token: &token,
+            email: "not-an-email",
+            name: "",
+            password: "password1234",
+            confirm: "different",
+        })
         .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_status(&res, StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     for expected in ["invalid_email", "required", "common_password", "mismatch"] {
         assert!(body.contains(expected), "{expected} missing from {body}");
@@ -214,7 +193,6 @@ async fn setup_rejects_weak_or_mismatched_passwords_with_field_messages(engine: 
         page.contains("Create the first site admin"),
         "nothing was created, and the link still works"
     );
-    app.stop().await;
 }
 
 both_engines!(

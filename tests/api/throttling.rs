@@ -1,7 +1,8 @@
 //! Throttles that hold under concurrency, floods that cost little, and the
 //! audit log's account of them.
 
-use crate::{both_engines, helpers::*};
+use crate::{both_engines, helpers::*, probe};
+use gatehouse::server::db::user_search::Page;
 use reqwest::StatusCode;
 
 /// Sends the requests made by `request(i)` all at once; returns the statuses.
@@ -22,12 +23,14 @@ fn count(statuses: &[StatusCode], wanted: StatusCode) -> usize {
     statuses.iter().filter(|s| **s == wanted).count()
 }
 
+/// The audit log's entries of `event`, oldest first: how many times,
+/// whose account, and the detail.
 async fn audit_rows(app: &TestApp, event: &str) -> Vec<(i64, Option<String>, Option<String>)> {
-    sqlx::query_as("SELECT count, actor_email, detail FROM audit_log WHERE event = $1 ORDER BY id")
-        .bind(event)
-        .fetch_all(&app.state.db.pool)
+    probe::audit(app, Some(event))
         .await
-        .unwrap()
+        .into_iter()
+        .map(|e| (e.count, e.actor_email, e.detail))
+        .collect()
 }
 
 /// A site with one user whose account allows `burst` attempts at once,
@@ -38,8 +41,7 @@ async fn app_with_account_burst(engine: Engine, burst: u32) -> TestApp {
         c.limits.login_per_account_burst = burst;
     })
     .await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     app
 }
 
@@ -47,16 +49,10 @@ async fn concurrent_wrong_passwords_are_verified_no_more_than_the_burst(engine: 
     let app = app_with_account_burst(engine, 10).await;
     let runs = app.state.hasher.runs();
     let statuses = all_at_once(50, |i| {
-        let (client, base) = (app.new_client(), app.base.clone());
+        let browser = app.browser();
         async move {
             let guess = format!("wrong guess number {i}");
-            call_with(
-                &client,
-                &base,
-                "login",
-                &[("email", USER_EMAIL), ("password", &guess)],
-            )
-            .await
+            browser.log_in(USER_EMAIL, &guess).await
         }
     })
     .await;
@@ -73,28 +69,18 @@ async fn concurrent_wrong_passwords_are_verified_no_more_than_the_burst(engine: 
         "{statuses:?}"
     );
     assert!(count(&statuses, StatusCode::UNAUTHORIZED) >= 1);
-    app.stop().await;
 }
 
 async fn concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst(engine: Engine) {
     let app = app_with_account_burst(engine, 10).await;
-    let client = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
+    let jane = app.as_user(USER_EMAIL, USER_PASSWORD).await;
     let runs = app.state.hasher.runs();
     let statuses = all_at_once(50, |i| {
-        let (client, base) = (client.clone(), app.base.clone());
+        let jane = jane.clone();
         async move {
             let guess = format!("wrong guess number {i}");
-            call_with(
-                &client,
-                &base,
-                "change_password",
-                &[
-                    ("current_password", guess.as_str()),
-                    ("new_password", "a brand new passphrase 7"),
-                    ("confirm_password", "a brand new passphrase 7"),
-                ],
-            )
-            .await
+            let new = "a brand new passphrase 7";
+            jane.change_password(&guess, new, new).await
         }
     })
     .await;
@@ -113,7 +99,6 @@ async fn concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst(
     assert!(rows
         .iter()
         .all(|(_, actor, _)| actor.as_deref() == Some(USER_EMAIL)));
-    app.stop().await;
 }
 
 async fn the_right_password_does_not_use_up_the_allowance(engine: Engine) {
@@ -122,7 +107,6 @@ async fn the_right_password_does_not_use_up_the_allowance(engine: Engine) {
         let res = app.log_in(USER_EMAIL, USER_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
-    app.stop().await;
 }
 
 async fn a_flood_of_throttled_requests_is_one_counted_audit_entry(engine: Engine) {
@@ -141,7 +125,9 @@ async fn a_flood_of_throttled_requests_is_one_counted_audit_entry(engine: Engine
             StatusCode::TOO_MANY_REQUESTS
         };
         assert_eq!(res.status(), expected, "login {i}");
-        let res = app.request_reset(&format!("spray{i}@acme.test")).await;
+        let res = app
+            .request_password_reset(&format!("spray{i}@acme.test"))
+            .await;
         assert_eq!(res.status().is_success(), i < 2, "reset {i}");
     }
     for event in ["login_throttled", "reset_throttled"] {
@@ -168,13 +154,11 @@ async fn a_flood_of_throttled_requests_is_one_counted_audit_entry(engine: Engine
     }
     let rows = audit_rows(&app, "login_throttled").await;
     assert_eq!(rows.len(), 2, "{rows:?}");
-    app.stop().await;
 }
 
 async fn old_audit_entries_are_deleted_after_the_retention_period(engine: Engine) {
     let app = spawn_app_with(engine, |c| c.audit.retention_days = 30).await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     app.log_in(USER_EMAIL, "a wrong password here").await;
     app.clock.advance_secs(31 * 86_400);
     app.log_in(USER_EMAIL, "another wrong password").await;
@@ -184,18 +168,19 @@ async fn old_audit_entries_are_deleted_after_the_retention_period(engine: Engine
     let rows = audit_rows(&app, "login_failed").await;
     assert_eq!(rows.len(), 1, "only the recent entry is kept");
     assert!(audit_rows(&app, "user_created").await.is_empty());
-    app.stop().await;
 }
 
 async fn refused_admin_calls_are_audited_with_the_account(engine: Engine) {
     let app = spawn_app(engine).await;
     app.create_admin().await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
-    let client = logged_in(&app, USER_EMAIL, USER_PASSWORD).await;
-    for endpoint in ["admin/list_users", "admin/list_audit", "admin/list_users"] {
-        let res = call_with(&client, &app.base, endpoint, &[]).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    app.create_jane().await;
+    let jane = app.as_user(USER_EMAIL, USER_PASSWORD).await;
+    for res in [
+        jane.list_users(None, Page::First).await,
+        jane.list_audit(None).await,
+        jane.list_users(None, Page::First).await,
+    ] {
+        assert_status(&res, StatusCode::FORBIDDEN);
     }
     let rows = audit_rows(&app, "access_denied").await;
     assert_eq!(
@@ -210,7 +195,6 @@ async fn refused_admin_calls_are_audited_with_the_account(engine: Engine) {
         .as_deref()
         .unwrap_or_default()
         .starts_with("/api/admin/"));
-    app.stop().await;
 }
 
 /// Requests that all pass the read-only precheck at once are decided in
@@ -224,19 +208,10 @@ async fn concurrent_reset_requests_issue_no_more_links_than_the_burst(engine: En
         c.limits.reset_per_account_burst = 3;
     })
     .await;
-    app.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-        .await;
+    app.create_jane().await;
     let statuses = all_at_once(40, |_| {
-        let (client, base) = (app.new_client(), app.base.clone());
-        async move {
-            call_with(
-                &client,
-                &base,
-                "request_password_reset",
-                &[("email", USER_EMAIL)],
-            )
-            .await
-        }
+        let browser = app.browser();
+        async move { browser.request_password_reset(USER_EMAIL).await }
     })
     .await;
     assert_eq!(count(&statuses, StatusCode::OK), 3, "{statuses:?}");
@@ -245,23 +220,17 @@ async fn concurrent_reset_requests_issue_no_more_links_than_the_burst(engine: En
         37,
         "{statuses:?}"
     );
-    let db = &app.state.db.pool;
-    let scalar = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(db)
-            .await
-            .unwrap()
-    };
     // The address's allowance (an hour's 3,600 at one a second) was spent
     // by the three accepted requests alone.
-    let address_tat = scalar("SELECT MIN(tat_ms) FROM rate_limits").await;
+    let address_tat = probe::reset_allowance_of(&app, "127.0.0.1").await;
     let spent_ms = address_tat - app.state.clock.now_ms();
     assert!(
         spent_ms <= 3_000,
         "{spent_ms} ms of the address's allowance spent"
     );
-    assert_eq!(scalar("SELECT COUNT(*) FROM password_tokens").await, 3);
-    assert_eq!(scalar("SELECT COUNT(*) FROM outbox").await, 3);
+    assert_eq!(probe::password_tokens(&app).await, 3);
+    let counts = probe::outbox_counts(&app).await;
+    assert_eq!(counts.pending + counts.sent + counts.failed, 3);
     assert_eq!(audit_rows(&app, "reset_requested").await.len(), 3);
     let throttled = audit_rows(&app, "reset_throttled").await;
     assert_eq!(
@@ -270,7 +239,6 @@ async fn concurrent_reset_requests_issue_no_more_links_than_the_burst(engine: En
         "{throttled:?}"
     );
     app.sink.wait_for(USER_EMAIL, 3).await;
-    app.stop().await;
 }
 
 both_engines!(

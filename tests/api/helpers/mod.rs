@@ -1,14 +1,27 @@
 //! `spawn_app()`: the real router on port 0 with a fresh database (SQLite
-//! file or a new PostgreSQL database), a real SMTP sink, and a client.
+//! file or a new PostgreSQL database), a real SMTP sink, and a browser;
+//! the browsers' actions (`browser.rs`, `admin.rs`) and the checks on
+//! their answers (`assertions.rs`).
+
+mod admin;
+mod assertions;
+mod browser;
+
+pub use admin::{NewApp, NewUser, Profile};
+pub use assertions::{assert_redirects_to, assert_status, location};
+pub use browser::{endpoint, Browser, FirstAdmin};
 
 use crate::smtp_sink::SmtpSink;
-use gatehouse::server::{
-    http,
-    platform::clock::ShiftedClock,
-    platform::config::{Config, Settings, TransportKind},
-    AppState,
+use gatehouse::{
+    domain::Role,
+    server::{
+        http,
+        platform::clock::ShiftedClock,
+        platform::config::{Config, Settings, TransportKind},
+        AppState,
+    },
 };
-use reqwest::{header, redirect::Policy, Client, Response};
+use reqwest::{redirect::Policy, Client};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,9 +149,12 @@ pub fn production_hashing(config: &mut Config) {
     config.auth.argon2_iterations = defaults.argon2_iterations;
 }
 
+/// A running site, and the test's own browser on it: `app.log_in(..)`,
+/// `app.page(..)` are that browser's (`TestApp` derefs to it). Other
+/// browsers: `app.browser()`, `app.as_user(..)`.
 pub struct TestApp {
     pub base: String,
-    pub client: Client,
+    browser: Browser,
     pub state: AppState,
     pub clock: Arc<ShiftedClock>,
     pub sink: SmtpSink,
@@ -212,14 +228,9 @@ pub async fn spawn_app_with(engine: Engine, configure: impl FnOnce(&mut Config))
     let running = http::start(state.clone(), listener)
         .await
         .expect("server starts");
-    let client = crate::log_audit::client_builder()
-        .redirect(Policy::none())
-        .timeout(std::time::Duration::from_secs(8))
-        .build()
-        .unwrap();
     TestApp {
+        browser: Browser::new(new_client(), &base),
         base,
-        client,
         state,
         clock,
         sink,
@@ -233,66 +244,57 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const USER_EMAIL: &str = "Jane.Doe@Example.test";
 pub const USER_PASSWORD: &str = "velvet thunder orchard 42";
 
+/// A client as a browser is: its own cookie jar (which notes every cookie
+/// for the log audit), redirects not followed, so that tests see them.
+fn new_client() -> Client {
+    crate::log_audit::client_builder()
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(8))
+        .build()
+        .unwrap()
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+    /// Another browser, nobody logged in.
+    pub fn browser(&self) -> Browser {
+        Browser::new(new_client(), &self.base)
     }
 
-    /// A client with its own cookie jar: another browser.
-    pub fn new_client(&self) -> Client {
-        crate::log_audit::client_builder()
-            .redirect(Policy::none())
-            .timeout(std::time::Duration::from_secs(8))
-            .build()
-            .unwrap()
+    /// Another browser, `client` (bound to an address, say), on this site.
+    pub fn browser_using(&self, client: Client) -> Browser {
+        Browser::new(client, &self.base)
     }
 
-    /// The HTML of a page, from a path or an absolute link to this site
-    /// (as mails and redirects give them).
-    pub async fn page(&self, link: &str) -> String {
-        self.get(&link.replace(&self.base, ""))
-            .await
-            .text()
-            .await
-            .unwrap()
+    /// Another browser, logged in as `email` (through the JSON login).
+    pub async fn as_user(&self, email: &str, password: &str) -> Browser {
+        let browser = self.browser();
+        let res = browser.log_in(email, password).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "login as {email}");
+        browser
+    }
+
+    /// Another browser, logged in as the site admin.
+    pub async fn as_admin(&self) -> Browser {
+        self.as_user(ADMIN_EMAIL, ADMIN_PASSWORD).await
     }
 
     /// A site with its admin and Jane, a user: Jane's id and the admin's
-    /// logged-in client.
-    pub async fn with_admin_and_user(&self) -> (String, Client) {
+    /// logged-in browser.
+    pub async fn with_admin_and_user(&self) -> (i64, Browser) {
         self.create_admin().await;
-        let id = self
-            .create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, "user")
-            .await;
-        let admin = logged_in(self, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        (id.to_string(), admin)
+        let id = self.create_jane().await;
+        (id, self.as_admin().await)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .header(header::ACCEPT, "text/html")
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A server function called like the hydrated page does (JSON answers).
-    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
-        call_with(&self.client, &self.base, endpoint, form).await
-    }
-
-    /// A plain HTML form post, as a browser without JavaScript sends it.
-    pub async fn form_post(
-        &self,
-        endpoint: &str,
-        referer: &str,
-        form: &[(&str, &str)],
-    ) -> Response {
-        form_post_with(&self.client, &self.base, endpoint, referer, form).await
-    }
-
-    pub async fn create_user(&self, email: &str, name: &str, password: &str, role: &str) -> i64 {
+    pub async fn create_user(&self, email: &str, name: &str, password: &str, role: Role) -> i64 {
         use gatehouse::{
             domain::password::Secret,
             server::{
@@ -305,7 +307,7 @@ impl TestApp {
             password: Secret::new(password),
             confirm: Secret::new(password),
         };
-        let account = NewAccount::parse(&self.state.settings, email, name, role, password)
+        let account = NewAccount::parse(&self.state.settings, email, name, role.as_str(), password)
             .expect("valid test account");
         create_account(&self.state, None, account, &RequestMeta::default())
             .await
@@ -313,32 +315,13 @@ impl TestApp {
     }
 
     pub async fn create_admin(&self) -> i64 {
-        self.create_user(ADMIN_EMAIL, "Site Admin", ADMIN_PASSWORD, "site_admin")
+        self.create_user(ADMIN_EMAIL, "Site Admin", ADMIN_PASSWORD, Role::SiteAdmin)
             .await
     }
 
-    /// Logs in through a plain HTML form post, as a browser without
-    /// JavaScript does, and checks that it lands on the account page.
-    pub async fn form_log_in(&self, email: &str, password: &str) -> Response {
-        let res = self
-            .form_post(
-                "login",
-                "/login",
-                &[("email", email), ("password", password)],
-            )
-            .await;
-        assert_eq!(res.status(), reqwest::StatusCode::FOUND);
-        assert_eq!(location(&res), "/account", "logging in as {email}");
-        res
-    }
-
-    pub async fn log_in(&self, email: &str, password: &str) -> Response {
-        self.call("login", &[("email", email), ("password", password)])
-            .await
-    }
-
-    pub async fn request_reset(&self, email: &str) -> Response {
-        self.call("request_password_reset", &[("email", email)])
+    /// Jane Doe, a user.
+    pub async fn create_jane(&self) -> i64 {
+        self.create_user(USER_EMAIL, "Jane Doe", USER_PASSWORD, Role::User)
             .await
     }
 
@@ -354,10 +337,6 @@ impl TestApp {
         token
     }
 
-    pub async fn stop(mut self) {
-        self.stop_server().await;
-    }
-
     /// Stops the server and its mail worker (after the message in hand),
     /// keeping the database and the sink to look at.
     pub async fn stop_server(&mut self) {
@@ -367,7 +346,7 @@ impl TestApp {
     }
 }
 
-/// A test that fails before `stop()` still stops its server (the runtime
+/// A test that fails before its end still stops its server (the runtime
 /// is shared by every test of the binary).
 impl Drop for TestApp {
     fn drop(&mut self) {
@@ -377,7 +356,6 @@ impl Drop for TestApp {
     }
 }
 
-/// Another browser, logged in as `email` (through the JSON login).
 /// Polls `check` every 50 ms for up to fifteen seconds.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
@@ -392,90 +370,4 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-}
-
-pub async fn logged_in(app: &TestApp, email: &str, password: &str) -> Client {
-    let client = app.new_client();
-    let res = call_with(
-        &client,
-        &app.base,
-        "login",
-        &[("email", email), ("password", password)],
-    )
-    .await;
-    assert_eq!(res.status(), reqwest::StatusCode::OK, "login as {email}");
-    client
-}
-
-/// A page as the admin's browser (without JavaScript) gets it.
-pub async fn admin_page(app: &TestApp, admin: &reqwest::Client, path: &str) -> String {
-    let res = admin
-        .get(app.url(path))
-        .header(reqwest::header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
-    res.text().await.unwrap()
-}
-
-pub async fn call_with(
-    client: &Client,
-    base: &str,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> Response {
-    client
-        .post(format!("{base}/api/{endpoint}"))
-        .header(header::ORIGIN, base)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-pub async fn form_post_with(
-    client: &Client,
-    base: &str,
-    endpoint: &str,
-    referer: &str,
-    form: &[(&str, &str)],
-) -> Response {
-    client
-        .post(format!("{base}/api/{endpoint}"))
-        .header(header::ORIGIN, base)
-        .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .header(header::REFERER, format!("{base}{referer}"))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// After a plain form post that leaves the site's pages (an app's sign-in,
-/// a forward-auth return), the browser stops at `/continue?to=…`, which
-/// moves on without a form: checks that page and returns where it goes.
-pub async fn through_continue(client: &Client, app: &TestApp, location: &str) -> String {
-    assert!(location.starts_with("/continue?to="), "{location}");
-    let res = client.get(app.url(location)).send().await.unwrap();
-    assert_eq!(res.status(), reqwest::StatusCode::OK);
-    let html = res.text().await.unwrap();
-    let refresh = html
-        .split("content=\"0; url=")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a meta refresh")
-        .replace("&amp;", "&");
-    assert!(
-        html.contains(&format!("href=\"{}\"", refresh.replace('&', "&amp;"))),
-        "{html}"
-    );
-    refresh
-}
-
-pub fn location(res: &Response) -> String {
-    res.headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
 }

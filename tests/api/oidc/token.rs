@@ -1,0 +1,185 @@
+//! `/oauth2/token`: codes spent once and only by their app, PKCE, client
+//! secrets, expiry, and refresh tokens that rotate; it is open to other
+//! origins, while the admin's app actions are not.
+
+use super::*;
+use crate::both_engines;
+use gatehouse::domain::Role;
+
+both_engines!(
+    a_code_used_twice_fails_and_ends_the_tokens_it_gave,
+    pkce_is_required_of_public_apps_and_must_match,
+    a_wrong_client_secret_is_refused_in_both_ways_of_sending_it,
+    an_expired_code_is_refused,
+    a_refresh_token_rotates_and_its_reuse_ends_the_chain,
+    cross_site_posts_to_the_admin_apps_actions_are_refused,
+);
+
+async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let (status, first) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let access = text(&first, "access_token");
+    assert_eq!(userinfo_status(&app, &access).await, StatusCode::OK);
+
+    let (status, again) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(again["error"], "invalid_grant");
+    assert_eq!(
+        userinfo_status(&app, &access).await,
+        StatusCode::UNAUTHORIZED,
+        "the replay revoked the access token"
+    );
+    let (status, _) = refresh(&app, &creds, &text(&first, "refresh_token")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "and the refresh token");
+}
+
+async fn pkce_is_required_of_public_apps_and_must_match(engine: Engine) {
+    let (app, public) = app_with_jane(engine, true, "user").await;
+    assert!(public.client_secret.is_none());
+    let (verifier, challenge) = pkce();
+
+    // A public app without a challenge, or with `plain`, gets no code.
+    let base = authorize_url(&app, &public.client_id, &challenge, &[]);
+    for (name, value, why) in [
+        ("code_challenge", "", "no challenge"),
+        ("code_challenge_method", "plain", "plain"),
+    ] {
+        let res = app.get(&replace_param(&base, name, value)).await;
+        let back = Url::parse(&location(&res)).unwrap();
+        assert_eq!(
+            param(&back, "error").as_deref(),
+            Some("invalid_request"),
+            "{why}"
+        );
+        assert!(param(&back, "code").is_none());
+    }
+
+    let code = code_for_jane(&app, &public, &challenge).await;
+    let (status, body) = token_post(
+        &app,
+        &public,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "no verifier"
+    );
+    let code = code_for_jane(&app, &public, &challenge).await;
+    let (other, _) = pkce();
+    let (status, _) = exchange(&app, &public, &code, &other).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a wrong verifier");
+    let code = code_for_jane(&app, &public, &challenge).await;
+    let (status, body) = exchange(&app, &public, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "the right verifier: {body}");
+}
+
+async fn a_wrong_client_secret_is_refused_in_both_ways_of_sending_it(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let res = token_post_basic(&app, &creds.client_id, Some("wrong"), &form).await;
+    assert_status(&res, StatusCode::UNAUTHORIZED);
+    assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let wrong = AppCredentials {
+        client_secret: Some("wrong".into()),
+        ..creds.clone()
+    };
+    let (status, body) = token_post(&app, &wrong, &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    // The code was not spent by the failed attempts.
+    let secret = creds.client_secret.as_deref();
+    let res = token_post_basic(&app, &creds.client_id, secret, &form).await;
+    assert_status(&res, StatusCode::OK);
+}
+
+async fn an_expired_code_is_refused(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    app.clock.advance_secs(61);
+    let (status, body) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+}
+
+async fn a_refresh_token_rotates_and_its_reuse_ends_the_chain(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let (_, first) = exchange(&app, &creds, &code, &verifier).await;
+    let (status, second) = refresh(&app, &creds, &text(&first, "refresh_token")).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    // The spent one again (a thief or a bug): refused, and the new one dies too.
+    let (status, body) = refresh(&app, &creds, &text(&first, "refresh_token")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, _) = refresh(&app, &creds, &text(&second, "refresh_token")).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "reuse revoked the whole chain"
+    );
+    assert_eq!(
+        userinfo_status(&app, &text(&second, "access_token")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn cross_site_posts_to_the_admin_apps_actions_are_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_admin().await;
+    let admin = app.as_admin().await;
+    let res = admin
+        .as_if_from("https://evil.test")
+        .add_app(NewApp {
+            name: "Evil",
+            redirect_uri: "https://evil.test/cb",
+            public: false,
+            role: Role::User,
+        })
+        .await;
+    assert_status(&res, StatusCode::FORBIDDEN);
+    assert!(apps::list(&app.state).await.unwrap().is_empty());
+    // The token endpoint is for apps' own servers and browsers: no Origin check,
+    // no cookies, and CORS allowed.
+    let res = rp_http()
+        .post(app.url("/oauth2/token"))
+        .header(header::ORIGIN, "https://spa.example.test")
+        .form(&[("grant_type", "authorization_code")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "invalid_client, not a refused origin"
+    );
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+}
