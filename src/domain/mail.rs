@@ -18,11 +18,11 @@ impl MailState {
     pub fn label(self) -> &'static str {
         use crate::i18n::{t, Msg};
         t(match self {
-            MailState::Queued => Msg::MailStateQueued,
-            MailState::Sending => Msg::MailStateSending,
-            MailState::Sent => Msg::MailStateSent,
-            MailState::Retrying => Msg::MailStateRetrying,
-            MailState::Failed => Msg::MailStateFailed,
+            MailState::Queued => Msg::OutboxStateQueued,
+            MailState::Sending => Msg::OutboxStateSending,
+            MailState::Sent => Msg::OutboxStateSent,
+            MailState::Retrying => Msg::OutboxStateRetrying,
+            MailState::Failed => Msg::OutboxStateFailed,
         })
     }
 }

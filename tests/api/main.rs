@@ -22,3 +22,4 @@ mod password_reset;
 pub mod proxy;
 mod setup;
 mod throttling;
+mod words;

@@ -19,6 +19,17 @@ async fn conn(app: &TestApp) -> PoolConnection<sqlx::Any> {
     app.state.db.conn().await.unwrap()
 }
 
+/// The client ids of the registered apps.
+pub async fn app_client_ids(app: &TestApp) -> Vec<String> {
+    let mut conn = app.state.db.conn().await.unwrap();
+    db::apps::list(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.client_id)
+        .collect()
+}
+
 pub async fn user(app: &TestApp, id: i64) -> UserRow {
     db::users::find_by_id(&mut *conn(app).await, id)
         .await

@@ -85,7 +85,7 @@ fn AuditLog() -> impl IntoView {
                                             <td>{e.actor.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
                                             <td>{e.target.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
                                             <td>{e.ip.unwrap_or_else(|| t(Msg::CommonNone).into())}</td>
-                                            <td>{e.detail.unwrap_or_default()}</td>
+                                            <td class="audit-detail">{e.detail.unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

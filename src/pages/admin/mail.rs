@@ -105,6 +105,20 @@ fn MailAdmin() -> impl IntoView {
     }
 }
 
+/// What a message is, by its kind's code (the code itself for a kind this
+/// build does not know).
+fn kind_label(kind: &str) -> String {
+    let msg = match kind {
+        "reset" => Msg::OutboxKindReset,
+        "invite" => Msg::OutboxKindInvite,
+        "password_changed" => Msg::OutboxKindPasswordChanged,
+        "email_changed" => Msg::OutboxKindEmailChanged,
+        "test" => Msg::OutboxKindTest,
+        other => return other.to_owned(),
+    };
+    t(msg).to_owned()
+}
+
 #[component]
 fn MailRow(mail: MailEntry, retry: FormAction) -> impl IntoView {
     let id = mail.id;
@@ -125,7 +139,7 @@ fn MailRow(mail: MailEntry, retry: FormAction) -> impl IntoView {
     view! {
         <tr id=format!("mail-{id}")>
             <td>{mail.queued}</td>
-            <td>{mail.kind}</td>
+            <td>{kind_label(&mail.kind)}</td>
             <td>{mail.to}</td>
             <td><span class=badge>{state}</span></td>
             <td>{mail.attempts}</td>

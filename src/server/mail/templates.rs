@@ -265,4 +265,29 @@ mod tests {
             "<p>If this is wrong, contact the site administrator at admin@acme.test.</p>"
         ));
     }
+
+    #[test]
+    fn every_mail_takes_its_words_from_the_catalogue() {
+        let pseudo = Mails(Lang::from_tag("en-XA").unwrap());
+        let data = ["Acme", "https://acme.test/x", "now", "new@acme.test", "admin@acme.test"];
+        for mail in [
+            pseudo.reset("Acme", "https://acme.test/x", 3, "now"),
+            pseudo.invite("Acme", "https://acme.test/x", 1, "now"),
+            pseudo.password_changed("Acme", "now", "https://acme.test/x", "admin@acme.test"),
+            pseudo.email_changed("Acme", "new@acme.test", "now", "admin@acme.test"),
+            pseudo.test("Acme"),
+        ] {
+            for text in [&mail.subject, &mail.text] {
+                let mut left = text.clone();
+                for value in data {
+                    left = left.replace(value, "");
+                }
+                assert!(
+                    !left.chars().any(|c| c.is_ascii_alphabetic()),
+                    "{}: {text}",
+                    mail.kind
+                );
+            }
+        }
+    }
 }
