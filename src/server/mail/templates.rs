@@ -269,7 +269,13 @@ mod tests {
     #[test]
     fn every_mail_takes_its_words_from_the_catalogue() {
         let pseudo = Mails(Lang::from_tag("en-XA").unwrap());
-        let data = ["Acme", "https://acme.test/x", "now", "new@acme.test", "admin@acme.test"];
+        let data = [
+            "Acme",
+            "https://acme.test/x",
+            "now",
+            "new@acme.test",
+            "admin@acme.test",
+        ];
         for mail in [
             pseudo.reset("Acme", "https://acme.test/x", 3, "now"),
             pseudo.invite("Acme", "https://acme.test/x", 1, "now"),
