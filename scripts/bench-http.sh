@@ -4,7 +4,7 @@
 #
 #   bash scripts/bench-http.sh              # build, then measure (15 s a scenario)
 #   BENCH_SKIP_BUILD=1 BENCH_SECONDS=5 bash scripts/bench-http.sh
-#   BENCH_BIN=/path/to/gatehouse bash scripts/bench-http.sh   # another build
+#   BENCH_BIN=/path/to/gatehouse BENCH_SITE_ROOT=/path/to/site bash scripts/bench-http.sh   # another build
 #   BENCH_ONLY='login' bash scripts/bench-http.sh              # some scenarios
 #
 # It starts the release binary on a fresh SQLite database with 1,000 users
@@ -73,7 +73,7 @@ trap cleanup EXIT
 
 export GATEHOUSE_DATA_DIR="$work" GATEHOUSE_DATABASE_URL="sqlite://$work/bench.db?mode=rwc"
 export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" GATEHOUSE_PUBLIC_URL="$BASE"
-export LEPTOS_SITE_ROOT="$PWD/target/site" LEPTOS_SITE_PKG_DIR=pkg
+export LEPTOS_SITE_ROOT="${BENCH_SITE_ROOT:-$PWD/target/site}" LEPTOS_SITE_PKG_DIR=pkg
 export RUST_LOG=warn
 # Throttling out of the way: one request is 1 ms of an allowance of
 # 10^9 ms (a rate of 10^9 an hour gave 0-ms intervals, so that any two

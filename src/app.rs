@@ -35,6 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     crate::server::http::set_page_csp();
     let stylesheet = crate::server::http::stylesheet_href(&options);
     let lang = crate::i18n::current();
+    let light = crate::server::http::light::of_page() == crate::server::http::light::Weight::Light;
+    let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang=lang.tag()>
@@ -44,10 +46,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <link rel="icon" href="/favicon.ico"/>
-                // The page's words, which the client loads before it hydrates.
-                <link id="gh-words" rel="preload" r#as="fetch" crossorigin="anonymous" href=lang.words_path()/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {if light {
+                    view! {
+                        <script nonce=nonce inner_html=crate::server::http::light::LIGHT_SCRIPT></script>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        // The page's words, which the client loads before it hydrates.
+                        <link id="gh-words" rel="preload" r#as="fetch" crossorigin="anonymous" href=lang.words_path()/>
+                        <AutoReload options=options.clone()/>
+                        <HydrationScripts options/>
+                    }
+                    .into_any()
+                }}
                 <MetaTags/>
             </head>
             <body>
@@ -112,7 +124,7 @@ fn Layout() -> impl IntoView {
                                 }
                                 .into_any()
                             }
-                            _ => view! { <a href="/login">{t(Msg::LayoutLogIn)}</a> }.into_any(),
+                            _ => view! { <a href="/login" rel="external">{t(Msg::LayoutLogIn)}</a> }.into_any(),
                         }
                     })}
                 </Suspense>

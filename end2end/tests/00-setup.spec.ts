@@ -6,6 +6,7 @@ import {
   expect,
   expectNoAxeViolations,
   gotoHydrated,
+  gotoLight,
   logIn,
   setupLinkFromLog,
   strongPassword,
@@ -16,7 +17,7 @@ import {
 test.describe.configure({ mode: 'serial' });
 
 test('With no accounts, the login page tells the operator where the setup link is', async ({ page }) => {
-  await gotoHydrated(page, '/login');
+  await gotoLight(page, '/login');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
   const notice = page.locator('.notice');
   await expect(

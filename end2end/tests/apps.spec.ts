@@ -432,7 +432,9 @@ for (const js of [true, false]) {
       expect(next).toMatch(/^\/oauth2\/authorize\?/);
       expect(new URL(next, gatehouse).searchParams.get('client_id')).toBe(testApp.credentials.clientId);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
-      if (js) await waitForHydration(page);
+      // A light page: the form is the server's, with or without JavaScript.
+      await page.waitForLoadState('load');
+      expect(await page.locator('script[type=module]').count(), 'the login page is light').toBe(0);
       await page.locator('#login-email').fill(person.email);
       await page.locator('#login-password').fill(person.password);
       await page.getByRole('button', { name: 'Log in', exact: true }).click();

@@ -185,6 +185,33 @@ export async function gotoHydrated(page: Page, url: string): Promise<void> {
   await waitForHydration(page);
 }
 
+/**
+ * Navigates to a light page (the ones a visitor sees before logging in):
+ * the server's HTML alone, with no WebAssembly and no hydration script.
+ * Checks both, and waits for the page to load.
+ */
+export async function gotoLight(page: Page, url: string): Promise<void> {
+  const wasm: string[] = [];
+  const onRequest = (request: Request) => {
+    if (/\.wasm(\?|$)/.test(request.url())) wasm.push(request.url());
+  };
+  page.on('request', onRequest);
+  await page.goto(url);
+  await page.waitForLoadState('load');
+  page.off('request', onRequest);
+  expect(wasm, `${url} is light: it loads no WebAssembly`).toEqual([]);
+  expect(await page.locator('script[type=module]').count(), `${url} has no hydration script`).toBe(0);
+}
+
+/** Navigates to a page, light or hydrated, and waits until it is ready. */
+export async function gotoPage(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForLoadState('load');
+  if ((await page.locator('script[type=module]').count()) > 0) {
+    await waitForHydration(page);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Users
 // ---------------------------------------------------------------------------
@@ -310,8 +337,8 @@ export function mixedCase(email: string): string {
 }
 
 /**
- * Logs in through the form. With JavaScript (the default) it waits for
- * hydration first; pass `{ js: false }` for a page whose context has
+ * Logs in through the form (a light page: the form posts as it is, with or
+ * without JavaScript); pass `{ js: false }` for a page whose context has
  * JavaScript disabled. Does not assert where the browser lands.
  */
 export async function submitLogin(
@@ -321,7 +348,7 @@ export async function submitLogin(
   { js = true, path: loginPath = '/login' }: { js?: boolean; path?: string } = {},
 ): Promise<void> {
   if (js) {
-    await gotoHydrated(page, loginPath);
+    await gotoLight(page, loginPath);
   } else {
     await page.goto(loginPath);
   }

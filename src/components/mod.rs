@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod data_table;
 pub mod form_field;
+pub mod go_to;
 pub mod password_hint;
 pub mod post_form;
 pub mod sentence;
@@ -10,6 +11,7 @@ pub mod sentence;
 pub use auth::Auth;
 pub use data_table::DataTable;
 pub use form_field::{FormField, FormMessage, SubmitButton};
+pub use go_to::GoTo;
 pub use password_hint::PasswordField;
 pub use post_form::{FormAction, PostForm};
 pub use sentence::sentence;

@@ -166,11 +166,12 @@ async fn send(url: &'static str, fields: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Paths the server answers without a page, such as the OpenID Connect
-/// authorization step a login returns to.
+/// Paths the server answers without a page of the client's, such as the
+/// OpenID Connect authorization step a login returns to, and the light
+/// pages (the login page after logging out).
 #[cfg(feature = "hydrate")]
 fn served_by_the_server_only(location: &str) -> bool {
-    location.starts_with("/oauth2/")
+    location.starts_with("/oauth2/") || crate::pages::is_light(location)
 }
 
 /// On the server nothing is ever submitted: forms are submitted by browsers.

@@ -3,7 +3,8 @@
 use crate::{
     api::auth::ChangePassword,
     components::{
-        sentence, Auth, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
+        sentence, Auth, FormAction, FormField, FormMessage, GoTo, PasswordField, PostForm,
+        SubmitButton,
     },
     domain::CurrentUser,
     error::Field,
@@ -12,7 +13,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Redirect, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -23,7 +24,7 @@ pub fn AccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match auth.user.await {
                     Ok(Some(user)) => view! { <AccountView user/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login?next=%2Faccount"/> }.into_any(),
+                    Ok(None) => view! { <GoTo path="/login?next=%2Faccount"/> }.into_any(),
                     Err(e) => view! {
                         <h1>{t(Msg::AccountTitle)}</h1>
                         <div class="alert alert-error" role="alert">{e.message()}</div>

@@ -1,8 +1,7 @@
 //! `/`: sends people where they belong.
 
-use crate::components::Auth;
+use crate::components::{Auth, GoTo};
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -11,8 +10,8 @@ pub fn HomePage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 match auth.user.await {
-                    Ok(Some(_)) => view! { <Redirect path="/account"/> }.into_any(),
-                    _ => view! { <Redirect path="/login"/> }.into_any(),
+                    Ok(Some(_)) => view! { <GoTo path="/account"/> }.into_any(),
+                    _ => view! { <GoTo path="/login"/> }.into_any(),
                 }
             })}
         </Suspense>

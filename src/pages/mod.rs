@@ -36,6 +36,14 @@ pub mod setup;
 pub mod sign_in_problem;
 
 use crate::error::{AppError, Field};
+
+/// The light pages: sent without the client (see the server's
+/// `http::light`), so the browser always loads them whole, never through
+/// the client's router, which does not carry them.
+pub fn is_light(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    matches!(path, "/login" | "/login/verify" | "/forgot-password")
+}
 use leptos::prelude::*;
 
 /// The message for one field from an action's error.

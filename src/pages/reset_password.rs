@@ -1,17 +1,23 @@
 //! `/reset-password/{token}`: looking never uses the link up; submitting does.
+//!
+//! The page of a valid link loads the client, for its live password hint;
+//! that of a used or unknown one is light (`server::http::light`): the
+//! client carries none of it.
 
+#[cfg(feature = "ssr")]
+use crate::{api::password_reset::ResendResetLink, components::sentence};
 use crate::{
-    api::password_reset::{reset_link_status, LinkStatus, ResendResetLink, ResetPassword},
-    components::{
-        sentence, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
-    },
+    api::password_reset::{reset_link_status, LinkStatus, ResetPassword},
+    components::{FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton},
     error::Field,
     i18n::{t, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
+#[cfg(feature = "ssr")]
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
@@ -56,8 +62,20 @@ fn ChooseForm(token: String, invite: bool) -> impl IntoView {
     }
 }
 
+/// A light page (see `ResetPasswordPage`): only the server renders it.
 #[component]
 fn SpentLink(token: String) -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = token;
+        ().into_any()
+    }
+    #[cfg(feature = "ssr")]
+    spent_link(token).into_any()
+}
+
+#[cfg(feature = "ssr")]
+fn spent_link(token: String) -> impl IntoView {
     let action = FormAction::new::<ResendResetLink>();
     let error = action.error();
     let query = use_query_map();
@@ -77,8 +95,19 @@ fn SpentLink(token: String) -> impl IntoView {
     }
 }
 
+/// A light page (see `ResetPasswordPage`): only the server renders it.
 #[component]
 fn UnknownLink() -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    {
+        ().into_any()
+    }
+    #[cfg(feature = "ssr")]
+    unknown_link().into_any()
+}
+
+#[cfg(feature = "ssr")]
+fn unknown_link() -> impl IntoView {
     view! {
         <Title text=t(Msg::ResetUnknownTitle)/>
         <h1>{t(Msg::ResetUnknownHeading)}</h1>

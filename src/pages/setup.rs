@@ -51,7 +51,7 @@ pub fn SetupPage() -> impl IntoView {
                             <h1>{t(Msg::SetupClosedHeading)}</h1>
                             <p>
                                 {sentence(Msg::SetupClosedText, |_| view! {
-                                    <a href="/login">{t(Msg::SetupLogIn)}</a>
+                                    <a href="/login" rel="external">{t(Msg::SetupLogIn)}</a>
                                 }.into_any())}
                             </p>
                         }

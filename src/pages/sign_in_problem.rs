@@ -56,7 +56,7 @@ fn SignInProblemPage() -> impl IntoView {
                         {if logged_in {
                             view! { <a href="/account">{t(Msg::SignInProblemToAccount)}</a> }.into_any()
                         } else {
-                            view! { <a href="/login">{t(Msg::SignInProblemLogIn)}</a> }.into_any()
+                            view! { <a href="/login" rel="external">{t(Msg::SignInProblemLogIn)}</a> }.into_any()
                         }}
                     </p>
                 }

@@ -6,12 +6,11 @@ pub mod mail;
 pub mod users;
 
 use crate::{
-    components::{sentence, Auth},
+    components::{sentence, Auth, GoTo},
     domain::CurrentUser,
     i18n::{t, Msg},
 };
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 /// Renders `page` for site admins; others get a "not allowed" page (403),
 /// visitors the login page.
@@ -28,7 +27,7 @@ pub fn admin_only<V: IntoView + 'static>(
                     match auth.user.await {
                         Ok(Some(user)) if user.is_admin() => page(user).into_any(),
                         Ok(Some(_)) => view! { <NotAllowed/> }.into_any(),
-                        _ => view! { <Redirect path=format!("/login?next={back}")/> }.into_any(),
+                        _ => view! { <GoTo path=format!("/login?next={back}")/> }.into_any(),
                     }
                 })
             }}

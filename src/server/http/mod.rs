@@ -8,6 +8,7 @@
 mod bundle;
 pub mod client_addr;
 pub mod language;
+pub mod light;
 mod middleware;
 mod page_cache;
 pub mod request;

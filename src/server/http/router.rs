@@ -4,7 +4,7 @@
 use super::middleware::{
     api_error_status, cache_policy, content_security_policy, origin_check, page_guard, request_span,
 };
-use super::{language, page_cache::page_cache};
+use super::{language, light, page_cache::page_cache};
 use crate::{
     app::{shell, App},
     i18n::{Lang, Msg},
@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), page_cache))
         // Outside the page cache, which keeps a page per language.
+        .layer(middleware::from_fn_with_state(state.clone(), light::layer))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             language::layer,
