@@ -8,6 +8,14 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# Passkeys' WebAuthn library (webauthn-rs, as Kanidm uses) links OpenSSL:
+# Debian's headers, found through pkg-config.
+if ! { command -v pkg-config >/dev/null && pkg-config --exists openssl; }; then
+  log "installing libssl-dev and pkg-config from Debian (for passkeys)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config
+fi
+
 # The server alone (scripts/test.sh --quick) needs nothing more.
 if [ -n "${SETUP_SERVER_ONLY:-}" ]; then
   return 0

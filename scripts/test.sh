@@ -98,10 +98,10 @@ scripts/check-test-logs.sh "$GH_TEST_LOG_DIR"
 port=${E2E_PORT:-3917}
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
-export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$port"
+export GATEHOUSE_PUBLIC_URL="http://localhost:$port"
 export GATEHOUSE_SITE_NAME="Gatehouse E2E"
 export GATEHOUSE_ADMIN_EMAIL="admin@gatehouse.test"
-export E2E_BASE_URL="http://127.0.0.1:$port" E2E_BIN="$PWD/target/debug/gatehouse"
+export E2E_BASE_URL="http://localhost:$port" E2E_BIN="$PWD/target/debug/gatehouse"
 # Every journey comes from 127.0.0.1, and the release bundle runs them fast
 # enough to use up a single visitor's login allowance (30 at once, 300 an
 # hour): the per-address limits are raised for this one test browser. The

@@ -13,8 +13,10 @@ use crate::{
         forgot_password::ForgotPasswordPage,
         home::HomePage,
         login::LoginPage,
+        login_verify::LoginVerifyPage,
         not_found::NotFound,
         reset_password::ResetPasswordPage,
+        security::SecurityRoute,
         setup::SetupPage,
         sign_in_problem::SignInProblemRoute,
     },
@@ -135,7 +137,9 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/verify") view=LoginVerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/security") view={Lazy::<SecurityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>

@@ -28,6 +28,10 @@ pub enum Field {
     PostLogoutUris,
     /// Public or confidential app.
     ClientType,
+    /// A second step's code: an authenticator app's, or a recovery code.
+    Code,
+    /// What a person calls one of their passkeys.
+    PasskeyName,
 }
 
 /// What is wrong with one field.
@@ -54,6 +58,8 @@ pub enum Problem {
     /// Not an absolute https:// address (http:// only on this machine),
     /// or one with a `#fragment`.
     InvalidRedirectUri,
+    /// A second step's code that is not right now, or was used.
+    WrongCode,
 }
 
 impl Problem {
@@ -84,6 +90,7 @@ impl Problem {
             Self::AlreadyTaken => text(Msg::ProblemAlreadyTaken),
             Self::NotConfirmed => text(Msg::ProblemNotConfirmed),
             Self::InvalidRedirectUri => text(Msg::ProblemInvalidRedirectUri),
+            Self::WrongCode => text(Msg::ProblemWrongCode),
         }
     }
 }
@@ -119,6 +126,12 @@ pub enum AppError {
     AccountDisabled,
     #[error("bad request")]
     BadRequest,
+    #[error("the login's second step came too late")]
+    SecondStepExpired,
+    #[error("the passkey did not verify")]
+    PasskeyRefused,
+    #[error("two-step verification must be set up first")]
+    TwoStepRequired,
     #[error("could not reach the server")]
     Network,
     #[error("internal error")]
@@ -135,10 +148,11 @@ impl AppError {
         match self {
             Self::Validation(_) | Self::BadRequest => 422,
             Self::InvalidCredentials | Self::Unauthorized => 401,
-            Self::InvalidOrExpiredToken => 410,
+            Self::InvalidOrExpiredToken | Self::SecondStepExpired => 410,
+            Self::PasskeyRefused => 401,
             Self::TooManyRequests { .. } => 429,
             Self::Busy => 503,
-            Self::Forbidden | Self::SetupLinkInvalid => 403,
+            Self::Forbidden | Self::SetupLinkInvalid | Self::TwoStepRequired => 403,
             Self::NotFound => 404,
             Self::SetupClosed | Self::LastAdmin | Self::OwnAccount | Self::AccountDisabled => 409,
             Self::Network | Self::Internal => 500,
@@ -170,6 +184,9 @@ impl AppError {
             Self::OwnAccount => Msg::ErrorOwnAccount,
             Self::AccountDisabled => Msg::ErrorAccountDisabled,
             Self::BadRequest => Msg::ErrorBadRequest,
+            Self::SecondStepExpired => Msg::ErrorSecondStepExpired,
+            Self::PasskeyRefused => Msg::ErrorPasskeyRefused,
+            Self::TwoStepRequired => Msg::ErrorTwoStepRequired,
             Self::Network => Msg::ErrorNetwork,
             Self::Internal => Msg::ErrorInternal,
         };

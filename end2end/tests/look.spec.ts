@@ -19,8 +19,8 @@ import {
 const PHONE = { width: 360, height: 740 };
 
 /** Pages a visitor sees, then pages a logged-in site admin sees. */
-const VISITOR_PAGES = ['/login', '/forgot-password', '/setup', `/reset-password/${'x'.repeat(43)}`, '/no-such-page'];
-const ADMIN_PAGES = ['/account', '/admin/users', '/admin/audit', '/admin/apps', '/admin/mail'];
+const VISITOR_PAGES = ['/login', '/login/verify', '/forgot-password', '/setup', `/reset-password/${'x'.repeat(43)}`, '/no-such-page'];
+const ADMIN_PAGES = ['/account', '/account/security', '/admin/users', '/admin/audit', '/admin/apps', '/admin/mail'];
 
 async function expectFitsThePhone(page: Page): Promise<void> {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);

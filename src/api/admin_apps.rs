@@ -29,6 +29,7 @@ pub async fn add_app(
     post_logout_redirect_uris: Option<String>,
     client_type: String,
     allowed_role: String,
+    two_factor: Option<String>,
 ) -> Result<(), AppError> {
     use crate::{
         error::{Field, Problem},
@@ -46,6 +47,7 @@ pub async fn add_app(
         &redirect_uris,
         &post_logout_redirect_uris.unwrap_or_default(),
         &allowed_role,
+        two_factor.is_some(),
     )?;
     let made = apps::add(&state, Some(&admin), input, public, &request::meta()).await?;
     request::hand_over_credentials(&state, &made);
@@ -60,6 +62,7 @@ pub async fn edit_app(
     redirect_uris: String,
     post_logout_redirect_uris: Option<String>,
     allowed_role: String,
+    two_factor: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{admin::apps, http::request};
     let state = request::state()?;
@@ -69,6 +72,7 @@ pub async fn edit_app(
         &redirect_uris,
         &post_logout_redirect_uris.unwrap_or_default(),
         &allowed_role,
+        two_factor.is_some(),
     )?;
     apps::update(&state, &admin, &client_id, input, &request::meta()).await?;
     request::redirect_back_with(crate::domain::AppDone::Saved.as_str(), "/admin/apps");

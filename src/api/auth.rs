@@ -16,6 +16,7 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 
 #[server(prefix = "/api", endpoint = "login", output = crate::api::Answer)]
 pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Result<(), AppError> {
+    use crate::server::accounts::{login::LoggedIn, two_step};
     use crate::server::{
         accounts::{login, sessions},
         http::request,
@@ -23,20 +24,34 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
     let state = request::state()?;
     let old_session = request::session_id(&state);
     let credentials = login::Credentials::parse(&email, password)?;
-    let attempt = login::log_in(&state, &credentials, &request::meta()).await;
+    let next = request::safe_next(&state.settings, next.as_deref());
+    let attempt = login::log_in(&state, &credentials, &next, &request::meta()).await;
     crate::server::platform::metrics::login(match &attempt {
-        Ok(_) => "ok",
+        Ok(LoggedIn::Session(..)) => "ok",
+        Ok(LoggedIn::SecondStep(_)) => "second_step",
         Err(crate::server::ServiceError::User(AppError::TooManyRequests { .. })) => "throttled",
         Err(crate::server::ServiceError::User(AppError::Busy)) => "busy",
         Err(_) => "failed",
     });
-    let (_, session_id) = attempt?;
-    if let Some(old) = old_session {
-        sessions::end(&state, &old).await.ok();
+    match attempt? {
+        LoggedIn::Session(user, session_id) => {
+            if let Some(old) = old_session {
+                sessions::end(&state, &old).await.ok();
+            }
+            request::set_cookie(sessions::set_cookie(&state.settings, &session_id));
+            let next = if user.must_set_up_two_step {
+                two_step::set_up_first(&next)
+            } else {
+                next
+            };
+            leptos_axum::redirect(&request::after_form_post(next));
+        }
+        LoggedIn::SecondStep(pending_id) => {
+            let cookie = two_step::Bound::PendingLogin.set(&state.settings, &pending_id);
+            request::set_cookie(cookie);
+            leptos_axum::redirect("/login/verify");
+        }
     }
-    request::set_cookie(sessions::set_cookie(&state.settings, &session_id));
-    let next = request::safe_next(&state.settings, next.as_deref());
-    leptos_axum::redirect(&request::after_form_post(next));
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod admin_mail;
 pub mod admin_users;
 pub mod auth;
 pub mod password_reset;
+pub mod two_step;
 
 use leptos::server_fn::{codec::Post, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{de::DeserializeOwned, Serialize};

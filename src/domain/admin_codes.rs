@@ -44,6 +44,18 @@ codes!(
         InviteQueued => "invite_queued",
         ResetRefused => "reset_refused",
         ResetQueued => "reset_queued",
+        TwoStepOff => "two_step_off",
+    }
+);
+
+codes!(
+    /// What a change on `/account/security` did.
+    SecurityDone {
+        AppOn => "app_on",
+        AppOff => "app_off",
+        Codes => "codes",
+        PasskeyAdded => "passkey_added",
+        PasskeyRemoved => "passkey_removed",
     }
 );
 

@@ -16,6 +16,8 @@ pub struct AppSummary {
     pub post_logout_redirect_uris: Vec<String>,
     /// Who may sign in: everyone (`User`) or site admins only.
     pub allowed_role: Role,
+    /// Only people who logged in with a second step may sign in.
+    pub two_factor: bool,
     pub created: String,
 }
 

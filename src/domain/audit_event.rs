@@ -33,10 +33,20 @@ pub enum Event {
     MailRetried,
     TestMailQueued,
     SetPasswordLinkMade,
+    SecondStepFailed,
+    SecondStepThrottled,
+    AuthenticatorAdded,
+    AuthenticatorRemoved,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeyFailed,
+    RecoveryCodesRenewed,
+    RecoveryCodeUsed,
+    TwoStepTurnedOffByAdmin,
 }
 
 impl Event {
-    pub const ALL: [Event; 29] = [
+    pub const ALL: [Event; 39] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -66,6 +76,16 @@ impl Event {
         Event::MailRetried,
         Event::TestMailQueued,
         Event::SetPasswordLinkMade,
+        Event::SecondStepFailed,
+        Event::SecondStepThrottled,
+        Event::AuthenticatorAdded,
+        Event::AuthenticatorRemoved,
+        Event::PasskeyAdded,
+        Event::PasskeyRemoved,
+        Event::PasskeyFailed,
+        Event::RecoveryCodesRenewed,
+        Event::RecoveryCodeUsed,
+        Event::TwoStepTurnedOffByAdmin,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -100,6 +120,16 @@ impl Event {
             Event::MailRetried => "mail_retried",
             Event::TestMailQueued => "test_mail_queued",
             Event::SetPasswordLinkMade => "set_password_link_made",
+            Event::SecondStepFailed => "second_step_failed",
+            Event::SecondStepThrottled => "second_step_throttled",
+            Event::AuthenticatorAdded => "authenticator_added",
+            Event::AuthenticatorRemoved => "authenticator_removed",
+            Event::PasskeyAdded => "passkey_added",
+            Event::PasskeyRemoved => "passkey_removed",
+            Event::PasskeyFailed => "passkey_failed",
+            Event::RecoveryCodesRenewed => "recovery_codes_renewed",
+            Event::RecoveryCodeUsed => "recovery_code_used",
+            Event::TwoStepTurnedOffByAdmin => "two_step_turned_off_by_admin",
         }
     }
 
@@ -136,6 +166,16 @@ impl Event {
             Event::MailRetried => Msg::AuditEventMailRetried,
             Event::TestMailQueued => Msg::AuditEventTestMailQueued,
             Event::SetPasswordLinkMade => Msg::AuditEventSetPasswordLinkMade,
+            Event::SecondStepFailed => Msg::AuditEventSecondStepFailed,
+            Event::SecondStepThrottled => Msg::AuditEventSecondStepThrottled,
+            Event::AuthenticatorAdded => Msg::AuditEventAuthenticatorAdded,
+            Event::AuthenticatorRemoved => Msg::AuditEventAuthenticatorRemoved,
+            Event::PasskeyAdded => Msg::AuditEventPasskeyAdded,
+            Event::PasskeyRemoved => Msg::AuditEventPasskeyRemoved,
+            Event::PasskeyFailed => Msg::AuditEventPasskeyFailed,
+            Event::RecoveryCodesRenewed => Msg::AuditEventRecoveryCodesRenewed,
+            Event::RecoveryCodeUsed => Msg::AuditEventRecoveryCodeUsed,
+            Event::TwoStepTurnedOffByAdmin => Msg::AuditEventTwoStepTurnedOffByAdmin,
         })
     }
 

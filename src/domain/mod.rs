@@ -8,9 +8,10 @@ pub mod mail;
 pub mod name;
 pub mod password;
 pub mod role;
+pub mod two_step;
 pub mod user;
 
-pub use admin_codes::{AppDone, FirstPasswordChoice, MailDone, UserDone};
+pub use admin_codes::{AppDone, FirstPasswordChoice, MailDone, SecurityDone, UserDone};
 pub use app::{AppCredentials, AppSummary};
 pub use audit_event::Event as AuditEvent;
 pub use email::Email;
@@ -18,9 +19,10 @@ pub use mail::{MailEntry, MailPage, MailState};
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};
 pub use role::Role;
+pub use two_step::{AppSetup, PasskeyEntry, SecurityState, VerifyState};
 pub use user::{
-    AuditEntry, AuditPage, CurrentUser, Invitation, InvitationState, SetupStatus, UserPage,
-    UserSummary,
+    AuditEntry, AuditPage, CurrentUser, Invitation, InvitationState, SetupStatus, TwoStepSummary,
+    UserPage, UserSummary,
 };
 
 /// Unicode lower case, for checks that run in the browser as well as on the

@@ -10,6 +10,10 @@ pub struct CurrentUser {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The site requires two-step verification of this person, who has not
+    /// set it up yet: until then they may do nothing else.
+    #[serde(default)]
+    pub must_set_up_two_step: bool,
 }
 
 impl CurrentUser {
@@ -31,6 +35,21 @@ pub struct UserSummary {
     pub last_login: Option<String>,
     /// When the newest mail to them failed for good, if it did.
     pub mail_failed: Option<String>,
+    /// Their second factors (never the keys or codes themselves).
+    pub two_step: TwoStepSummary,
+}
+
+/// Which second factors a person has, as a site admin sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepSummary {
+    pub app: bool,
+    pub passkeys: i64,
+}
+
+impl TwoStepSummary {
+    pub fn on(&self) -> bool {
+        self.app || self.passkeys > 0
+    }
 }
 
 /// What became of an invitation.

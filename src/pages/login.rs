@@ -21,7 +21,9 @@ pub fn LoginPage() -> impl IntoView {
 mod light {
     use crate::{
         api::auth::{needs_setup, LogIn},
-        components::{Auth, FormAction, FormField, FormMessage, PostForm, SubmitButton},
+        components::{
+            Auth, FormAction, FormField, FormMessage, PasskeyButton, PostForm, SubmitButton,
+        },
         error::Field,
         i18n::{t, Msg},
         pages::{field_error, form_error, setup::SetupLinkHelp},
@@ -55,6 +57,8 @@ mod light {
         };
         let setup_open = OnceResource::new(needs_setup());
         let error = action.error();
+        // Rendered on the server only: the site's own state is at hand.
+        let passkeys = crate::server::http::request::state().is_ok_and(|s| s.passkeys.offered());
         view! {
             <Title text=t(Msg::LoginTitle)/>
             <h1>{t(Msg::LoginTitle)}</h1>
@@ -86,6 +90,10 @@ mod light {
                 />
                 <SubmitButton label=t(Msg::LoginSubmit) pending=action.pending()/>
             </PostForm>
+            {passkeys.then(|| view! {
+                <PasskeyButton mode="sign-in" id="passkey-sign-in" label=t(Msg::LoginPasskey)
+                    failed=t(Msg::LoginPasskeyFailed) needs_script=t(Msg::LoginPasskeyNeedsScript)/>
+            })}
             <p>
                 <a href="/forgot-password">{t(Msg::LoginForgotten)}</a>
             </p>

@@ -30,8 +30,10 @@ pub mod admin;
 pub mod forgot_password;
 pub mod home;
 pub mod login;
+pub mod login_verify;
 pub mod not_found;
 pub mod reset_password;
+pub mod security;
 pub mod setup;
 pub mod sign_in_problem;
 

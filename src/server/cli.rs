@@ -113,6 +113,9 @@ pub enum AppCommand {
         /// Who may sign in: user (everyone) or site_admin.
         #[arg(long, default_value = "user")]
         role: String,
+        /// Only people who logged in with two-step verification may sign in.
+        #[arg(long)]
+        two_factor: bool,
     },
     /// List the apps, one per line: client id, type, role, name, redirect
     /// URIs (tab-separated).
@@ -226,12 +229,14 @@ async fn app_command(settings: Settings, command: AppCommand) -> anyhow::Result<
             post_logout_redirect_uris,
             public,
             role,
+            two_factor,
         } => {
             let input = apps::AppInput::parse(
                 &name,
                 &redirect_uris.join("\n"),
                 &post_logout_redirect_uris.join("\n"),
                 &role,
+                two_factor,
             )
             .map_err(|e| user_message(e.into()))?;
             let made = apps::add(&state, None, input, public, &cli_meta("gatehouse app add"))

@@ -1,6 +1,10 @@
 //! The state every request, server function and the mail worker share.
 
-use crate::server::{accounts::passwords, db, platform::clock, platform::config};
+use crate::server::{
+    accounts::{passwords, two_step::passkeys::Passkeys},
+    db,
+    platform::{clock, config, secret_key::SecretKey},
+};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -42,6 +46,11 @@ pub struct Shared {
     pub settings: Arc<config::Settings>,
     pub db: db::Db,
     pub hasher: Arc<passwords::Hasher>,
+    /// The server's own key, which seals what the database must not hold
+    /// in the clear.
+    pub secret: Arc<SecretKey>,
+    /// Passkeys (WebAuthn) for this site's address.
+    pub passkeys: Arc<Passkeys>,
     pub clock: Arc<dyn clock::Clock>,
     pub leptos_options: LeptosOptions,
     /// Wakes the mail worker when a message was queued.

@@ -15,6 +15,7 @@ fn as_admin(id: i64, email: &str) -> CurrentUser {
         email: email.into(),
         name: "Admin".into(),
         role: Role::SiteAdmin,
+        must_set_up_two_step: false,
     }
 }
 

@@ -22,4 +22,5 @@ mod password_reset;
 pub mod proxy;
 mod setup;
 mod throttling;
+mod two_step;
 mod words;

@@ -206,6 +206,23 @@ fn RoleSelect(
     }
 }
 
+/// The box that makes an app admit only people who logged in with a
+/// second step.
+#[component]
+fn TwoFactorBox(id: String, checked: bool) -> impl IntoView {
+    let help_id = format!("{id}-help");
+    view! {
+        <div class="field">
+            <div>
+                <input type="checkbox" id=id.clone() name="two_factor" value="yes" checked=checked
+                    aria-describedby=help_id.clone()/>
+                <label for=id>{t(Msg::AdminAppsTwoFactor)}</label>
+            </div>
+            <p class="help" id=help_id>{t(Msg::AdminAppsTwoFactorHelp)}</p>
+        </div>
+    }
+}
+
 #[component]
 fn AddAppForm(add: FormAction) -> impl IntoView {
     let error = add.error();
@@ -239,6 +256,7 @@ fn AddAppForm(add: FormAction) -> impl IntoView {
                     </p>
                 </fieldset>
                 <RoleSelect id="app-role".into() selected=Role::User error=field_error(error, Field::Role)/>
+                <TwoFactorBox id="app-two-factor".to_owned() checked=false/>
                 <SubmitButton label=t(Msg::AdminAppsRegister) pending=add.pending()/>
             </PostForm>
         </details>
@@ -319,13 +337,17 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
         format!("edit-app-role-{id}"),
         format!("confirm-remove-{id}"),
     );
-    let (id_edit, id_rotate, id_remove) = (id.clone(), id.clone(), id.clone());
+    let (id_edit, id_rotate, id_remove, id_two_factor) =
+        (id.clone(), id.clone(), id.clone(), id.clone());
     view! {
         <tr id=row_id>
             <td>{app.name.clone()}</td>
             <td><code>{id}</code></td>
             <td>{kind}</td>
-            <td>{who}</td>
+            <td>
+                {who}
+                {app.two_factor.then(|| view! { <div><span class="badge">{t(Msg::AdminAppsTwoFactor)}</span></div> })}
+            </td>
             <td>{app.redirect_uris.iter().map(|u| view! { <div><code>{u.clone()}</code></div> }).collect_view()}</td>
             <td class="row-actions">
                 <details open=move || edit_error.get().is_some()>
@@ -350,6 +372,7 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::PostLogoutUris)))/>
                         <RoleSelect id=role_id selected=app.allowed_role
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::Role)))/>
+                        <TwoFactorBox id=format!("edit-app-two-factor-{}", id_two_factor) checked=app.two_factor/>
                         <SubmitButton label=t(Msg::AdminSave) pending=saving/>
                     </PostForm>
                 </details>

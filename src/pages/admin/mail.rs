@@ -114,6 +114,11 @@ fn kind_label(kind: &str) -> String {
         "password_changed" => Msg::OutboxKindPasswordChanged,
         "email_changed" => Msg::OutboxKindEmailChanged,
         "test" => Msg::OutboxKindTest,
+        "two_step_on" => Msg::OutboxKindTwoStepOn,
+        "two_step_off" => Msg::OutboxKindTwoStepOff,
+        "recovery_code_used" => Msg::OutboxKindRecoveryCodeUsed,
+        "recovery_codes_renewed" => Msg::OutboxKindRecoveryCodesRenewed,
+        "passkey_added" => Msg::OutboxKindPasskeyAdded,
         other => return other.to_owned(),
     };
     t(msg).to_owned()

@@ -8,6 +8,7 @@ use crate::{
         list_invitations, list_users, take_set_password_link, AddUser, DeleteUser, DisableUser,
         EnableUser, MakeSetPasswordLink, SendResetEmail, UpdateUser,
     },
+    api::two_step::TurnOffTwoStep,
     components::{
         DataTable, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
     },
@@ -16,7 +17,7 @@ use crate::{
         UserSummary,
     },
     error::{AppError, Field},
-    i18n::{t, tf, Msg},
+    i18n::{t, tf, tn, Msg, Plural},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -52,6 +53,7 @@ fn done_message(done: UserDone) -> Result<Msg, Msg> {
         UserDone::InviteQueued => Err(Msg::AdminUsersInviteQueued),
         UserDone::ResetRefused => Err(Msg::AdminUsersResetRefused),
         UserDone::ResetQueued => Err(Msg::AdminUsersResetQueued),
+        UserDone::TwoStepOff => Ok(Msg::AdminUsersDoneTwoStepOff),
     }
 }
 
@@ -63,6 +65,7 @@ struct RowActions {
     delete: FormAction,
     reset: FormAction,
     link: FormAction,
+    two_step_off: FormAction,
     /// The row whose edit form was submitted last, for its field errors.
     editing: RwSignal<Option<i64>>,
 }
@@ -76,6 +79,7 @@ impl RowActions {
             delete: FormAction::new::<DeleteUser>(),
             reset: FormAction::new::<SendResetEmail>(),
             link: FormAction::new::<MakeSetPasswordLink>(),
+            two_step_off: FormAction::new::<TurnOffTwoStep>(),
             editing: RwSignal::new(None),
         };
         Effect::new(move |_| {
@@ -87,7 +91,7 @@ impl RowActions {
     }
 
     /// Changes whenever one of the actions has an answer.
-    fn versions(self) -> [usize; 6] {
+    fn versions(self) -> [usize; 7] {
         [
             self.update.version(),
             self.disable.version(),
@@ -95,6 +99,7 @@ impl RowActions {
             self.delete.version(),
             self.reset.version(),
             self.link.version(),
+            self.two_step_off.version(),
         ]
     }
 
@@ -102,7 +107,7 @@ impl RowActions {
     /// field problems show at their fields instead.
     fn error(self) -> Signal<Option<String>> {
         Signal::derive(move || {
-            let errors: [Option<AppError>; 6] = [
+            let errors: [Option<AppError>; 7] = [
                 self.update
                     .last_error()
                     .filter(|e| !matches!(e, AppError::Validation(_))),
@@ -111,6 +116,7 @@ impl RowActions {
                 self.delete.last_error(),
                 self.reset.last_error(),
                 self.link.last_error(),
+                self.two_step_off.last_error(),
             ];
             errors.into_iter().flatten().next().map(|e| e.message())
         })
@@ -322,7 +328,7 @@ fn UsersPage(page: UserPage, me: i64, actions: RowActions, query: Option<String>
         <DataTable id="users-table" caption=t(Msg::AdminUsersTableCaption)>
             <thead><tr>
                 <th scope="col">{t(Msg::FieldsName)}</th><th scope="col">{t(Msg::FieldsEmail)}</th><th scope="col">{t(Msg::FieldsRole)}</th>
-                <th scope="col">{t(Msg::AdminUsersStatus)}</th><th scope="col">{t(Msg::AdminUsersLastLogin)}</th><th scope="col">{t(Msg::AdminUsersCreated)}</th>
+                <th scope="col">{t(Msg::AdminUsersStatus)}</th><th scope="col">{t(Msg::AdminUsersTwoStep)}</th><th scope="col">{t(Msg::AdminUsersLastLogin)}</th><th scope="col">{t(Msg::AdminUsersCreated)}</th>
                 <th scope="col">{t(Msg::AdminActions)}</th>
             </tr></thead>
             <tbody>
@@ -393,6 +399,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
         delete,
         reset,
         link,
+        two_step_off,
         editing,
     } = actions;
     let edit_error = Signal::derive(move || {
@@ -425,6 +432,26 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
     };
     let email = user.email.clone();
     let delete_label = tf(Msg::AdminUsersDeleteConfirm, &[("email", &user.email)]);
+    let two_step_label = tf(Msg::AdminUsersTwoStepConfirm, &[("email", &user.email)]);
+    let two_step = user.two_step;
+    let two_step_text = if two_step.on() {
+        let mut kinds = Vec::new();
+        if two_step.app {
+            kinds.push(t(Msg::AdminUsersTwoStepApp).to_owned());
+        }
+        if two_step.passkeys > 0 {
+            let n = two_step.passkeys;
+            kinds.push(tn(
+                Plural::AdminUsersTwoStepPasskeys,
+                n,
+                &[("count", &n.to_string())],
+            ));
+        }
+        kinds.join(", ")
+    } else {
+        t(Msg::AdminUsersTwoStepOff).to_owned()
+    };
+    let turning_off = two_step_off.busy_with(id);
     let name = user.name.clone();
     view! {
         <tr id=format!("user-{id}")>
@@ -437,6 +464,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
             </td>
             <td><span class=role_class>{user.role.label()}</span></td>
             <td><span class=status.0>{status.1}</span></td>
+            <td><span class=if two_step.on() { "badge active" } else { "badge" }>{two_step_text}</span></td>
             <td>{user.last_login.clone().unwrap_or_else(|| t(Msg::AdminUsersNever).into())}</td>
             <td>{user.created.clone()}</td>
             <td class="row-actions">
@@ -489,6 +517,20 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                         <input type="hidden" name="id" value=id/>
                         <SubmitButton label=t(Msg::AdminUsersMakeLink) pending=linking class="button secondary"/>
                     </PostForm>
+                })}
+                {(!is_me && two_step.on()).then(move || view! {
+                    <details>
+                        <summary>{t(Msg::AdminUsersTwoStepTurnOff)}</summary>
+                        <PostForm action=two_step_off attr:class="form stack">
+                            <input type="hidden" name="id" value=id/>
+                            <p class="help">{t(Msg::AdminUsersTwoStepTurnOffHelp)}</p>
+                            <div>
+                                <input type="checkbox" id=format!("confirm-two-step-{id}") name="confirm" value="yes" required/>
+                                <label for=format!("confirm-two-step-{id}")>{two_step_label}</label>
+                            </div>
+                            <SubmitButton label=t(Msg::AdminUsersTwoStepTurnOff) pending=turning_off class="button danger"/>
+                        </PostForm>
+                    </details>
                 })}
                 {(!is_me).then(move || view! {
                     <details>

@@ -7,7 +7,7 @@ use crate::server::{
     db::{self, write::WriteConn},
     mail::{
         outbox,
-        templates::{self, Mails},
+        templates::{self, Mails, NoticeAbout, TwoStepNotice},
     },
     platform::tokens::{self, Purpose},
     AppState,
@@ -84,5 +84,31 @@ pub async fn queue_password_changed<C: WriteConn>(
         &s.link("/forgot-password"),
         &s.admin_email,
     );
+    outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
+}
+
+/// Tells the owner that their two-step verification changed
+/// ([`TwoStepNotice`]), with the ways back if it was not them.
+pub async fn queue_two_step_notice<C: WriteConn>(
+    conn: &mut C,
+    state: &AppState,
+    (to, lang): (&str, Lang),
+    notice: TwoStepNotice<'_>,
+    now: i64,
+) -> Result<(), db::Error> {
+    let s = &state.settings;
+    let (when, forgot_link, security_link) = (
+        templates::format_time(now, s.time_zone),
+        s.link("/forgot-password"),
+        s.link("/account/security"),
+    );
+    let about = NoticeAbout {
+        site_name: &s.site_name,
+        when: &when,
+        admin_email: &s.admin_email,
+        forgot_link: &forgot_link,
+        security_link: &security_link,
+    };
+    let mail = Mails(lang).two_step(notice, &about);
     outbox::enqueue(conn, to, &mail, now).await.map(|_| ())
 }

@@ -11,7 +11,8 @@ use crate::{
         accounts::{
             login_pipeline::{self, Found, Outcome, Step},
             passwords::Verification,
-            sessions,
+            sessions::{self, SignIn},
+            two_step::{self, PendingLogin},
         },
         db::{
             self,
@@ -60,9 +61,19 @@ impl Credentials {
     }
 }
 
-/// Checks the credentials and starts a session; returns the user and the
-/// new session id. Unknown email, wrong password and disabled account all
-/// give the same answer, in the same time.
+/// Where a right password leads.
+pub enum LoggedIn {
+    /// A session began: the person, and the session's id for the cookie.
+    Session(CurrentUser, String),
+    /// The account has a second factor: no session yet, but a login that
+    /// waits for its second step; its id for the browser's cookie.
+    SecondStep(String),
+}
+
+/// Checks the credentials and starts a session, or, for an account with a
+/// second factor, a login waiting for its second step (which goes to
+/// `next` once done). Unknown email, wrong password and disabled account
+/// all give the same answer, in the same time.
 ///
 /// Both login allowances (the address's and the account's) are spent
 /// before the password is verified, so that guesses sent at once cannot
@@ -70,8 +81,9 @@ impl Credentials {
 pub async fn log_in(
     state: &AppState,
     credentials: &Credentials,
+    next: &str,
     meta: &RequestMeta,
-) -> Result<(CurrentUser, String), ServiceError> {
+) -> Result<LoggedIn, ServiceError> {
     let Credentials { email, password } = credentials;
     let normalized = email.normalized();
     let ip = (
@@ -88,9 +100,10 @@ pub async fn log_in(
     // 2. With the password verified: what to write.
     let after = {
         let (state, account, meta) = (state.clone(), account.clone(), meta.clone());
+        let next = next.to_owned();
         move |user: Option<UserRow>, verification: Verification| match verified(user, verification)
         {
-            Ok(user) => Step::Write(SessionStart::new(&state, user, account, &meta)),
+            Ok(user) => Step::Write(SessionStart::new(&state, user, account, &meta, &next)),
             Err(attempt) => Step::Done(attempt),
         }
     };
@@ -100,18 +113,27 @@ pub async fn log_in(
             return Err(login_throttled(state, email, meta, &ip.0, (refused, &key)).await)
         }
     };
-    // 3. The session started, or why not.
-    match attempt {
-        Attempt::Started(user, session_id) => Ok((CurrentUser::from(*user), session_id)),
-        Attempt::Failed => Err(record_failed_login(state, email, meta).await),
+    // 3. The session started (or the second step is to come), or why not.
+    let attempt = match attempt {
         Attempt::Rehash(user) => {
             upgrade_hash(state, &user, password).await?;
-            let start = SessionStart::new(state, *user, account, meta);
-            match state.db.write(start).await? {
-                Attempt::Started(user, session_id) => Ok((CurrentUser::from(*user), session_id)),
-                _ => Err(AppError::Internal.into()),
-            }
+            let start = SessionStart::new(state, *user, account, meta, next);
+            state.db.write(start).await?
         }
+        attempt => attempt,
+    };
+    match attempt {
+        Attempt::Started(user, session_id) => {
+            let must_set_up = two_step::must_set_up(&state.settings, user.role, false);
+            let user = CurrentUser {
+                must_set_up_two_step: must_set_up,
+                ..CurrentUser::from(*user)
+            };
+            Ok(LoggedIn::Session(user, session_id))
+        }
+        Attempt::SecondStep(pending_id) => Ok(LoggedIn::SecondStep(pending_id)),
+        Attempt::Failed => Err(record_failed_login(state, email, meta).await),
+        Attempt::Rehash(_) => Err(AppError::Internal.into()),
     }
 }
 
@@ -119,6 +141,9 @@ pub async fn log_in(
 enum Attempt {
     /// The session is stored; its id is for the cookie.
     Started(Box<UserRow>, String),
+    /// The password is right and the account has a second factor: the
+    /// login waits for it; its id is for the cookie.
+    SecondStep(String),
     /// Unknown address, wrong password or disabled account.
     Failed,
     /// The right password, in a hash made with older parameters: it is
@@ -169,10 +194,13 @@ impl Job for SpendAndFind {
 }
 
 /// A login's writes, in one transaction: the session, the login time, the
-/// account's allowance given back, and the audit entry.
+/// account's allowance given back, and the audit entry; or, for an account
+/// with a second factor, the login waiting for it (and the allowance given
+/// back: the second step has allowances of its own).
 struct SessionStart {
     now: i64,
     session: sessions::Fresh,
+    pending: PendingLogin,
     user: Box<UserRow>,
     /// The account's login allowance, to give back.
     account: (String, Limit),
@@ -180,18 +208,18 @@ struct SessionStart {
 }
 
 impl SessionStart {
-    fn new(state: &AppState, user: UserRow, account: (String, Limit), meta: &RequestMeta) -> Self {
+    fn new(
+        state: &AppState,
+        user: UserRow,
+        account: (String, Limit),
+        meta: &RequestMeta,
+        next: &str,
+    ) -> Self {
         let now = state.clock.now();
-        let ip = meta.ip();
         Self {
             now,
-            session: sessions::Fresh::new(
-                &state.settings,
-                now,
-                user.id,
-                ip.as_deref(),
-                meta.user_agent.as_deref(),
-            ),
+            session: sessions::Fresh::new(&state.settings, now, user.id, meta, SignIn::Password),
+            pending: PendingLogin::new(now, next),
             user: Box::new(user),
             account,
             meta: meta.clone(),
@@ -206,10 +234,16 @@ impl Job for SessionStart {
         let Self {
             now,
             session,
+            pending,
             user,
             account: (key, limit),
             meta,
         } = self;
+        if conn.count_factors(user.id).await? > 0 {
+            pending.insert(conn, user.id).await?;
+            rate_limit::refund(conn, &key, limit).await?;
+            return Ok(Write::Commit(Attempt::SecondStep(pending.id)));
+        }
         session.insert(conn).await?;
         conn.record_login(user.id, now).await?;
         rate_limit::refund(conn, &key, limit).await?;

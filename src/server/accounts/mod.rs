@@ -11,3 +11,4 @@ pub mod password_reset;
 pub mod passwords;
 pub mod sessions;
 pub mod setup;
+pub mod two_step;

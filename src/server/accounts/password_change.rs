@@ -51,15 +51,21 @@ impl PasswordChange {
     }
 }
 
-/// Changes the caller's own password; their other sessions end.
-pub async fn change_password(
+/// The account behind `user`, once `current` is verified as its password:
+/// for changes a person makes to their own account (their password, their
+/// second factors). Spends the account's login allowance first, as a login
+/// does, and hands it back (with its key and limit) for the caller to
+/// refund in its transaction; a wrong password is audited with `detail`.
+pub async fn check_current_password(
     state: &AppState,
     user: &CurrentUser,
-    current_session: Option<&str>,
-    change: PasswordChange,
+    current: &Secret,
     meta: &RequestMeta,
-) -> Result<(), ServiceError> {
-    // Spent before verifying, as at login (the same allowance).
+    detail: &str,
+) -> Result<(db::users::UserRow, (String, rate_limit::Limit)), ServiceError> {
+    if current.expose().is_empty() {
+        return Err(AppError::field(Field::CurrentPassword, Problem::Required).into());
+    }
     let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
     let account_key = login::account_key(&email.normalized());
     let limit = Limits::login_account(state);
@@ -70,7 +76,6 @@ pub async fn change_password(
             .await?
             .ok_or(AppError::Unauthorized)?
     };
-    let current = &change.current;
     if current.expose().chars().count() > crate::domain::password::MAX_PASSWORD_LEN
         || !state
             .hasher
@@ -85,11 +90,25 @@ pub async fn change_password(
             meta,
             Entry::new(Event::PasswordChangeFailed)
                 .about(Who::user(user.id, &user.email))
-                .detail("wrong current password"),
+                .detail(detail),
         )
         .await?;
         return Err(AppError::field(Field::CurrentPassword, Problem::WrongCurrentPassword).into());
     }
+    Ok((row, (account_key, limit)))
+}
+
+/// Changes the caller's own password; their other sessions end.
+pub async fn change_password(
+    state: &AppState,
+    user: &CurrentUser,
+    current_session: Option<&str>,
+    change: PasswordChange,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let (row, (account_key, limit)) =
+        check_current_password(state, user, &change.current, meta, "wrong current password")
+            .await?;
     let hash = state.hasher.hash(&change.new).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;

@@ -5,7 +5,7 @@ use crate::{
     domain::CurrentUser,
     server::{
         db::{self, write::WriteConn},
-        platform::{config::Settings, tokens},
+        platform::{client::RequestMeta, config::Settings, tokens},
         AppState,
     },
 };
@@ -67,6 +67,48 @@ pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
         .filter(|v| tokens::well_formed(v))
 }
 
+/// How a session began, as RFC 8176 names the methods (`amr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// The password alone.
+    Password,
+    /// The password, then an authenticator app's code or a recovery code.
+    PasswordAndCode,
+    /// The password, then a passkey.
+    PasswordAndPasskey,
+    /// A passkey alone, which verified its user: two factors in one.
+    Passkey,
+}
+
+impl SignIn {
+    /// The `amr` values, space-separated, as stored.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Self::Password => "pwd",
+            Self::PasswordAndCode => "pwd otp mfa",
+            Self::PasswordAndPasskey => "pwd hwk mfa",
+            Self::Passkey => "hwk user mfa",
+        }
+    }
+
+    /// From the stored `amr`; anything unknown counts as the password alone.
+    pub fn of_amr(amr: &str) -> Self {
+        [
+            Self::PasswordAndCode,
+            Self::PasswordAndPasskey,
+            Self::Passkey,
+        ]
+        .into_iter()
+        .find(|s| s.amr() == amr)
+        .unwrap_or(Self::Password)
+    }
+
+    /// Whether two factors were shown.
+    pub fn two_factor(self) -> bool {
+        self != Self::Password
+    }
+}
+
 /// A session made ready before its write transaction: the id for the
 /// cookie, and what is stored of it (the id's hash).
 pub struct Fresh {
@@ -77,6 +119,7 @@ pub struct Fresh {
     expires_at: i64,
     ip: Option<String>,
     user_agent: Option<String>,
+    sign_in: SignIn,
 }
 
 impl Fresh {
@@ -84,8 +127,8 @@ impl Fresh {
         settings: &Settings,
         now: i64,
         user_id: i64,
-        ip: Option<&str>,
-        user_agent: Option<&str>,
+        meta: &RequestMeta,
+        sign_in: SignIn,
     ) -> Self {
         let id = tokens::generate();
         Self {
@@ -94,8 +137,12 @@ impl Fresh {
             user_id,
             now,
             expires_at: now + i64::from(settings.auth.session_absolute_hours) * 3600,
-            ip: ip.map(str::to_owned),
-            user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
+            ip: meta.ip(),
+            user_agent: meta
+                .user_agent
+                .as_deref()
+                .map(|ua| ua.chars().take(200).collect()),
+            sign_in,
         }
     }
 
@@ -107,6 +154,7 @@ impl Fresh {
             expires_at: self.expires_at,
             ip: self.ip.as_deref(),
             user_agent: self.user_agent.as_deref(),
+            amr: self.sign_in.amr(),
         }
     }
 
@@ -129,6 +177,10 @@ pub struct LiveSession {
     /// Their stable identifier for apps (OpenID Connect `sub`).
     pub subject: String,
     pub email_verified: bool,
+    /// How the session began.
+    pub sign_in: SignIn,
+    /// Whether the person has a second factor.
+    pub has_factor: bool,
 }
 
 /// The live session whose id the request's cookie carries, if any: for
@@ -155,15 +207,19 @@ pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<
     if now - row.last_seen_at >= 60 {
         db::sessions::touch(&mut conn, &hash, now).await?;
     }
+    let must_set_up = state.settings.two_factor_required(row.role) && !row.has_factor;
     Ok(Some(LiveSession {
         auth_time: row.created_at,
         subject: row.subject,
         email_verified: row.email_verified,
+        sign_in: SignIn::of_amr(&row.amr),
+        has_factor: row.has_factor,
         user: CurrentUser {
             id: row.user_id,
             email: row.email,
             name: row.name,
             role: row.role,
+            must_set_up_two_step: must_set_up,
         },
     }))
 }

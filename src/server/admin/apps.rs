@@ -27,6 +27,8 @@ pub struct AppInput {
     pub redirect_uris: Vec<Url>,
     pub post_logout_redirect_uris: Vec<Url>,
     pub allowed_role: Role,
+    /// Only people who logged in with a second step may sign in.
+    pub two_factor: bool,
 }
 
 impl AppInput {
@@ -37,6 +39,7 @@ impl AppInput {
         redirect_uris: &str,
         post_logout_redirect_uris: &str,
         allowed_role: &str,
+        two_factor: bool,
     ) -> Result<Self, AppError> {
         let mut problems = Problems::default();
         let name = problems.check(Field::Name, Name::parse(name));
@@ -57,6 +60,7 @@ impl AppInput {
                 redirect_uris,
                 post_logout_redirect_uris,
                 allowed_role,
+                two_factor,
             }),
             _ => None,
         };
@@ -109,6 +113,7 @@ impl AppInput {
             redirect_uris,
             post_logout_redirect_uris: post_logout,
             allowed_role: self.allowed_role,
+            two_factor: self.two_factor,
         }
     }
 }
@@ -292,6 +297,7 @@ pub async fn list(state: &AppState) -> Result<Vec<AppSummary>, ServiceError> {
             redirect_uris: app.redirect_uris().map(str::to_owned).collect(),
             post_logout_redirect_uris: app.post_logout_redirect_uris().map(str::to_owned).collect(),
             allowed_role: app.allowed_role,
+            two_factor: app.two_factor,
             created: format_time(app.created_at, tz),
             name: app.name,
             client_id: app.client_id,
@@ -347,6 +353,7 @@ mod tests {
             redirect_uris: String::new(),
             post_logout_redirect_uris: String::new(),
             allowed_role: Role::User,
+            two_factor: false,
             created_at: 0,
             updated_at: 0,
         };

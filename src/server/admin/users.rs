@@ -33,6 +33,7 @@ fn summary(state: &AppState, u: db::users::UserRow) -> UserSummary {
         created: format_time(u.created_at, tz),
         last_login: u.last_login_at.map(|t| format_time(t, tz)),
         mail_failed: None,
+        two_step: Default::default(),
         email: u.email.as_str().to_owned(),
         name: u.name,
     }
@@ -87,8 +88,16 @@ pub async fn list_users(
     }
     let addresses: Vec<String> = rows.iter().map(|u| u.email.as_str().to_owned()).collect();
     let failures = db::outbox::last_failures(&mut conn, &addresses).await?;
+    let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+    let factors = db::two_step::factors_of(&mut conn, &ids).await?;
     let mut users: Vec<UserSummary> = rows.into_iter().map(|u| summary(state, u)).collect();
     for user in &mut users {
+        if let Some((_, app, passkeys)) = factors.iter().find(|(id, ..)| *id == user.id) {
+            user.two_step = crate::domain::TwoStepSummary {
+                app: *app,
+                passkeys: *passkeys,
+            };
+        }
         let failed = failures
             .iter()
             .find(|(addr, _)| *addr == user.email.to_lowercase());

@@ -13,6 +13,9 @@ pub struct AppRow {
     pub post_logout_redirect_uris: String,
     #[sqlx(try_from = "String")]
     pub allowed_role: Role,
+    /// Only people who logged in with a second step may sign in.
+    #[sqlx(try_from = "super::IntFlag")]
+    pub two_factor: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -35,7 +38,7 @@ impl AppRow {
 
 macro_rules! app_columns {
     () => {
-        "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_role, created_at, updated_at"
+        "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_role, two_factor, created_at, updated_at"
     };
 }
 
@@ -44,6 +47,7 @@ pub struct AppFields<'a> {
     pub redirect_uris: &'a str,
     pub post_logout_redirect_uris: &'a str,
     pub allowed_role: Role,
+    pub two_factor: bool,
 }
 
 pub async fn insert(
@@ -54,8 +58,8 @@ pub async fn insert(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO apps (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_role, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO apps (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_role, two_factor, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(client_id)
     .bind(fields.name)
@@ -63,6 +67,7 @@ pub async fn insert(
     .bind(fields.redirect_uris)
     .bind(fields.post_logout_redirect_uris)
     .bind(fields.allowed_role.as_str())
+    .bind(i64::from(fields.two_factor))
     .bind(now)
     .execute(conn)
     .await?;
@@ -76,13 +81,15 @@ pub async fn update(
     now: i64,
 ) -> sqlx::Result<bool> {
     Ok(sqlx::query(
-        "UPDATE apps SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, allowed_role = $4, updated_at = $5
-         WHERE client_id = $6",
+        "UPDATE apps SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, allowed_role = $4,
+             two_factor = $5, updated_at = $6
+         WHERE client_id = $7",
     )
     .bind(fields.name)
     .bind(fields.redirect_uris)
     .bind(fields.post_logout_redirect_uris)
     .bind(fields.allowed_role.as_str())
+    .bind(i64::from(fields.two_factor))
     .bind(now)
     .bind(client_id)
     .execute(conn)

@@ -33,6 +33,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0004_apps.sql",
         "0005_mail_admin.sql",
         "0006_audit_log_partial_indexes.sql",
+        "0007_second_factors.sql",
     )
 });
 
@@ -45,6 +46,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0005_apps.sql",
         "0006_mail_admin.sql",
         "0007_audit_log_partial_indexes.sql",
+        "0008_second_factors.sql",
     )
 });
 

@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod setup_tokens;
 mod sqlite_writer;
 pub mod tokens;
+pub mod two_step;
 pub mod user_search;
 pub mod users;
 pub mod write;

@@ -28,20 +28,23 @@ pub struct NewGrant<'a> {
     pub scope: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
+    /// How the person's session began (RFC 8176 `amr`, space-separated).
+    pub amr: &'a str,
     pub now: i64,
 }
 
 pub async fn insert_grant(conn: &mut Conn, g: NewGrant<'_>) -> sqlx::Result<i64> {
     use sqlx::Row;
     sqlx::query(
-        "INSERT INTO oidc_grants (client_id, user_id, scope, nonce, auth_time, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO oidc_grants (client_id, user_id, scope, nonce, auth_time, amr, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(g.client_id)
     .bind(g.user_id)
     .bind(g.scope)
     .bind(g.nonce)
     .bind(g.auth_time)
+    .bind(g.amr)
     .bind(g.now)
     .fetch_one(conn)
     .await?
@@ -84,6 +87,7 @@ pub struct TokenRow {
     pub scope: String,
     pub nonce: Option<String>,
     pub auth_time: i64,
+    pub amr: String,
     pub redirect_uri: Option<String>,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
@@ -105,7 +109,7 @@ pub struct TokenRow {
 /// alike: the caller tells these apart (a spent code is a replay).
 pub async fn find_token(conn: &mut Conn, hash: &str, kind: Kind) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(
-        "SELECT t.grant_id, g.client_id, g.scope, g.nonce, g.auth_time, t.redirect_uri, t.code_challenge,
+        "SELECT t.grant_id, g.client_id, g.scope, g.nonce, g.auth_time, g.amr, t.redirect_uri, t.code_challenge,
                 t.expires_at, t.used_at, g.revoked_at, u.id AS user_id, u.subject, u.email, u.name,
                 u.role, u.email_verified, u.active
          FROM oidc_tokens t

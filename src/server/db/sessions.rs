@@ -11,11 +11,13 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// How it began (RFC 8176 `amr` values, space-separated).
+    pub amr: &'a str,
 }
 
 const INSERT: &str =
-    "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-     VALUES ($1, $2, $3, $3, $4, $5, $6)";
+    "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, amr)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7)";
 
 pub async fn insert(conn: &mut Conn, s: NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query(INSERT)
@@ -25,6 +27,7 @@ pub async fn insert(conn: &mut Conn, s: NewSession<'_>) -> sqlx::Result<()> {
         .bind(s.expires_at)
         .bind(s.ip)
         .bind(s.user_agent)
+        .bind(s.amr)
         .execute(conn)
         .await?;
     Ok(())
@@ -40,6 +43,7 @@ pub fn insert_blocking(conn: &rusqlite::Connection, s: NewSession<'_>) -> rusqli
             "$4": s.expires_at,
             "$5": s.ip,
             "$6": s.user_agent,
+            "$7": s.amr,
         })?;
     Ok(())
 }
@@ -58,6 +62,11 @@ pub struct SessionRow {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
+    pub amr: String,
+    /// Whether the person has a second factor (a confirmed authenticator
+    /// app or a passkey).
+    #[sqlx(try_from = "super::IntFlag")]
+    pub has_factor: bool,
 }
 
 /// The session with this hash, if it has neither idled out nor passed its
@@ -69,7 +78,11 @@ pub async fn find_live(
     idle_secs: i64,
 ) -> sqlx::Result<Option<SessionRow>> {
     let row = sqlx::query(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, u.subject, u.email_verified, u.email, u.name, u.role
+        "SELECT s.user_id, s.created_at, s.last_seen_at, u.subject, u.email_verified, u.email, u.name, u.role,
+                s.amr,
+                CASE WHEN EXISTS (SELECT 1 FROM totp_keys t WHERE t.user_id = s.user_id AND t.confirmed_at IS NOT NULL)
+                       OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = s.user_id)
+                     THEN 1 ELSE 0 END AS has_factor
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
     )
@@ -148,4 +161,15 @@ pub async fn delete_for_user_except(
             .await?
             .rows_affected(),
     )
+}
+
+/// Records that a session has shown a second factor since it began (the
+/// person set one up in it): `amr` as RFC 8176 names the methods.
+pub async fn set_amr(conn: &mut Conn, id_hash: &str, amr: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET amr = $1 WHERE id_hash = $2 AND amr = 'pwd'")
+        .bind(amr)
+        .bind(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -28,6 +28,7 @@ impl From<UserRow> for crate::domain::CurrentUser {
             email: user.email.as_str().to_owned(),
             name: user.name,
             role: user.role,
+            must_set_up_two_step: false,
         }
     }
 }

@@ -12,7 +12,7 @@
 //! statement is already done when its future is first polled, so the
 //! thread polls the job's future once and never waits on it.
 
-use super::{audit, error::Error, outbox, rate_limits, sessions, tokens, users, Db, Tx};
+use super::{audit, error::Error, outbox, rate_limits, sessions, tokens, two_step, users, Db, Tx};
 use std::{future::Future, pin::pin, task, time::Duration};
 
 /// What a job hands back: its result, and whether its writes are to stay.
@@ -90,6 +90,13 @@ pub trait WriteConn: Send {
         mail: outbox::NewMail<'_>,
         now: i64,
     ) -> impl Future<Output = Result<i64, Error>> + Send;
+    /// [`two_step::count_factors`].
+    fn count_factors(&mut self, user_id: i64) -> impl Future<Output = Result<i64, Error>> + Send;
+    /// [`two_step::insert_pending`].
+    fn insert_pending_login(
+        &mut self,
+        pending: two_step::NewPending<'_>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// The pool's connections: a connection, a transaction, or one borrowed
@@ -136,6 +143,14 @@ macro_rules! pool_write_conn {
             async fn enqueue_mail(&mut self, mail: outbox::NewMail<'_>, now: i64) -> Result<i64, Error> {
                 let $c = self;
                 Ok(outbox::enqueue($conn, mail, now).await?)
+            }
+            async fn count_factors(&mut self, user_id: i64) -> Result<i64, Error> {
+                let $c = self;
+                Ok(two_step::count_factors($conn, user_id).await?)
+            }
+            async fn insert_pending_login(&mut self, pending: two_step::NewPending<'_>) -> Result<(), Error> {
+                let $c = self;
+                Ok(two_step::insert_pending($conn, pending).await?)
             }
         }
     )+};
@@ -195,6 +210,15 @@ impl WriteConn for OnWriter<'_> {
     }
     async fn enqueue_mail(&mut self, mail: outbox::NewMail<'_>, now: i64) -> Result<i64, Error> {
         Ok(outbox::enqueue_blocking(self.0, mail, now)?)
+    }
+    async fn count_factors(&mut self, user_id: i64) -> Result<i64, Error> {
+        Ok(two_step::count_factors_blocking(self.0, user_id)?)
+    }
+    async fn insert_pending_login(
+        &mut self,
+        pending: two_step::NewPending<'_>,
+    ) -> Result<(), Error> {
+        Ok(two_step::insert_pending_blocking(self.0, pending)?)
     }
 }
 

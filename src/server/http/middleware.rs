@@ -77,6 +77,9 @@ pub(super) async fn origin_check(
     }
 }
 
+/// Where people manage their second factors.
+const SECURITY_PAGE: &str = "/account/security";
+
 /// Pages for logged-in people send visitors to the login page (and `/` to
 /// wherever they belong) with a plain redirect before any rendering. The
 /// pages check again when the browser navigates between them.
@@ -89,31 +92,37 @@ pub(super) async fn page_guard(
         return next.run(req).await;
     }
     let path = req.uri().path();
-    let protected = path == "/account" || path == "/admin" || path.starts_with("/admin/");
+    let protected = path == "/account"
+        || path.starts_with("/account/")
+        || path == "/admin"
+        || path.starts_with("/admin/");
     if path != "/" && !protected {
         return next.run(req).await;
     }
-    let logged_in = match sessions::read_cookie(&state.settings, req.headers()) {
-        Some(id) => sessions::resolve(&state, &id)
-            .await
-            .ok()
-            .flatten()
-            .is_some(),
-        None => false,
+    let user = match sessions::read_cookie(&state.settings, req.headers()) {
+        Some(id) => sessions::resolve(&state, &id).await.ok().flatten(),
+        None => None,
     };
-    let target = match (path, logged_in) {
-        ("/", true) => "/account".to_owned(),
-        ("/", false) => "/login".to_owned(),
-        (_, false) => {
-            let wanted = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or(path);
-            let encoded: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
-            format!("/login?next={encoded}")
+    let wanted = || {
+        let wanted = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(path);
+        url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect::<String>()
+    };
+    let target = match (path, user) {
+        // Someone who must set up two-step verification first may see
+        // only the page where they do.
+        (SECURITY_PAGE, Some(_)) => return next.run(req).await,
+        ("/" | "/account", Some(user)) if user.must_set_up_two_step => SECURITY_PAGE.to_owned(),
+        (_, Some(user)) if user.must_set_up_two_step => {
+            format!("{SECURITY_PAGE}?next={}", wanted())
         }
-        (_, true) => return next.run(req).await,
+        ("/", Some(_)) => "/account".to_owned(),
+        ("/", None) => "/login".to_owned(),
+        (_, None) => format!("/login?next={}", wanted()),
+        (_, Some(_)) => return next.run(req).await,
     };
     (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
 }

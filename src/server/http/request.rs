@@ -46,8 +46,38 @@ pub async fn current_user(state: &AppState) -> Result<Option<CurrentUser>, AppEr
     })
 }
 
+/// The logged-in user; refused while the site requires them to set up
+/// two-step verification first (they may do nothing else until then).
 pub async fn require_user(state: &AppState) -> Result<CurrentUser, AppError> {
+    let user = require_user_setting_up(state).await?;
+    if user.must_set_up_two_step {
+        return Err(AppError::TwoStepRequired);
+    }
+    Ok(user)
+}
+
+/// The logged-in user, even one who must set up two-step verification
+/// first: for the security page, where they do.
+pub async fn require_user_setting_up(state: &AppState) -> Result<CurrentUser, AppError> {
     current_user(state).await?.ok_or(AppError::Unauthorized)
+}
+
+/// A cookie of this request, by name.
+pub fn cookie(name: &str) -> Option<String> {
+    parts()?
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// The request's headers (empty outside a request).
+pub fn headers() -> http::HeaderMap {
+    parts().map(|p| p.headers).unwrap_or_default()
 }
 
 /// The caller, if they are an active site admin; otherwise 401 or 403.
@@ -124,6 +154,8 @@ pub fn redirect_back_with(done: &str, fallback: &str) {
 pub enum HandOver {
     AppCredentials,
     SetPasswordLink,
+    /// New recovery codes, sealed with the server's key.
+    RecoveryCodes,
 }
 
 impl HandOver {
@@ -133,6 +165,8 @@ impl HandOver {
             (HandOver::AppCredentials, false) => "gatehouse_new_app",
             (HandOver::SetPasswordLink, true) => "__Host-gatehouse_new_link",
             (HandOver::SetPasswordLink, false) => "gatehouse_new_link",
+            (HandOver::RecoveryCodes, true) => "__Host-gatehouse_new_codes",
+            (HandOver::RecoveryCodes, false) => "gatehouse_new_codes",
         }
     }
 
@@ -154,19 +188,29 @@ impl HandOver {
 
     /// Takes what was handed over, and clears the cookie.
     pub fn take(self, state: &AppState) -> Option<String> {
-        let name = self.cookie(state);
-        let value = parts()?
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == name)
-            .map(|c| c.value().to_owned())?;
+        let value = cookie(self.cookie(state))?;
         set_cookie(self.build(state, String::new(), 0));
         Some(value)
     }
+}
+
+/// What sealed recovery codes are sealed for.
+const CODES_PURPOSE: &str = "recovery codes shown once";
+
+/// The `Set-Cookie` value that hands new recovery codes to the person's
+/// security page ([`HandOver`]), sealed: the browser keeps them for five
+/// minutes at most, unreadable.
+pub fn recovery_codes_cookie(state: &AppState, codes: &[String]) -> String {
+    let sealed = state.secret.seal(CODES_PURPOSE, codes.join(" ").as_bytes());
+    HandOver::RecoveryCodes.build(state, sealed, 5)
+}
+
+/// Takes the recovery codes handed over by [`recovery_codes_cookie`].
+pub fn take_recovery_codes(state: &AppState) -> Option<Vec<String>> {
+    let sealed = HandOver::RecoveryCodes.take(state)?;
+    let codes = state.secret.open(CODES_PURPOSE, &sealed)?;
+    let codes = String::from_utf8(codes).ok()?;
+    Some(codes.split(' ').map(str::to_owned).collect())
 }
 
 /// Hands freshly made app credentials to the admin's page ([`HandOver`]).

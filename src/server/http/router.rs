@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/verify", get(forward_auth::verify))
         .route("/i18n/{file}", get(language::words))
         .merge(oidc::routes::routes())
+        .merge(crate::server::accounts::two_step::routes::routes())
         .leptos_routes_with_context(&state, routes, language::provide, {
             let options = options.clone();
             move || shell(options.clone())

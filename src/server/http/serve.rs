@@ -2,12 +2,13 @@
 
 use super::{bundle::leptos_options, router::router};
 use crate::server::{
-    accounts::passwords::Hasher,
+    accounts::{passwords::Hasher, two_step::passkeys::Passkeys},
     db::Db,
     mail::{outbox, transport::Transport},
     platform::clock::{Clock, SystemClock},
     platform::config::MailTransport,
     platform::config::Settings,
+    platform::secret_key::SecretKey,
     AppState, Shared,
 };
 use anyhow::Context;
@@ -28,11 +29,20 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     db.migrate().await.context("database migrations failed")?;
     crate::server::platform::metrics::init();
     let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
+    let secret = SecretKey::load(
+        settings.secret_key.as_ref().map(|k| &k.0),
+        &settings.data_dir,
+    )
+    .map_err(anyhow::Error::msg)
+    .context("the server's secret key (site.secret_key)")?;
+    let passkeys = Passkeys::new(&settings);
     let leptos_options = leptos_options(&settings);
     Ok(AppState::new(Shared {
         settings: Arc::new(settings),
         db,
         hasher: Arc::new(hasher),
+        secret: Arc::new(secret),
+        passkeys: Arc::new(passkeys),
         clock,
         leptos_options,
         mail_notify: Arc::new(Notify::new()),

@@ -52,10 +52,32 @@ fn html_page(paragraphs: &[String]) -> String {
     html
 }
 
+/// What a [`Mails::two_step`] notice says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwoStepNotice<'a> {
+    On,
+    Off,
+    OffByAdmin,
+    CodeUsed { left: i64 },
+    CodesRenewed,
+    PasskeyAdded { name: &'a str },
+}
+
+/// The account a notice is about: its site, when, and the ways back.
+pub struct NoticeAbout<'a> {
+    pub site_name: &'a str,
+    pub when: &'a str,
+    pub admin_email: &'a str,
+    pub forgot_link: &'a str,
+    pub security_link: &'a str,
+}
+
 /// One paragraph of a mail.
 enum Paragraph<'a> {
     /// A message of the catalogue and the values of its `{placeholders}`.
     Message(&'static str, &'a [(&'a str, &'a str)]),
+    /// The same, with values made for the mail.
+    Owned(&'static str, &'a [(&'a str, String)]),
     /// A link on its own.
     Link(&'a str),
 }
@@ -69,6 +91,15 @@ fn write(paragraphs: &[Paragraph<'_>]) -> (String, String) {
         match paragraph {
             Paragraph::Message(message, args) => {
                 text.push(fill(message, args));
+                let escaped: Vec<(&str, String)> =
+                    args.iter().map(|(k, v)| (*k, escape_html(v))).collect();
+                let escaped: Vec<(&str, &str)> =
+                    escaped.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                html.push(fill(&escape_html(message), &escaped));
+            }
+            Paragraph::Owned(message, args) => {
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                text.push(fill(message, &args));
                 let escaped: Vec<(&str, String)> =
                     args.iter().map(|(k, v)| (*k, escape_html(v))).collect();
                 let escaped: Vec<(&str, &str)> =
@@ -170,6 +201,69 @@ impl Mails {
                 ),
             ],
         )
+    }
+
+    /// Tells the owner of an account that its two-step verification
+    /// changed (on, off, a recovery code used or renewed, a passkey added),
+    /// and what to do if it was not them.
+    pub fn two_step(self, notice: TwoStepNotice<'_>, about: &NoticeAbout<'_>) -> Rendered {
+        let site = [("site", about.site_name), ("date", about.when)];
+        let if_not = [("admin", about.admin_email)];
+        let (kind, subject, what) = match notice {
+            TwoStepNotice::On => ("two_step_on", Msg::MailTwoStepOnSubject, Msg::MailTwoStepOn),
+            TwoStepNotice::Off => (
+                "two_step_off",
+                Msg::MailTwoStepOffSubject,
+                Msg::MailTwoStepOff,
+            ),
+            TwoStepNotice::OffByAdmin => (
+                "two_step_off",
+                Msg::MailTwoStepOffSubject,
+                Msg::MailTwoStepOffByAdmin,
+            ),
+            TwoStepNotice::CodeUsed { .. } => (
+                "recovery_code_used",
+                Msg::MailTwoStepCodeUsedSubject,
+                Msg::MailTwoStepCodeUsed,
+            ),
+            TwoStepNotice::CodesRenewed => (
+                "recovery_codes_renewed",
+                Msg::MailTwoStepRenewedSubject,
+                Msg::MailTwoStepRenewed,
+            ),
+            TwoStepNotice::PasskeyAdded { .. } => (
+                "passkey_added",
+                Msg::MailTwoStepPasskeySubject,
+                Msg::MailTwoStepPasskey,
+            ),
+        };
+        let name;
+        let what_args: &[(&str, &str)] = match notice {
+            TwoStepNotice::PasskeyAdded { name: n } => {
+                name = [("name", n), site[0], site[1]];
+                &name
+            }
+            _ => &site,
+        };
+        let left;
+        let mut paragraphs = vec![Paragraph::Message(self.text(what), what_args)];
+        if let TwoStepNotice::CodeUsed { left: count } = notice {
+            left = [("count", count.to_string())];
+            paragraphs.push(Paragraph::Owned(
+                self.0.plural_form(Plural::MailTwoStepCodesLeft, count),
+                &left,
+            ));
+        }
+        if notice == TwoStepNotice::OffByAdmin {
+            paragraphs.push(Paragraph::Link(about.security_link));
+        } else {
+            paragraphs.push(Paragraph::Message(
+                self.text(Msg::MailTwoStepIfNot),
+                &if_not,
+            ));
+            paragraphs.push(Paragraph::Link(about.forgot_link));
+        }
+        self.mail(kind, self.text(subject).to_owned(), &paragraphs)
     }
 
     /// Sent to the old address when a site admin changes an account's
@@ -275,14 +369,34 @@ mod tests {
             "now",
             "new@acme.test",
             "admin@acme.test",
+            "Phone",
         ];
+        let about = NoticeAbout {
+            site_name: "Acme",
+            when: "now",
+            admin_email: "admin@acme.test",
+            forgot_link: "https://acme.test/x",
+            security_link: "https://acme.test/x",
+        };
         for mail in [
             pseudo.reset("Acme", "https://acme.test/x", 3, "now"),
             pseudo.invite("Acme", "https://acme.test/x", 1, "now"),
             pseudo.password_changed("Acme", "now", "https://acme.test/x", "admin@acme.test"),
             pseudo.email_changed("Acme", "new@acme.test", "now", "admin@acme.test"),
             pseudo.test("Acme"),
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            [
+                TwoStepNotice::On,
+                TwoStepNotice::Off,
+                TwoStepNotice::OffByAdmin,
+                TwoStepNotice::CodeUsed { left: 9 },
+                TwoStepNotice::CodesRenewed,
+                TwoStepNotice::PasskeyAdded { name: "Phone" },
+            ]
+            .map(|notice| pseudo.two_step(notice, &about)),
+        ) {
             for text in [&mail.subject, &mail.text] {
                 let mut left = text.clone();
                 for value in data {

@@ -16,6 +16,7 @@ pub async fn run(state: &AppState) {
         db::audit::delete_before(&mut conn, now - retention).await?;
         db::setup_tokens::delete_all_or_expired(&mut conn, now, false).await?;
         db::oidc::delete_expired(&mut conn, now).await?;
+        db::two_step::delete_expired(&mut conn, now).await?;
         crate::server::sign_in::oidc::keys::drop_expired(&mut conn, now).await?;
         Ok(())
     }

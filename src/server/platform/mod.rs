@@ -1,5 +1,6 @@
 //! What every service leans on: configuration, the clock, random tokens,
-//! throttling, the audit log, metrics, memory and periodic clean-up.
+//! the server's own secret key, throttling, the audit log, metrics, memory
+//! and periodic clean-up.
 
 pub mod audit;
 pub mod client;
@@ -9,4 +10,5 @@ pub mod housekeeping;
 pub mod memory;
 pub mod metrics;
 pub mod rate_limit;
+pub mod secret_key;
 pub mod tokens;

@@ -21,6 +21,8 @@ use url::Url;
 pub struct VerifyParams {
     /// `site_admin`: only site admins pass (403 for others).
     pub role: Option<String>,
+    /// `1`: only sessions begun with two steps pass (403 for others).
+    pub two_factor: Option<String>,
 }
 
 /// The page the browser asked the proxy for. nginx sends it whole in
@@ -64,8 +66,21 @@ pub async fn verify(
         }
     };
     let Some(session) = session else {
-        return refuse(&state, &headers);
+        return refuse(&state, &headers, "/login");
     };
+    // Until they set up the second step the site requires, they may do
+    // nothing else: the way back goes through the security page.
+    if session.user.must_set_up_two_step {
+        return refuse(&state, &headers, "/account/security");
+    }
+    match params.two_factor.as_deref() {
+        None | Some("" | "0") => {}
+        Some("1") if session.sign_in.two_factor() => {}
+        Some("1") => {
+            return (StatusCode::FORBIDDEN, "Two-step verification needed.").into_response();
+        }
+        Some(_) => return (StatusCode::BAD_REQUEST, "two_factor is 1 or 0.").into_response(),
+    }
     let required = params.role.as_deref().map(Role::parse);
     match required {
         Some(Ok(Role::SiteAdmin)) if session.user.role != Role::SiteAdmin => {
@@ -92,9 +107,10 @@ pub async fn verify(
     response
 }
 
-/// `401`; with the way to the login page when the wanted page is on a host
-/// the site lists (`site.allowed_return_hosts`), never otherwise.
-fn refuse(state: &AppState, headers: &HeaderMap) -> Response {
+/// `401`; with the way to `page` (the login page, or the security page)
+/// and back when the wanted page is on a host the site lists
+/// (`site.allowed_return_hosts`), never otherwise.
+fn refuse(state: &AppState, headers: &HeaderMap, page: &str) -> Response {
     let Some((wanted, flavour)) = original_url(headers) else {
         return (StatusCode::UNAUTHORIZED, "Not logged in.").into_response();
     };
@@ -107,7 +123,7 @@ fn refuse(state: &AppState, headers: &HeaderMap) -> Response {
             .into_response();
     }
     let next: String = url::form_urlencoded::byte_serialize(wanted.as_str().as_bytes()).collect();
-    let login = state.settings.link(&format!("/login?next={next}"));
+    let login = state.settings.link(&format!("{page}?next={next}"));
     let Ok(location) = HeaderValue::from_str(&login) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };

@@ -6,10 +6,12 @@
 mod admin;
 mod assertions;
 mod browser;
+mod two_step;
 
 pub use admin::{NewApp, NewUser, Profile};
 pub use assertions::{assert_redirects_to, assert_status, location};
 pub use browser::{endpoint, Browser, FirstAdmin};
+pub use two_step::{recovery_codes, Authenticator};
 
 use crate::smtp_sink::SmtpSink;
 use gatehouse::{

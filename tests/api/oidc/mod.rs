@@ -12,6 +12,7 @@ mod keys;
 mod relying_party;
 mod revoke_and_logout;
 mod token;
+mod two_step;
 
 use crate::helpers::*;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
@@ -30,7 +31,13 @@ const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
 async fn register(app: &TestApp, public: bool, role: &str) -> AppCredentials {
-    let input = apps::AppInput::parse("Wiki", REDIRECT, POST_LOGOUT, role).unwrap();
+    register_app(app, public, role, false).await
+}
+
+/// An app, which admits only people who logged in with two steps when
+/// `two_factor`.
+async fn register_app(app: &TestApp, public: bool, role: &str, two_factor: bool) -> AppCredentials {
+    let input = apps::AppInput::parse("Wiki", REDIRECT, POST_LOGOUT, role, two_factor).unwrap();
     let creds = apps::add(&app.state, None, input, public, &RequestMeta::default())
         .await
         .unwrap();

@@ -19,8 +19,8 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 use url::Url;
 use values::{email, list, optional, socket_addr};
 pub use values::{
-    redact_url, CookieDomain, DatabaseUrl, Language, Network, ProxyHeader, PublicUrl, ReturnHost,
-    SmtpUrl, TimeZone,
+    redact_url, CookieDomain, DatabaseUrl, KeyBytes, Language, Network, ProxyHeader, PublicUrl,
+    ReturnHost, SmtpUrl, TimeZone,
 };
 
 /// The settings as written. Every key is optional in a site's file: the
@@ -66,6 +66,10 @@ pub struct SiteConfig {
     /// sub-domains behind forward-auth); empty: this host only.
     #[serde(deserialize_with = "optional")]
     pub cookie_domain: Option<CookieDomain>,
+    /// The server's own key (see `platform::secret_key`); empty: one made in
+    /// the data directory.
+    #[serde(deserialize_with = "optional")]
+    pub secret_key: Option<KeyBytes>,
     /// The languages offered. In the environment: comma-separated.
     #[serde(deserialize_with = "list")]
     pub languages: Vec<Language>,
@@ -94,6 +98,20 @@ pub struct AuthConfig {
     pub argon2_parallelism: u32,
     pub hash_concurrency: usize,
     pub hash_queue_timeout_ms: u64,
+    /// Who must have a second factor.
+    pub two_factor: TwoFactorPolicy,
+}
+
+/// `auth.two_factor`: whose accounts need two-step verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorPolicy {
+    /// Anyone may set it up; nobody must.
+    Optional,
+    /// Site admins must.
+    SiteAdmins,
+    /// Everyone must.
+    Everyone,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +227,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("GATEHOUSE_ADMIN_EMAIL", "site.admin_email"),
     ("GATEHOUSE_DATA_DIR", "site.data_dir"),
     ("GATEHOUSE_TIME_ZONE", "site.time_zone"),
+    ("GATEHOUSE_SECRET_KEY", "site.secret_key"),
     ("LEPTOS_SITE_ADDR", "site.addr"),
 ];
 
@@ -298,6 +317,8 @@ pub struct Settings {
     pub metrics_allowed: Vec<IpNet>,
     /// The languages offered, the default first.
     pub languages: Vec<Lang>,
+    /// The server's own key, when the settings give it.
+    pub secret_key: Option<KeyBytes>,
 }
 
 /// A setting that is wrong, and why.
@@ -378,6 +399,7 @@ impl Settings {
             log_json: log.format == LogFormat::Json,
             metrics_allowed: metrics.allowed.into_iter().map(|n| n.0).collect(),
             languages,
+            secret_key: site.secret_key,
         })
     }
 
@@ -419,6 +441,15 @@ impl Settings {
     pub fn link(&self, path: &str) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');
         format!("{base}{path}")
+    }
+
+    /// Whether the site requires a second factor of someone in `role`.
+    pub fn two_factor_required(&self, role: crate::domain::Role) -> bool {
+        match self.auth.two_factor {
+            TwoFactorPolicy::Optional => false,
+            TwoFactorPolicy::SiteAdmins => role == crate::domain::Role::SiteAdmin,
+            TwoFactorPolicy::Everyone => true,
+        }
     }
 
     /// The language for those who chose none and asked for none.

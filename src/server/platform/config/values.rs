@@ -180,6 +180,23 @@ impl std::str::FromStr for CookieDomain {
     }
 }
 
+/// A secret key's 32 bytes (`site.secret_key`, base64); never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyBytes(pub [u8; 32]);
+
+impl std::str::FromStr for KeyBytes {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        crate::server::platform::secret_key::parse(text).map(KeyBytes)
+    }
+}
+
+impl fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyBytes(***)")
+    }
+}
+
 /// A language Gatehouse has words for (`site.languages`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Language(pub crate::i18n::Lang);

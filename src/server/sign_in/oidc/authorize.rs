@@ -14,7 +14,7 @@ use super::{
 use crate::{
     domain::{CurrentUser, Role},
     server::{
-        accounts::sessions::LiveSession,
+        accounts::{sessions::LiveSession, two_step},
         db::{self, oidc::Kind},
         platform::{
             audit::{self, Entry, Event, Who},
@@ -264,15 +264,50 @@ pub async fn authorize(
         record_no_access(state, &app, &session.user, meta, now).await?;
         return Ok(Authorized::Refused(Refusal::NoAccess, Some(app.name)));
     }
+    // Two-step verification the site requires of this person, or the app
+    // of everyone: set up first, or logged in again with it.
+    let needs_second_step = app.two_factor && !session.sign_in.two_factor();
+    if session.user.must_set_up_two_step || (needs_second_step && !session.has_factor) {
+        if request.prompt.none {
+            let e = OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "two-step verification must be set up",
+            );
+            return Ok(Authorized::Redirect(back.error(&e)));
+        }
+        return back_here(params, None, two_step::set_up_first).map(Authorized::Redirect);
+    }
+    if needs_second_step {
+        if request.prompt.none {
+            let e = OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the app needs a login with two steps",
+            );
+            return Ok(Authorized::Redirect(back.error(&e)));
+        }
+        return login_first(params, Some(now)).map(Authorized::Redirect);
+    }
     let code = issue_code(state, &app, &session, &request, &redirect_uri, meta, now).await?;
     Ok(Authorized::Redirect(back.with(&[("code", &code)])))
 }
 
 /// The login page, and back to this request afterwards; with the
 /// freshness a `prompt=login` or `max_age` asked for held in `auth_after`.
-fn login_first(
+fn login_first(params: AuthorizeParams, auth_after: Option<i64>) -> Result<String, ServiceError> {
+    back_here(params, auth_after, |next| {
+        let login: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", next)
+            .finish();
+        format!("/login?{login}")
+    })
+}
+
+/// A page of ours (`page` of the way back), and back to this request
+/// afterwards, with `auth_after` as [`login_first`] says.
+fn back_here(
     mut params: AuthorizeParams,
     auth_after: Option<i64>,
+    page: impl FnOnce(&str) -> String,
 ) -> Result<String, ServiceError> {
     if let Some(after) = auth_after {
         params.prompt = None;
@@ -280,11 +315,7 @@ fn login_first(
     }
     let query = serde_urlencoded::to_string(&params)
         .map_err(|e| anyhow::anyhow!("encoding an authorization request: {e}"))?;
-    let next = format!("/oauth2/authorize?{query}");
-    let login: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", &next)
-        .finish();
-    Ok(format!("/login?{login}"))
+    Ok(page(&format!("/oauth2/authorize?{query}")))
 }
 
 /// A refused sign-in, audited once per person, app and hour.
@@ -328,6 +359,7 @@ async fn issue_code(
             scope: &scope,
             nonce: request.nonce.as_deref(),
             auth_time: session.auth_time,
+            amr: session.sign_in.amr(),
             now,
         },
     )

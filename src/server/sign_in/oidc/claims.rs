@@ -14,6 +14,9 @@ pub struct IdTokenClaims {
     pub exp: i64,
     pub iat: i64,
     pub auth_time: i64,
+    /// How the person logged in (RFC 8176): `pwd`, `otp`, `hwk`, `mfa`, …
+    #[serde(default)]
+    pub amr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     #[serde(flatten)]

@@ -15,6 +15,9 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     /// `prompt=none` and nobody is logged in.
     LoginRequired,
+    /// `prompt=none`, and the person has a page to see first (setting up
+    /// two-step verification).
+    InteractionRequired,
 }
 
 impl ErrorCode {
@@ -27,6 +30,7 @@ impl ErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
+            Self::InteractionRequired => "interaction_required",
         }
     }
 }

@@ -194,6 +194,7 @@ async fn issue(
         exp: now + ID_TOKEN_SECS,
         iat: now,
         auth_time: row.auth_time,
+        amr: row.amr.split_whitespace().map(str::to_owned).collect(),
         nonce: row.nonce.clone(),
         person: PersonClaims::of(row),
     };
