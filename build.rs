@@ -280,20 +280,38 @@ fn variant(name: &str) -> String {
         .collect()
 }
 
-/// Mails are written on the server only; everything else may be shown by
-/// the browser too, and goes to it in the language's word list.
-fn for_the_browser(name: &str) -> bool {
-    !name.starts_with("mail_")
+/// Which of the browser's word lists a section's messages go to. The
+/// browser loads the first on every page that runs the client, the others
+/// only on the pages that show them, and the last never: mails, and the
+/// light pages that the server alone renders (`pages::is_light`).
+const AREAS: [&str; 5] = ["base", "admin", "security", "pages", "server"];
+
+/// The area (an index into [`AREAS`]) of a `section.key`: `pages` holds the
+/// pages people reach only from a mail, a log or an app (setup, a reset
+/// link, a refused sign-in).
+fn area(name: &str) -> usize {
+    let section = name.split('.').next().unwrap_or_default();
+    match section {
+        s if s.starts_with("mail_") => 4,
+        "login" | "forgot" | "verify" | "continue" => 4,
+        s if s.starts_with("admin") => 1,
+        "outbox_state" | "outbox_kind" | "audit_event" => 1,
+        "security" => 2,
+        "setup" | "reset" | "sign_in_problem" => 3,
+        _ => 0,
+    }
 }
 
 fn generate(catalogues: &[Catalogue]) -> String {
     let reference = &catalogues[0];
-    // The browser's messages first: its word list is the prefix.
+    // The messages area by area: each word list holds one run of them.
     let mut texts: Vec<&String> = Vec::new();
     let mut plurals: Vec<&String> = Vec::new();
-    for browser in [true, false] {
+    let mut runs: Vec<((usize, usize), (usize, usize))> = Vec::new();
+    for each in 0..AREAS.len() {
+        let (text_start, plural_start) = (texts.len(), plurals.len());
         for (name, message) in &reference.messages {
-            if for_the_browser(name) != browser {
+            if area(name) != each {
                 continue;
             }
             match message {
@@ -301,9 +319,12 @@ fn generate(catalogues: &[Catalogue]) -> String {
                 Message::Plural(_) => plurals.push(name),
             }
         }
+        runs.push(((text_start, texts.len()), (plural_start, plurals.len())));
     }
-    let browser_texts = texts.iter().filter(|n| for_the_browser(n)).count();
-    let browser_plurals = plurals.iter().filter(|n| for_the_browser(n)).count();
+    // The browser's areas (all but the server's).
+    let browser_areas = AREAS.len() - 1;
+    let browser_texts = runs[browser_areas - 1].0 .1;
+    let browser_plurals = runs[browser_areas - 1].1 .1;
     let mut out = String::new();
     writeln!(
         out,
@@ -336,7 +357,7 @@ fn generate(catalogues: &[Catalogue]) -> String {
     writeln!(out, "}}\n").unwrap();
     writeln!(
         out,
-        "/// How many of the messages the browser's word list holds (the first ones)."
+        "/// How many of the messages the browser's word lists hold (the first ones)."
     )
     .unwrap();
     writeln!(out, "pub const BROWSER_TEXTS: usize = {browser_texts};").unwrap();
@@ -345,6 +366,15 @@ fn generate(catalogues: &[Catalogue]) -> String {
         "pub const BROWSER_PLURALS: usize = {browser_plurals};\n"
     )
     .unwrap();
+    writeln!(
+        out,
+        "/// One of the browser's word lists: its name and its runs of messages\n/// and of plural messages (start, end).\npub type WordList = (&'static str, (usize, usize), (usize, usize));\n\n/// The browser's word lists.\npub const WORD_LISTS: [WordList; {browser_areas}] = ["
+    )
+    .unwrap();
+    for (name, (texts_run, plurals_run)) in AREAS.iter().zip(&runs).take(browser_areas) {
+        writeln!(out, "    ({name:?}, {texts_run:?}, {plurals_run:?}),").unwrap();
+    }
+    writeln!(out, "];\n").unwrap();
     writeln!(out, "/// Every message's key, in the enums' order.").unwrap();
     writeln!(
         out,
@@ -384,12 +414,14 @@ fn generate(catalogues: &[Catalogue]) -> String {
                 Message::Text(_) => unreachable!(),
             })
             .collect();
-        let browser = browser_words(
-            catalogue,
-            &texts[..browser_texts],
-            &forms[..browser_plurals],
-        );
-        let hash = fnv(&browser);
+        let lists: Vec<String> = runs
+            .iter()
+            .take(browser_areas)
+            .map(|((t0, t1), (p0, p1))| {
+                browser_words(catalogue, (*t0, &texts[*t0..*t1]), (*p0, &forms[*p0..*p1]))
+            })
+            .collect();
+        let hashes: Vec<String> = lists.iter().map(|list| fnv(list)).collect();
         let forms_rust: Vec<String> = forms
             .iter()
             .map(|forms| {
@@ -413,8 +445,8 @@ fn generate(catalogues: &[Catalogue]) -> String {
             rules.join(", "),
             texts,
             forms_rust.join(", "),
-            browser,
-            hash,
+            lists,
+            hashes,
         )
         .unwrap();
     }
@@ -422,15 +454,22 @@ fn generate(catalogues: &[Catalogue]) -> String {
     out
 }
 
-/// The browser's word list: one JSON array of strings (see
-/// `src/i18n/browser.rs`).
-fn browser_words(catalogue: &Catalogue, texts: &[&str], plurals: &[Vec<(&str, &str)>]) -> String {
+/// One of the browser's word lists: one JSON array of strings (see
+/// `src/i18n/browser.rs`): its messages and plural messages, each run
+/// with the index of its first.
+fn browser_words(
+    catalogue: &Catalogue,
+    (text_start, texts): (usize, &[&str]),
+    (plural_start, plurals): (usize, &[Vec<(&str, &str)>]),
+) -> String {
     let mut list: Vec<String> = vec![catalogue.tag.clone(), catalogue.rules.len().to_string()];
     for (category, rule) in &catalogue.rules {
         list.extend([category.clone(), rule.clone()]);
     }
+    list.push(text_start.to_string());
     list.push(texts.len().to_string());
     list.extend(texts.iter().map(|t| (*t).to_owned()));
+    list.push(plural_start.to_string());
     list.push(plurals.len().to_string());
     for forms in plurals {
         list.push(forms.len().to_string());

@@ -1,7 +1,6 @@
 //! The HTML shell, the layout and the route table.
 
 use crate::{
-    api::auth::get_password_policy,
     components::Auth,
     i18n::{t, words, Msg},
     pages::{
@@ -30,6 +29,100 @@ use leptos_router::{
     path, Lazy, SsrMode,
 };
 
+/// The page in each of the site's languages, each named in itself (the
+/// page's own marked), in the server-only shell. A link loads the page
+/// whole (`rel="external"`), in its language: `?lang=xx` on the page the
+/// browser shows (after the client has moved on, too); a light page, which
+/// the client never moves from, keeps its other parameters (a login's
+/// `next`).
+#[cfg(feature = "ssr")]
+fn language_links(lang: crate::i18n::Lang, light: bool) -> impl IntoView {
+    let offered = use_context::<crate::server::AppState>()
+        .map(|state| state.settings.languages.clone())
+        .unwrap_or_default();
+    let uri = use_context::<http::request::Parts>().map(|parts| parts.uri);
+    let href = move |tag: &str| match (&uri, light) {
+        (Some(uri), true) => {
+            let mut pairs: Vec<&str> = uri
+                .query()
+                .unwrap_or_default()
+                .split('&')
+                .filter(|pair| !pair.is_empty() && !pair.starts_with("lang="))
+                .collect();
+            let chosen = format!("lang={tag}");
+            pairs.push(&chosen);
+            format!("{}?{}", uri.path(), pairs.join("&"))
+        }
+        _ => format!("?lang={tag}"),
+    };
+    (offered.len() > 1).then(|| {
+        view! {
+            <footer class="site-footer">
+                <nav class="languages" aria-label=lang.text(Msg::LayoutLanguages)>
+                    <ul>
+                        {offered.into_iter().map(|other| {
+                            if other == lang {
+                                view! { <li><span aria-current="true" lang=other.tag()>{other.name()}</span></li> }.into_any()
+                            } else {
+                                view! {
+                                    <li>
+                                        <a href=href(other.tag()) rel="external" hreflang=other.tag()
+                                            lang=other.tag()>{other.name()}</a>
+                                    </li>
+                                }
+                                .into_any()
+                            }
+                        }).collect_view()}
+                    </ul>
+                </nav>
+            </footer>
+        }
+    })
+}
+
+/// `/account`'s language form (field `language`), in the server-only
+/// shell below the client's part of the page: a plain form, posted as it is
+/// with or without JavaScript, which loads the page again in the language
+/// saved. The page's language is the one shown chosen.
+#[cfg(feature = "ssr")]
+fn account_language(lang: crate::i18n::Lang) -> impl IntoView {
+    let parts = use_context::<http::request::Parts>();
+    let on_account = parts.as_ref().is_some_and(|p| p.uri.path() == "/account");
+    let saved = parts
+        .as_ref()
+        .and_then(|p| p.uri.query())
+        .is_some_and(|q| q.split('&').any(|pair| pair == "language=saved"));
+    let state = use_context::<crate::server::AppState>();
+    let (offered, site) = state
+        .map(|s| (s.settings.languages.clone(), s.settings.site_name.clone()))
+        .unwrap_or_default();
+    (on_account && offered.len() > 1).then(|| {
+        let help = lang.format(Msg::AccountLanguageHelp, &[("site", &site)]);
+        view! {
+            <section class="page account-language" aria-labelledby="language-heading">
+                <div class="card stack">
+                    <h2 id="language-heading">{lang.text(Msg::AccountLanguageHeading)}</h2>
+                    {saved.then(|| view! {
+                        <div class="alert alert-success" role="status">{lang.text(Msg::AccountLanguageSaved)}</div>
+                    })}
+                    <form action="/api/set_language" method="post" class="form stack">
+                        <div class="field">
+                            <label for="account-language">{lang.text(Msg::FieldsLanguage)}</label>
+                            <select id="account-language" name="language" aria-describedby="account-language-help">
+                                {offered.into_iter().map(|option| view! {
+                                    <option value=option.tag() lang=option.tag() selected=option == lang>{option.name()}</option>
+                                }).collect_view()}
+                            </select>
+                            <p class="help" id="account-language-help">{help}</p>
+                        </div>
+                        <button type="submit" class="button secondary">{lang.text(Msg::AccountLanguageSubmit)}</button>
+                    </form>
+                </div>
+            </section>
+        }
+    })
+}
+
 /// The page around the app, which only the server renders: the browser
 /// bundle carries no code for it.
 #[cfg(feature = "ssr")]
@@ -38,6 +131,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = crate::server::http::stylesheet_href(&options);
     let lang = crate::i18n::current();
     let light = crate::server::http::light::of_page() == crate::server::http::light::Weight::Light;
+    let words_links = |lang: crate::i18n::Lang| {
+        let path = leptos::prelude::use_context::<http::request::Parts>()
+            .map(|parts| parts.uri.path().to_owned())
+            .unwrap_or_default();
+        crate::i18n::word_lists_of(&path)
+            .iter()
+            .map(|list| {
+                view! {
+                    <link id=format!("gh-words-{}", crate::i18n::WORD_LISTS[*list].0) rel="preload"
+                        r#as="fetch" crossorigin="anonymous" href=lang.words_path(*list)/>
+                }
+            })
+            .collect_view()
+    };
     let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
@@ -56,7 +163,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 } else {
                     view! {
                         // The page's words, which the client loads before it hydrates.
-                        <link id="gh-words" rel="preload" r#as="fetch" crossorigin="anonymous" href=lang.words_path()/>
+                        {words_links(lang)}
                         <AutoReload options=options.clone()/>
                         <HydrationScripts options/>
                     }
@@ -66,6 +173,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
+                // After the client's part of the page, which it hydrates:
+                // rendered here alone, the links cost the client nothing.
+                {account_language(lang)}
+                {language_links(lang, light)}
             </body>
         </html>
     }
@@ -96,7 +207,7 @@ pub fn App() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let auth = Auth::new();
     provide_context(auth);
-    let site = OnceResource::new(get_password_policy());
+    let site = crate::components::SiteInfo::provide();
     let brand = t(Msg::LayoutBrand);
     view! {
         <a class="skip-link" href="#main">{t(Msg::LayoutSkipLink)}</a>
@@ -104,7 +215,7 @@ fn Layout() -> impl IntoView {
             <a class="brand" href="/">
                 <Suspense fallback=move || brand>
                     {move || Suspend::new(async move {
-                        site.await.map(|p| p.site_name).unwrap_or_else(|_| brand.into())
+                        site.0.await.map(|p| p.site_name).unwrap_or_else(|_| brand.into())
                     })}
                 </Suspense>
             </a>
@@ -115,11 +226,15 @@ fn Layout() -> impl IntoView {
                             Ok(Some(user)) => {
                                 let admin = user.is_admin();
                                 view! {
-                                    {admin.then(|| view! {
-                                        <a href="/admin/users">{t(Msg::LayoutUsers)}</a>
-                                        <a href="/admin/apps">{t(Msg::LayoutApps)}</a>
-                                        <a href="/admin/mail">{t(Msg::LayoutMail)}</a>
-                                        <a href="/admin/audit">{t(Msg::LayoutAuditLog)}</a>
+                                    {admin.then(|| {
+                                        // Whole page loads where the client lacks the admin words.
+                                        let rel = move || crate::i18n::loads_whole("/admin/users").then_some("external");
+                                        view! {
+                                            <a href="/admin/users" rel=rel>{t(Msg::LayoutUsers)}</a>
+                                            <a href="/admin/apps" rel=rel>{t(Msg::LayoutApps)}</a>
+                                            <a href="/admin/mail" rel=rel>{t(Msg::LayoutMail)}</a>
+                                            <a href="/admin/audit" rel=rel>{t(Msg::LayoutAuditLog)}</a>
+                                        }
                                     })}
                                     <a href="/account">{t(Msg::LayoutAccount)}</a>
                                     <span class="muted">{user.name}</span>
@@ -149,5 +264,6 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/sign-in-problem") view={Lazy::<SignInProblemRoute>::new()} ssr=SsrMode::Async/>
             </FlatRoutes>
         </main>
+
     }
 }

@@ -32,6 +32,8 @@ pub enum Field {
     Code,
     /// What a person calls one of their passkeys.
     PasskeyName,
+    /// The language of a person's pages and mail.
+    Language,
 }
 
 /// What is wrong with one field.

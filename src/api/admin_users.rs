@@ -27,7 +27,8 @@ pub async fn list_users(
 }
 
 /// `setup` is `invite` (a "set your password" mail, the default) or `here`
-/// (the new user types their password on the spot).
+/// (the new user types their password on the spot); `language` the
+/// language of their mail (a tag; empty: the site's default).
 #[server(prefix = "/api", endpoint = "admin/add_user", output = crate::api::Answer)]
 pub async fn add_user(
     email: String,
@@ -36,6 +37,7 @@ pub async fn add_user(
     setup: String,
     password: Option<Secret>,
     confirm_password: Option<Secret>,
+    language: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{
         accounts::new_account::{InitialPassword, NewAccount},
@@ -58,7 +60,8 @@ pub async fn add_user(
         FirstPasswordChoice::Invite => InitialPassword::Invite,
         FirstPasswordChoice::Here => typed,
     };
-    let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?;
+    let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?
+        .in_language(&state.settings, language.as_deref().unwrap_or_default())?;
     let address = account.email.as_str().to_owned();
     users::add_user(&state, &admin_user, account, &request::meta()).await?;
     let done = match choice {

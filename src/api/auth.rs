@@ -161,3 +161,36 @@ pub async fn get_password_policy() -> Result<PasswordPolicy, AppError> {
     let state = crate::server::http::request::state()?;
     Ok(state.settings.password_policy())
 }
+
+/// Saves the language of the person's pages and mail (`language`: a tag
+/// the site offers; empty: as their browser asks), and shows it at once.
+#[server(prefix = "/api", endpoint = "set_language", output = crate::api::Answer)]
+pub async fn set_language(language: String) -> Result<(), AppError> {
+    use crate::server::{accounts::account_language, http::request};
+    let state = request::state()?;
+    let user = request::require_user(&state).await?;
+    let lang = account_language::save(&state, &user, &language).await?;
+    request::set_cookie(crate::server::http::language::cookie(&state.settings, lang));
+    // `lang=` (empty: none) has the browser load the page whole, in its new
+    // language (`PostForm`).
+    let tag = lang.map_or("", crate::i18n::Lang::tag);
+    leptos_axum::redirect(&format!("/account?language=saved&lang={tag}"));
+    Ok(())
+}
+
+/// The site's languages, each named in itself (the add-user form's field
+/// `language`).
+#[server(prefix = "/api", endpoint = "languages", output = crate::api::Answer)]
+pub async fn get_languages() -> Result<Vec<crate::domain::LanguageOption>, AppError> {
+    use crate::{domain::LanguageOption, server::http::request};
+    let state = request::state()?;
+    Ok(state
+        .settings
+        .languages
+        .iter()
+        .map(|lang| LanguageOption {
+            tag: lang.tag().to_owned(),
+            name: lang.name().to_owned(),
+        })
+        .collect())
+}

@@ -8,6 +8,7 @@ pub mod passkey;
 pub mod password_hint;
 pub mod post_form;
 pub mod sentence;
+pub mod site;
 
 pub use auth::Auth;
 pub use data_table::DataTable;
@@ -17,3 +18,4 @@ pub use passkey::PasskeyButton;
 pub use password_hint::PasswordField;
 pub use post_form::{FormAction, PostForm};
 pub use sentence::sentence;
+pub use site::SiteInfo;

@@ -1,6 +1,6 @@
 //! A new-password input with a live hint from the shared password rules.
 
-use crate::{api::auth::get_password_policy, domain::PasswordPolicy};
+use crate::{components::SiteInfo, domain::PasswordPolicy};
 use leptos::prelude::*;
 
 /// The new-password field. While the user types, the hint below it applies
@@ -16,7 +16,7 @@ pub fn PasswordField(
     #[prop(into, optional)]
     email_local: Signal<Option<String>>,
 ) -> impl IntoView {
-    let policy = OnceResource::new(get_password_policy());
+    let site = SiteInfo::get();
     let typed = RwSignal::new(String::new());
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -47,7 +47,7 @@ pub fn PasswordField(
                 {move || {
                     let hint_id = hint_id.clone();
                     Suspend::new(async move {
-                        let policy = policy.await.unwrap_or(PasswordPolicy {
+                        let policy = site.0.await.unwrap_or(PasswordPolicy {
                             min_length: 12,
                             site_name: String::new(),
                         });

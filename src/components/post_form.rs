@@ -168,10 +168,15 @@ async fn send(url: &'static str, fields: String) -> Result<(), AppError> {
 
 /// Paths the server answers without a page of the client's, such as the
 /// OpenID Connect authorization step a login returns to, and the light
-/// pages (the login page after logging out).
+/// pages (the login page after logging out); and any page in another
+/// language (`lang=`), whose words the client does not have.
 #[cfg(feature = "hydrate")]
 fn served_by_the_server_only(location: &str) -> bool {
-    location.starts_with("/oauth2/") || crate::pages::is_light(location)
+    location.starts_with("/oauth2/")
+        || crate::pages::is_light(location)
+        || location.contains("?lang=")
+        || location.contains("&lang=")
+        || crate::i18n::loads_whole(location)
 }
 
 /// On the server nothing is ever submitted: forms are submitted by browsers.

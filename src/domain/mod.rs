@@ -21,8 +21,8 @@ pub use password::{PasswordPolicy, Secret};
 pub use role::Role;
 pub use two_step::{AppSetup, PasskeyEntry, SecurityState, VerifyState};
 pub use user::{
-    AuditEntry, AuditPage, CurrentUser, Invitation, InvitationState, SetupStatus, TwoStepSummary,
-    UserPage, UserSummary,
+    AuditEntry, AuditPage, CurrentUser, Invitation, InvitationState, LanguageOption, SetupStatus,
+    TwoStepSummary, UserPage, UserSummary,
 };
 
 /// Unicode lower case, for checks that run in the browser as well as on the

@@ -14,6 +14,9 @@ pub struct CurrentUser {
     /// set it up yet: until then they may do nothing else.
     #[serde(default)]
     pub must_set_up_two_step: bool,
+    /// The language they chose for pages and mail, if any (a tag).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 impl CurrentUser {
@@ -115,4 +118,12 @@ pub enum SetupStatus {
     LinkInvalid,
     /// An account exists: setup is over.
     Closed,
+}
+
+/// A language the site offers: its tag and its own name (each written in
+/// itself, for the links between languages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageOption {
+    pub tag: String,
+    pub name: String,
 }

@@ -30,10 +30,12 @@ pub struct Catalogue {
     pub rules: &'static [(Category, &'static str)],
     pub texts: &'static [&'static str],
     pub plurals: &'static [&'static [(Category, &'static str)]],
-    /// What the browser loads: the messages it may show, as JSON.
-    pub browser_words: &'static str,
-    /// A hash of [`Catalogue::browser_words`], for its file name.
-    pub browser_words_hash: &'static str,
+    /// What the browser loads: the messages it may show, as JSON, one
+    /// list per [`WORD_LISTS`] entry (every page's, the admin pages', the
+    /// security page's).
+    pub browser_words: [&'static str; WORD_LISTS.len()],
+    /// A hash of each of [`Catalogue::browser_words`], for its file name.
+    pub browser_words_hash: [&'static str; WORD_LISTS.len()],
 }
 
 /// A language Gatehouse has words for: on the server, an index into
@@ -89,25 +91,26 @@ impl Lang {
         form(catalogue.plurals[msg as usize], category)
     }
 
-    /// Where the browser loads this language's word list.
-    pub fn words_path(self) -> String {
+    /// Where the browser loads this language's word list `list` (an
+    /// index into [`WORD_LISTS`]).
+    pub fn words_path(self, list: usize) -> String {
         let c = self.catalogue();
-        format!("/i18n/{}.{}.json", c.tag, c.browser_words_hash)
+        let name = WORD_LISTS[list].0;
+        format!("/i18n/{}.{name}.{}.json", c.tag, c.browser_words_hash[list])
     }
 
-    /// The language whose word list is at `path` (as [`Lang::words_path`]
-    /// makes it); `None` for an unknown or old file.
-    pub fn of_words_path(path: &str) -> Option<Lang> {
-        CATALOGUES
-            .iter()
-            .position(|c| {
-                path.strip_prefix("/i18n/")
-                    .and_then(|p| p.strip_prefix(c.tag))
-                    .and_then(|p| p.strip_prefix('.'))
-                    .and_then(|p| p.strip_suffix(".json"))
-                    == Some(c.browser_words_hash)
-            })
-            .map(|i| Lang(i as u8))
+    /// The language and word list at `path` (as [`Lang::words_path`] makes
+    /// it); `None` for an unknown or old file.
+    pub fn of_words_path(path: &str) -> Option<(Lang, usize)> {
+        CATALOGUES.iter().enumerate().find_map(|(i, c)| {
+            let rest = path
+                .strip_prefix("/i18n/")?
+                .strip_prefix(c.tag)?
+                .strip_prefix('.')?;
+            let (name, hash) = rest.strip_suffix(".json")?.split_once('.')?;
+            let list = WORD_LISTS.iter().position(|(n, ..)| *n == name)?;
+            (c.browser_words_hash[list] == hash).then_some((Lang(i as u8), list))
+        })
     }
 }
 
@@ -243,3 +246,35 @@ pub use browser::load;
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
+
+/// The word lists a page needs: every page's, and the admin pages', the
+/// security page's, or those of the pages reached from a mail, a log or an
+/// app (setup, a reset link, a refused sign-in) on those (indexes into
+/// [`WORD_LISTS`], as build.rs sorts the sections).
+pub fn word_lists_of(path: &str) -> &'static [usize] {
+    if path == "/admin" || path.starts_with("/admin/") {
+        &[0, 1]
+    } else if path == "/account/security" {
+        &[0, 2]
+    } else if path == "/setup" || path == "/sign-in-problem" || path.starts_with("/reset-password/")
+    {
+        &[0, 3]
+    } else {
+        &[0]
+    }
+}
+
+/// Whether a link to `path` must load the page whole: the client lacks
+/// the words it shows (an admin page's, say, from the account page). On
+/// the server, never.
+pub fn loads_whole(path: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::needs_load(path)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = path;
+        false
+    }
+}

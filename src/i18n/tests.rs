@@ -81,8 +81,20 @@ fn the_pseudo_language_has_no_english_letters_outside_placeholders() {
 #[test]
 fn word_lists_are_found_by_their_path_only() {
     for lang in [Lang::EN, Lang::from_tag("en-XA").unwrap()] {
-        assert_eq!(Lang::of_words_path(&lang.words_path()), Some(lang));
+        for list in 0..WORD_LISTS.len() {
+            assert_eq!(
+                Lang::of_words_path(&lang.words_path(list)),
+                Some((lang, list))
+            );
+        }
     }
-    assert_eq!(Lang::of_words_path("/i18n/en.0000000000000000.json"), None);
+    assert_eq!(
+        Lang::of_words_path("/i18n/en.base.0000000000000000.json"),
+        None
+    );
+    assert_eq!(
+        Lang::of_words_path("/i18n/en.server.0000000000000000.json"),
+        None
+    );
     assert_eq!(Lang::of_words_path("/i18n/../en.json"), None);
 }

@@ -70,7 +70,7 @@ fn AccountView(user: CurrentUser) -> impl IntoView {
                 <SubmitButton label=t(Msg::AccountChangeSubmit) pending=change.pending()/>
             </PostForm>
         </section>
-        <p><a href="/account/security">{t(Msg::AccountSecurityLink)}</a></p>
+        <p><a href="/account/security" rel="external">{t(Msg::AccountSecurityLink)}</a></p>
         <section class="card stack" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">{t(Msg::AccountLogOutHeading)}</h2>
             <p class="muted">{t(Msg::AccountLogOutHelp)}</p>

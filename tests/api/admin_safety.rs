@@ -16,6 +16,7 @@ fn as_admin(id: i64, email: &str) -> CurrentUser {
         name: "Admin".into(),
         role: Role::SiteAdmin,
         must_set_up_two_step: false,
+        language: None,
     }
 }
 

@@ -13,6 +13,7 @@ mod cli;
 mod deploy;
 mod forward_auth;
 mod hardening;
+mod languages;
 mod login;
 mod nginx;
 mod oidc;

@@ -125,6 +125,7 @@ pub async fn insert_user(
         role: "user",
         password_hash,
         subject: &subject,
+        language: None,
         now: 0,
     };
     let mut tx = app.state.db.begin().await.unwrap();

@@ -4,6 +4,7 @@
 //! made to hang without a greeting like one that is overloaded, or to refuse
 //! given recipients as a real server refuses unknown or greylisted ones.
 
+use base64::Engine as _;
 use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc, Mutex,
@@ -40,8 +41,39 @@ impl ReceivedMail {
             .map(|l| l[prefix.len()..].trim().to_owned())
     }
 
+    /// The subject, its RFC 2047 encoded words (`=?utf-8?b?…?=`, which
+    /// lettre writes for words beyond ASCII) decoded.
     pub fn subject(&self) -> String {
-        self.header("Subject").unwrap_or_default()
+        let raw = self.header("Subject").unwrap_or_default();
+        let mut out = String::new();
+        let mut rest = raw.as_str();
+        while let Some(start) = rest.find("=?") {
+            out.push_str(&rest[..start]);
+            let word = &rest[start + 2..];
+            let decoded = word.split_once("?=").and_then(|(inner, after)| {
+                let mut parts = inner.splitn(3, '?');
+                let (_charset, encoding, text) = (parts.next()?, parts.next()?, parts.next()?);
+                let bytes = match encoding {
+                    "b" | "B" => base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .ok()?,
+                    _ => return None,
+                };
+                Some((String::from_utf8(bytes).ok()?, after))
+            });
+            match decoded {
+                Some((text, after)) => {
+                    out.push_str(&text);
+                    rest = after;
+                }
+                None => {
+                    out.push_str("=?");
+                    rest = word;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The text/plain part's body (our mails are 8bit, so no decoding).

@@ -11,7 +11,7 @@ const PSEUDO: &str = "en-XA";
 
 /// The visible text of a page: its text nodes and the attributes people
 /// read (title, placeholder, aria-label, alt), without scripts, styles,
-/// comments, and the cells that hold recorded data.
+/// comments, the cells that hold recorded data, and a key being set up.
 fn visible_text(html: &str) -> String {
     let mut html = html.to_owned();
     for (open, close) in [
@@ -20,6 +20,8 @@ fn visible_text(html: &str) -> String {
         ("<!--", "-->"),
         ("<td class=\"audit-detail\"", "</td>"),
         ("<td class=\"mail-error\"", "</td>"),
+        // An authenticator app's key being set up (base32 letters).
+        ("<code id=\"totp-secret\"", "</code>"),
     ] {
         while let Some(start) = html.find(open) {
             let end = html[start..]
@@ -108,6 +110,8 @@ async fn every_page_shows_only_the_catalogues_words(engine: Engine) {
         "gatehouse setup-link",
         "/.well-known/openid-configuration",
         "127.0.0.1",
+        // The links to the page in the other languages name each in itself.
+        "English",
     ];
 
     let visitor = app.browser().with_header("accept-language", PSEUDO);
@@ -118,6 +122,7 @@ async fn every_page_shows_only_the_catalogues_words(engine: Engine) {
     let pages: Vec<(&Browser, String)> = vec![
         (&visitor, "/login".into()),
         (&visitor, "/login?setup=done".into()),
+        (&visitor, "/login/verify".into()),
         (&visitor, "/forgot-password?sent=1".into()),
         (&visitor, format!("/reset-password/{token}")),
         (&visitor, "/reset-password/not-a-real-token".into()),
@@ -128,6 +133,7 @@ async fn every_page_shows_only_the_catalogues_words(engine: Engine) {
             format!("/sign-in-problem?reason=bad_redirect_uri&client_id={client_id}"),
         ),
         (&user, "/account?changed=1".into()),
+        (&user, "/account/security".into()),
         (&user, "/admin/users".into()),
         (
             &user,

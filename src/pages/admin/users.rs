@@ -360,6 +360,7 @@ fn AddUserForm(add: FormAction, error: Signal<Option<AppError>>) -> impl IntoVie
                     <label for="add-role">{t(Msg::FieldsRole)}</label>
                     <RoleOptions id="add-role".into() selected=Role::User/>
                 </div>
+                <LanguageField error=field_error(error, Field::Language)/>
                 <fieldset class="choice">
                     <legend>{t(Msg::AdminUsersHowPassword)}</legend>
                     <div>
@@ -559,5 +560,30 @@ fn RoleOptions(id: String, selected: Role) -> impl IntoView {
                 <option value=role.as_str() selected=role == selected>{role.label()}</option>
             }).collect_view()}
         </select>
+    }
+}
+
+/// The language of a new person's mail (field `language`): the site's
+/// default first, each language named in itself.
+#[component]
+fn LanguageField(error: Signal<Option<String>>) -> impl IntoView {
+    let languages = OnceResource::new(crate::api::auth::get_languages());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                languages.await.ok().filter(|l| l.len() > 1).map(|languages| view! {
+                    <div class="field">
+                        <label for="add-language">{t(Msg::FieldsLanguage)}</label>
+                        <select id="add-language" name="language" aria-describedby="add-language-help">
+                            {languages.into_iter().map(|option| view! {
+                                <option value=option.tag.clone() lang=option.tag>{option.name}</option>
+                            }).collect_view()}
+                        </select>
+                        <p class="help" id="add-language-help">{t(Msg::AdminUsersLanguageHelp)}</p>
+                        <p class="field-error" aria-live="polite">{move || error.get().unwrap_or_default()}</p>
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -13,6 +13,17 @@ use crate::server::{
     AppState,
 };
 
+/// The language of mail to someone: the one they chose (`chosen`, a tag),
+/// else `fallback`: the language of the request they made themselves, or
+/// the site's default when what a site admin did mails them (never the
+/// admin's own language by accident).
+pub fn language_for(state: &AppState, chosen: Option<&str>, fallback: Lang) -> Lang {
+    chosen
+        .and_then(Lang::from_tag)
+        .filter(|lang| state.settings.languages.contains(lang))
+        .unwrap_or(fallback)
+}
+
 /// A single-use link and its mail, made ready outside the write
 /// transaction: only the rows are written inside it.
 pub struct Link {
@@ -31,7 +42,7 @@ impl Link {
         };
         let token = tokens::Fresh::new(purpose, now, hours);
         let link = s.link(&format!("/reset-password/{}", token.raw));
-        let expires = templates::format_time(token.expires_at, s.time_zone);
+        let expires = templates::format_time_in(token.expires_at, s.time_zone, lang);
         let mails = Mails(lang);
         let mail = match purpose {
             Purpose::Reset => mails.reset(&s.site_name, &link, hours, &expires),
@@ -80,7 +91,7 @@ pub async fn queue_password_changed<C: WriteConn>(
     let s = &state.settings;
     let mail = Mails(lang).password_changed(
         &s.site_name,
-        &templates::format_time(now, s.time_zone),
+        &templates::format_time_in(now, s.time_zone, lang),
         &s.link("/forgot-password"),
         &s.admin_email,
     );
@@ -98,7 +109,7 @@ pub async fn queue_two_step_notice<C: WriteConn>(
 ) -> Result<(), db::Error> {
     let s = &state.settings;
     let (when, forgot_link, security_link) = (
-        templates::format_time(now, s.time_zone),
+        templates::format_time_in(now, s.time_zone, lang),
         s.link("/forgot-password"),
         s.link("/account/security"),
     );

@@ -2,6 +2,7 @@
 //! their hashing, changing and resetting a password, new accounts and the
 //! first-run setup, and the mail these events send.
 
+pub mod account_language;
 pub mod account_mail;
 pub mod login;
 pub mod login_pipeline;

@@ -40,6 +40,9 @@ pub struct NewAccount {
     pub name: Name,
     pub role: Role,
     pub password: FirstPassword,
+    /// The language of their mail, when someone chose one for them (the
+    /// admin adding them); theirs to change later.
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl NewAccount {
@@ -77,7 +80,21 @@ impl NewAccount {
             name,
             role,
             password,
+            language: None,
         })
+    }
+
+    /// The language of their mail, chosen for them: a tag the site offers
+    /// (the add-user form's field `language`); empty chooses none.
+    pub fn in_language(mut self, settings: &Settings, tag: &str) -> Result<Self, AppError> {
+        if tag.trim().is_empty() {
+            return Ok(self);
+        }
+        let lang = crate::i18n::Lang::from_tag(tag.trim())
+            .filter(|lang| settings.languages.contains(lang))
+            .ok_or_else(|| AppError::field(Field::Language, Problem::InvalidChoice))?;
+        self.language = Some(lang);
+        Ok(self)
     }
 
     /// Its password's hash, made before any transaction: no lock is held
@@ -111,8 +128,11 @@ pub async fn create_account(
         .detail(&detail);
     audit::record(&mut tx, now, meta, entry).await?;
     if let FirstPassword::Invite = account.password {
-        // Not the admin's own language: the site's, until one is chosen.
-        let lang = state.settings.default_language();
+        // The language chosen for them, or the site's: never the admin's
+        // own by accident.
+        let lang = account
+            .language
+            .unwrap_or_else(|| state.settings.default_language());
         queue_link(
             &mut tx,
             state,
@@ -147,6 +167,7 @@ pub async fn store(
             role: account.role.as_str(),
             password_hash,
             subject: &tokens::subject(),
+            language: account.language.map(crate::i18n::Lang::tag),
             now,
         },
     )

@@ -4,7 +4,12 @@ use crate::{
     domain::{password::Secret, CurrentUser, Email},
     error::{AppError, Field, Problem, Problems},
     server::{
-        accounts::{account_mail::queue_password_changed, login, passwords::NewPassword, sessions},
+        accounts::{
+            account_mail::{language_for, queue_password_changed},
+            login,
+            passwords::NewPassword,
+            sessions,
+        },
         db,
         platform::{
             audit::{self, Entry, Event, Who},
@@ -117,7 +122,8 @@ pub async fn change_password(
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     let keep = current_session.map(tokens::hash);
     sessions::end_everywhere(&mut tx, user.id, Some(keep.as_deref().unwrap_or("")), now).await?;
-    queue_password_changed(&mut tx, state, (row.email.as_str(), meta.lang), now).await?;
+    let lang = language_for(state, row.language.as_deref(), meta.lang);
+    queue_password_changed(&mut tx, state, (row.email.as_str(), lang), now).await?;
     audit::record(
         &mut tx,
         now,

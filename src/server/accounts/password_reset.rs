@@ -6,7 +6,7 @@ use crate::{
     error::{AppError, Field},
     server::{
         accounts::{
-            account_mail::{queue_link, queue_password_changed, Link},
+            account_mail::{language_for, queue_link, queue_password_changed, Link},
             passwords::PasswordPair,
             sessions,
         },
@@ -63,7 +63,10 @@ pub async fn request_reset(
         meta: meta.clone(),
         email: email.clone(),
         // The mail is rendered here, outside the writer's turn.
-        account: user.map(|user| (user, Link::new(state, Purpose::Reset, now, meta.lang))),
+        account: user.map(|user| {
+            let lang = language_for(state, user.language.as_deref(), meta.lang);
+            (user, Link::new(state, Purpose::Reset, now, lang))
+        }),
         keys: keys.map(|(key, limit)| (key.to_owned(), limit)),
     };
     let queued = request.account.is_some();
@@ -190,7 +193,8 @@ pub async fn reset_password(
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
     db::users::mark_email_verified(&mut tx, user.id).await?;
     let ended = sessions::end_everywhere(&mut tx, user.id, None, now).await?;
-    queue_password_changed(&mut tx, state, (user.email.as_str(), meta.lang), now).await?;
+    let lang = language_for(state, user.language.as_deref(), meta.lang);
+    queue_password_changed(&mut tx, state, (user.email.as_str(), lang), now).await?;
     let event = if token.purpose == Purpose::Invite.as_str() {
         Event::InvitationAccepted
     } else {
@@ -250,7 +254,10 @@ pub async fn resend_link(
     queue_link(
         &mut tx,
         state,
-        (purpose, meta.lang),
+        (
+            purpose,
+            language_for(state, user.language.as_deref(), meta.lang),
+        ),
         user.id,
         user.email.as_str(),
         now,

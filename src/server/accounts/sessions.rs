@@ -220,6 +220,7 @@ pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<
             name: row.name,
             role: row.role,
             must_set_up_two_step: must_set_up,
+            language: row.language,
         },
     }))
 }

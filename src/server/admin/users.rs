@@ -9,7 +9,7 @@ use crate::{
     },
     error::{AppError, Field, Problem, Problems},
     server::{
-        accounts::account_mail::queue_link,
+        accounts::account_mail::{language_for, queue_link},
         accounts::new_account::{self, NewAccount},
         accounts::sessions,
         db::{self, user_search::Page},
@@ -214,10 +214,11 @@ pub async fn update_user(
         db::tokens::use_up_all(&mut tx, id, now).await?;
         let ended = sessions::end_everywhere(&mut tx, id, None, now).await?;
         let s = &state.settings;
-        let notice = templates::Mails(s.default_language()).email_changed(
+        let lang = language_for(state, target.language.as_deref(), s.default_language());
+        let notice = templates::Mails(lang).email_changed(
             &s.site_name,
             email.as_str(),
-            &format_time(now, s.time_zone),
+            &crate::server::mail::templates::format_time_in(now, s.time_zone, lang),
             &s.admin_email,
         );
         outbox::enqueue(&mut tx, target.email.as_str(), &notice, now).await?;
@@ -353,7 +354,11 @@ pub async fn send_reset(
     // A fresh link replaces the ones sent before (a resent invitation
     // voids the old one).
     db::tokens::use_up_all(&mut tx, id, now).await?;
-    let lang = state.settings.default_language();
+    let lang = language_for(
+        state,
+        target.language.as_deref(),
+        state.settings.default_language(),
+    );
     let mail_id = queue_link(
         &mut tx,
         state,

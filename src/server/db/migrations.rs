@@ -34,6 +34,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0005_mail_admin.sql",
         "0006_audit_log_partial_indexes.sql",
         "0007_second_factors.sql",
+        "0008_user_language.sql",
     )
 });
 
@@ -47,6 +48,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0006_mail_admin.sql",
         "0007_audit_log_partial_indexes.sql",
         "0008_second_factors.sql",
+        "0009_user_language.sql",
     )
 });
 

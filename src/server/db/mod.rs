@@ -8,7 +8,7 @@
 /// (here, ahead of the modules, so that each of them can use it).
 macro_rules! user_columns {
     () => {
-        "id, email, name, role, password_hash, active, created_at, updated_at, last_login_at, password_changed_at"
+        "id, email, name, role, password_hash, active, created_at, updated_at, last_login_at, password_changed_at, language"
     };
 }
 

@@ -67,6 +67,7 @@ pub struct SessionRow {
     /// app or a passkey).
     #[sqlx(try_from = "super::IntFlag")]
     pub has_factor: bool,
+    pub language: Option<String>,
 }
 
 /// The session with this hash, if it has neither idled out nor passed its
@@ -79,7 +80,7 @@ pub async fn find_live(
 ) -> sqlx::Result<Option<SessionRow>> {
     let row = sqlx::query(
         "SELECT s.user_id, s.created_at, s.last_seen_at, u.subject, u.email_verified, u.email, u.name, u.role,
-                s.amr,
+                s.amr, u.language,
                 CASE WHEN EXISTS (SELECT 1 FROM totp_keys t WHERE t.user_id = s.user_id AND t.confirmed_at IS NOT NULL)
                        OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = s.user_id)
                      THEN 1 ELSE 0 END AS has_factor
@@ -172,4 +173,24 @@ pub async fn set_amr(conn: &mut Conn, id_hash: &str, amr: &str) -> sqlx::Result<
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The language chosen by the person whose live session has this hash, if
+/// they chose one: for the language of the pages they are sent.
+pub async fn saved_language(
+    conn: &mut Conn,
+    id_hash: &str,
+    now: i64,
+    idle_secs: i64,
+) -> sqlx::Result<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT u.language FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .bind(now - idle_secs)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }

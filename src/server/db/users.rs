@@ -19,6 +19,8 @@ pub struct UserRow {
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
     pub password_changed_at: Option<i64>,
+    /// The language they chose (a catalogue's tag), if any.
+    pub language: Option<String>,
 }
 
 impl From<UserRow> for crate::domain::CurrentUser {
@@ -29,6 +31,7 @@ impl From<UserRow> for crate::domain::CurrentUser {
             name: user.name,
             role: user.role,
             must_set_up_two_step: false,
+            language: user.language,
         }
     }
 }
@@ -41,6 +44,8 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     /// The stable, opaque identifier apps know the person by (OIDC `sub`).
     pub subject: &'a str,
+    /// The language of their mail, when someone chose one for them.
+    pub language: Option<&'a str>,
     pub now: i64,
 }
 
@@ -60,8 +65,8 @@ pub async fn any_exists(conn: &mut Conn) -> sqlx::Result<bool> {
 
 pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     sqlx::query(
-        "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at, subject)
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9) RETURNING id",
+        "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at, subject, language)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10) RETURNING id",
     )
     .bind(user.email)
     .bind(user.email_normalized)
@@ -72,6 +77,7 @@ pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> sqlx::Result<i64> {
     .bind(user.now)
     .bind(user.password_hash.map(|_| user.now))
     .bind(user.subject)
+    .bind(user.language)
     .fetch_one(conn)
     .await?
     .try_get("id")
@@ -123,6 +129,7 @@ pub fn find_by_email_blocking(
                 updated_at: row.get("updated_at")?,
                 last_login_at: row.get("last_login_at")?,
                 password_changed_at: row.get("password_changed_at")?,
+                language: row.get("language")?,
             })
         })
         .optional()
@@ -264,4 +271,23 @@ pub async fn lock_active_admins(conn: &mut Conn, engine: Engine) -> sqlx::Result
         .iter()
         .map(|row| row.try_get("id"))
         .collect()
+}
+
+/// Saves the language a person chose (`None`: as their browser asks).
+pub async fn set_language(
+    conn: &mut Conn,
+    id: i64,
+    language: Option<&str>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("UPDATE users SET language = $1, updated_at = $2 WHERE id = $3")
+            .bind(language)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }

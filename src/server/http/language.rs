@@ -1,7 +1,8 @@
 //! Which language a request is answered in, and the browser's word lists.
 //!
 //! In order: `?lang=xx` on any page (remembered in a `lang` cookie), the
-//! `lang` cookie, the browser's `Accept-Language`, then the site's default
+//! `lang` cookie, the language a logged-in person saved on their account
+//! page, the browser's `Accept-Language`, then the site's default
 //! (`site.languages`, `site.default_language`). Only a language the site
 //! offers is ever taken; anything else is passed over.
 
@@ -21,21 +22,17 @@ const COOKIE: &str = "lang";
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let offered = &state.settings.languages;
     let chosen = query_lang(req.uri().query().unwrap_or_default(), offered);
-    let lang = chosen
-        .or_else(|| cookie_lang(req.headers(), offered))
-        .or_else(|| accepted(req.headers(), offered))
-        .unwrap_or(offered[0]);
+    let lang = match chosen.or_else(|| cookie_lang(req.headers(), offered)) {
+        Some(lang) => lang,
+        None => saved(&state, req.headers())
+            .await
+            .or_else(|| accepted(req.headers(), offered))
+            .unwrap_or_else(|| state.settings.default_language()),
+    };
     req.extensions_mut().insert(lang);
     let mut response = next.run(req).await;
     if let Some(lang) = chosen {
-        let cookie = cookie::Cookie::build((COOKIE, lang.tag()))
-            .path("/")
-            .http_only(true)
-            .same_site(cookie::SameSite::Lax)
-            .secure(state.settings.cookie_secure())
-            .max_age(cookie::time::Duration::days(365))
-            .build();
-        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        if let Ok(value) = HeaderValue::from_str(&cookie(&state.settings, Some(lang))) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
@@ -54,6 +51,34 @@ pub fn of_request() -> Lang {
 /// function being run: [`crate::i18n::t`] reads it there.
 pub fn provide() {
     leptos::prelude::provide_context(of_request());
+}
+
+/// The language the person logged in with this request's session saved,
+/// if they saved one the site offers (one read, only with a session cookie).
+async fn saved(state: &AppState, headers: &HeaderMap) -> Option<Lang> {
+    let id = crate::server::accounts::sessions::read_cookie(&state.settings, headers)?;
+    let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
+    let mut conn = state.db.conn().await.ok()?;
+    let hash = crate::server::platform::tokens::hash(&id);
+    let saved =
+        crate::server::db::sessions::saved_language(&mut conn, &hash, state.clock.now(), idle)
+            .await
+            .ok()??;
+    offered_tag(&saved, &state.settings.languages)
+}
+
+/// The cookie that remembers `lang` (or forgets the choice, with `None`),
+/// as the answer to a request that chose it.
+pub fn cookie(settings: &crate::server::platform::config::Settings, lang: Option<Lang>) -> String {
+    let age = if lang.is_some() { 365 } else { 0 };
+    cookie::Cookie::build((COOKIE, lang.map_or("", Lang::tag)))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(settings.cookie_secure())
+        .max_age(cookie::time::Duration::days(age))
+        .build()
+        .to_string()
 }
 
 fn offered_tag(tag: &str, offered: &[Lang]) -> Option<Lang> {
@@ -109,20 +134,56 @@ fn accepted(headers: &HeaderMap, offered: &[Lang]) -> Option<Lang> {
     })
 }
 
-/// `/i18n/<tag>.<hash>.json`: a language's word list for the browser. Its
-/// name changes with its content, so browsers keep it for a year.
-pub async fn words(uri: axum::http::Uri) -> Response {
-    match Lang::of_words_path(uri.path()) {
-        Some(lang) => (
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            ],
-            lang.catalogue().browser_words,
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+/// `/i18n/<tag>.<list>.<hash>.json`: one of a language's word lists for
+/// the browser. Its name changes with its content, so browsers keep it for
+/// a year; with brotli (compressed once, at the best quality, as the
+/// bundle's files are) to browsers that take it.
+pub async fn words(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let Some((lang, list)) = Lang::of_words_path(uri.path()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let text = lang.catalogue().browser_words[list];
+    let kept = [
+        (header::CONTENT_TYPE, "application/json"),
+        (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        (header::VARY, "accept-encoding"),
+    ];
+    let brotli_taken = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "br"));
+    if brotli_taken {
+        let mut response = (kept, compressed(lang.tag(), list, text)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        return response;
     }
+    (kept, text).into_response()
+}
+
+/// A word list with brotli at quality 11, made once per process.
+fn compressed(tag: &'static str, list: usize, text: &'static str) -> &'static [u8] {
+    use std::{collections::HashMap, io::Write, sync::Mutex};
+    type Made = HashMap<(&'static str, usize), &'static [u8]>;
+    static MADE: Mutex<Option<Made>> = Mutex::new(None);
+    let mut made = MADE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    made.get_or_insert_with(HashMap::new)
+        .entry((tag, list))
+        .or_insert_with(|| {
+            let mut out = Vec::new();
+            {
+                let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+                writer
+                    .write_all(text.as_bytes())
+                    .expect("compressing in memory does not fail");
+            }
+            Box::leak(out.into_boxed_slice())
+        })
 }
 
 #[cfg(test)]

@@ -13,15 +13,60 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// `Feb 26, 2014 05:37 PM UTC`: in the site's zone, always naming it.
+/// A time in the site's zone, always naming it, in the language of the
+/// page or server function being served ([`format_time_in`]).
 pub fn format_time(unix_secs: i64, tz: Tz) -> String {
-    match Utc.timestamp_opt(unix_secs, 0).single() {
-        Some(t) => t
-            .with_timezone(&tz)
-            .format("%b %d, %Y %I:%M %p %Z")
-            .to_string(),
-        None => String::from("(unknown time)"),
+    format_time_in(unix_secs, tz, crate::server::http::language::of_request())
+}
+
+/// A time in the site's zone, always naming it, the local way of `lang`:
+/// English `Feb 26, 2014 05:37 PM UTC` (the original help article's), Welsh
+/// `26 Chwefror 2014 am 17:37 UTC`, French `26 févr. 2014 à 17:37 UTC`
+/// (CLDR's month names, through ICU4X; the glue word is the catalogue's).
+pub fn format_time_in(unix_secs: i64, tz: Tz, lang: Lang) -> String {
+    let Some(t) = Utc.timestamp_opt(unix_secs, 0).single() else {
+        return String::from("(unknown time)");
+    };
+    let local = t.with_timezone(&tz);
+    if lang.tag().starts_with("en") {
+        return local.format("%b %d, %Y %I:%M %p %Z").to_string();
     }
+    use chrono::{Datelike, Timelike};
+    let date = local_date(local.year(), local.month(), local.day(), lang)
+        .unwrap_or_else(|| local.format("%Y-%m-%d").to_string());
+    let time = format!("{:02}:{:02}", local.hour(), local.minute());
+    let zone = local.format("%Z").to_string();
+    fill(
+        lang.text(Msg::CommonDateTime),
+        &[("date", &date), ("time", &time), ("zone", &zone)],
+    )
+}
+
+/// A day the local way of `lang`, with CLDR's month names: the full name
+/// in Welsh (`26 Chwefror 2014`), the abbreviated one elsewhere
+/// (`26 févr. 2014`). Each language's formatter is made once per thread.
+fn local_date(year: i32, month: u32, day: u32, lang: Lang) -> Option<String> {
+    use icu_calendar::{cal::Gregorian, Date};
+    use icu_datetime::{fieldsets::YMD, FixedCalendarDateTimeFormatter};
+    use std::{cell::RefCell, collections::HashMap};
+    type Formatter = FixedCalendarDateTimeFormatter<Gregorian, YMD>;
+    thread_local! {
+        static FORMATTERS: RefCell<HashMap<&'static str, Option<Formatter>>> = RefCell::default();
+    }
+    let date =
+        Date::try_new_gregorian(year, u8::try_from(month).ok()?, u8::try_from(day).ok()?).ok()?;
+    FORMATTERS.with_borrow_mut(|formatters| {
+        let formatter = formatters.entry(lang.tag()).or_insert_with(|| {
+            let locale: icu_locale_core::Locale = lang.tag().parse().ok()?;
+            let fieldset = if lang.tag() == "cy" {
+                YMD::long()
+            } else {
+                YMD::medium()
+            };
+            Formatter::try_new(locale.into(), fieldset).ok()
+        });
+        formatter.as_ref().map(|f| f.format(&date).to_string())
+    })
 }
 
 pub fn escape_html(s: &str) -> String {
@@ -318,6 +363,72 @@ mod tests {
             format_time(1_393_436_220, chrono_tz::America::New_York),
             "Feb 26, 2014 12:37 PM EST"
         );
+    }
+
+    #[test]
+    fn times_read_the_local_way_of_each_language_with_cldrs_month_names() {
+        let at = |tag: &str, tz| format_time_in(1_393_436_220, tz, Lang::from_tag(tag).unwrap());
+        assert_eq!(at("cy", chrono_tz::UTC), "26 Chwefror 2014 am 17:37 UTC");
+        assert_eq!(at("fr", chrono_tz::UTC), "26 févr. 2014 à 17:37 UTC");
+        assert_eq!(
+            at("fr", chrono_tz::Europe::Paris),
+            "26 févr. 2014 à 18:37 CET"
+        );
+        assert_eq!(at("en", chrono_tz::UTC), "Feb 26, 2014 05:37 PM UTC");
+    }
+
+    /// The reset and invitation mails' expiry lines in Welsh, for counts of
+    /// hours in each of its six plural categories: each takes the form CLDR
+    /// gives its count (ICU4X's data), not English's two.
+    #[test]
+    fn welsh_expiry_lines_take_the_form_of_each_count() {
+        use icu_plurals::{PluralCategory, PluralRuleType, PluralRules, PluralRulesOptions};
+        let cy = Lang::from_tag("cy").unwrap();
+        let rules = PluralRules::try_new(
+            "cy".parse::<icu_locale_core::Locale>().unwrap().into(),
+            PluralRulesOptions::default().with_type(PluralRuleType::Cardinal),
+        )
+        .unwrap();
+        let catalogue = cy.catalogue();
+        let expiry = |plural: Plural, category: PluralCategory| {
+            let name = match category {
+                PluralCategory::Zero => crate::i18n::Category::Zero,
+                PluralCategory::One => crate::i18n::Category::One,
+                PluralCategory::Two => crate::i18n::Category::Two,
+                PluralCategory::Few => crate::i18n::Category::Few,
+                PluralCategory::Many => crate::i18n::Category::Many,
+                PluralCategory::Other => crate::i18n::Category::Other,
+            };
+            catalogue.plurals[plural as usize]
+                .iter()
+                .find(|(c, _)| *c == name)
+                .map(|(_, text)| *text)
+                .unwrap()
+        };
+        let mut categories = Vec::new();
+        for hours in [0u32, 1, 2, 3, 6, 11] {
+            let category = rules.category_for(hours);
+            categories.push(category);
+            let hours_text = hours.to_string();
+            let args = [("hours", hours_text.as_str()), ("date", "now")];
+            let reset = Mails(cy).reset("Acme", "https://acme.test/x", hours, "now");
+            let line = fill(expiry(Plural::MailResetExpiry, category), &args);
+            assert!(reset.text.contains(&line), "{hours} h: {}", reset.text);
+            let invite = Mails(cy).invite("Acme", "https://acme.test/x", hours, "now");
+            let line = fill(expiry(Plural::MailInviteExpiry, category), &args);
+            assert!(invite.text.contains(&line), "{hours} h: {}", invite.text);
+        }
+        use PluralCategory::*;
+        assert_eq!(categories, [Zero, One, Two, Few, Many, Other]);
+        // Where Welsh words change with the count, they do.
+        let minutes = |n: i64| {
+            cy.plural(
+                Plural::ErrorTooManyRequests,
+                n,
+                &[("minutes", &n.to_string())],
+            )
+        };
+        assert_ne!(minutes(1).replace('1', ""), minutes(2).replace('2', ""));
     }
 
     #[test]

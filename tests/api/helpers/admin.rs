@@ -14,6 +14,8 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub role: Role,
     pub setup: Setup<'a>,
+    /// The language of their mail, as the form's field `language` says.
+    pub language: Option<&'a str>,
 }
 
 /// How a new user gets a password.
@@ -32,6 +34,15 @@ impl<'a> NewUser<'a> {
             name,
             role: Role::User,
             setup: Setup::Invite,
+            language: None,
+        }
+    }
+
+    /// The same, in a language chosen for them.
+    pub fn in_language(self, language: &'a str) -> NewUser<'a> {
+        NewUser {
+            language: Some(language),
+            ..self
         }
     }
 
@@ -45,6 +56,7 @@ impl<'a> NewUser<'a> {
                 password,
                 confirm: password,
             },
+            language: None,
         }
     }
 }
@@ -99,6 +111,9 @@ impl Browser {
                     ("confirm_password", confirm),
                 ]);
             }
+        }
+        if let Some(language) = user.language {
+            form.push(("language", language));
         }
         self.submit("admin/add_user", USERS_PAGE, &form).await
     }

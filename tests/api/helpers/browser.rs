@@ -259,6 +259,13 @@ impl Browser {
         .await
     }
 
+    /// Saves the language of the person's pages and mail (a tag; empty:
+    /// none), from the account page.
+    pub async fn set_language(&self, language: &str) -> Response {
+        self.submit("set_language", "/account", &[("language", language)])
+            .await
+    }
+
     pub async fn log_out(&self) -> Response {
         self.submit(endpoint::LOG_OUT, "/account", &[]).await
     }

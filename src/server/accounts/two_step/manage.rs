@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, Field, Problem},
     server::{
         accounts::{
-            account_mail::queue_two_step_notice,
+            account_mail::{language_for, queue_two_step_notice},
             password_change::check_current_password,
             sessions::{self, SignIn},
         },
@@ -159,7 +159,10 @@ async fn factor_added(
     queue_two_step_notice(
         tx,
         state,
-        (user.email.as_str(), meta.lang),
+        (
+            user.email.as_str(),
+            language_for(state, user.language.as_deref(), meta.lang),
+        ),
         TwoStepNotice::On,
         now,
     )
@@ -203,7 +206,10 @@ async fn factor_removed(
     queue_two_step_notice(
         tx,
         state,
-        (user.email.as_str(), meta.lang),
+        (
+            user.email.as_str(),
+            language_for(state, user.language.as_deref(), meta.lang),
+        ),
         TwoStepNotice::Off,
         now,
     )
@@ -264,7 +270,17 @@ pub async fn renew_codes(
     }
     let codes = store_new_codes(state, &mut tx, user.id, now).await?;
     let notice = TwoStepNotice::CodesRenewed;
-    queue_two_step_notice(&mut tx, state, (row.email.as_str(), meta.lang), notice, now).await?;
+    queue_two_step_notice(
+        &mut tx,
+        state,
+        (
+            row.email.as_str(),
+            language_for(state, row.language.as_deref(), meta.lang),
+        ),
+        notice,
+        now,
+    )
+    .await?;
     let entry = Entry::new(Event::RecoveryCodesRenewed).about(Who::user(user.id, &user.email));
     audit::record(&mut tx, now, meta, entry).await?;
     tx.commit().await?;
@@ -434,7 +450,17 @@ pub async fn passkey_finish(
     )
     .await?;
     let notice = TwoStepNotice::PasskeyAdded { name: &kept.name };
-    queue_two_step_notice(&mut tx, state, (row.email.as_str(), meta.lang), notice, now).await?;
+    queue_two_step_notice(
+        &mut tx,
+        state,
+        (
+            row.email.as_str(),
+            language_for(state, row.language.as_deref(), meta.lang),
+        ),
+        notice,
+        now,
+    )
+    .await?;
     let entry = Entry::new(Event::PasskeyAdded)
         .about(Who::user(user.id, &user.email))
         .detail(&kept.name);
@@ -466,7 +492,8 @@ pub async fn turn_off_for(
         return Err(AppError::NotFound.into());
     }
     let ended = sessions::end_everywhere(&mut tx, user_id, None, now).await?;
-    let lang = state.settings.default_language();
+    let default = state.settings.default_language();
+    let lang = language_for(state, user.language.as_deref(), default);
     let notice = TwoStepNotice::OffByAdmin;
     queue_two_step_notice(&mut tx, state, (user.email.as_str(), lang), notice, now).await?;
     let detail = format!("{ended} sessions ended");

@@ -12,7 +12,10 @@ use crate::{
     domain::CurrentUser,
     error::{AppError, Field, Problem},
     server::{
-        accounts::{account_mail::queue_two_step_notice, sessions},
+        accounts::{
+            account_mail::{language_for, queue_two_step_notice},
+            sessions,
+        },
         db::{self, users::UserRow, write::WriteConn, Tx},
         mail::templates::TwoStepNotice,
         platform::{
@@ -153,7 +156,10 @@ pub async fn with_code(
         queue_two_step_notice(
             &mut tx,
             state,
-            (user.email.as_str(), meta.lang),
+            (
+                user.email.as_str(),
+                language_for(state, user.language.as_deref(), meta.lang),
+            ),
             notice,
             now,
         )
