@@ -67,6 +67,9 @@ pub struct Shared {
     pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
     /// Pages rendered once for every visitor without a cookie.
     pub pages: Arc<crate::server::http::PageCache>,
+    /// Apps' failed client authentication, counted per address in this
+    /// process (see `sign_in::oidc::client_auth`).
+    pub client_auth_failures: Arc<crate::server::platform::rate_limit::LocalLimiter>,
     /// OpenID Connect signing keys, parsed once per process.
     pub signing_keys: Arc<crate::server::sign_in::oidc::keys::KeyCache>,
 }

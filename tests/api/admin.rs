@@ -357,8 +357,15 @@ async fn admin_actions_are_audited_and_reset_mail_goes_out(engine: Engine) {
     assert!(!filtered.contains("\"login_failed\""));
     let html = admin.open("/admin/audit").await;
     assert!(html.contains("Reset email sent by an admin"));
+    // Jane is "Jane" now; a name that is still markup shows as text.
+    app.create_user("bold@x.test", "<b>Bold</b>", USER_PASSWORD, Role::User)
+        .await;
     let users_html = admin.page("/admin/users").await;
-    assert!(!users_html.contains("<b>Jane</b>") || users_html.contains("&lt;b&gt;Jane&lt;/b&gt;"));
+    assert!(
+        users_html.contains("&lt;b&gt;Bold&lt;/b&gt;"),
+        "{users_html}"
+    );
+    assert!(!users_html.contains("<b>Bold</b>"));
 }
 
 /// A rare term of one or two characters, which trigram indexes cannot

@@ -101,8 +101,57 @@ async fn responses_carry_protective_headers(engine: Engine) {
         .to_str()
         .unwrap()
         .contains("frame-ancestors 'none'"));
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        header(&res, "cross-origin-opener-policy").as_deref(),
+        Some("same-origin")
+    );
+    let permissions = header(&res, "permissions-policy").expect("a Permissions-Policy");
+    assert!(
+        permissions.contains("camera=()") && !permissions.contains("publickey"),
+        "{permissions}"
+    );
+    // Styles come from the stylesheet alone.
+    let policy = csp(&res);
+    let style_src = policy
+        .split(';')
+        .find(|d| d.trim().starts_with("style-src"))
+        .unwrap();
+    assert!(!style_src.contains("unsafe-inline"), "{policy}");
+    // Over plain http (trying Gatehouse out) no HSTS: it would stick.
+    assert_eq!(header(&res, "strict-transport-security"), None);
+    // A page whose URL holds a token sends no Referer anywhere.
+    let reset = app
+        .get(&format!("/reset-password/{}", "x".repeat(43)))
+        .await;
+    assert_eq!(
+        header(&reset, "referrer-policy").as_deref(),
+        Some("no-referrer")
+    );
     let missing = app.get("/no-such-page").await;
     assert_status(&missing, StatusCode::NOT_FOUND);
+
+    // With an https public URL the app itself asks for https from now on,
+    // and for the subdomains too when its cookie is shared with them.
+    for (domain, expected) in [
+        (None, "max-age=31536000"),
+        (Some("acme.test"), "max-age=31536000; includeSubDomains"),
+    ] {
+        let app = spawn_app_with(engine, |config| {
+            config.site.public_url = Some("https://id.acme.test".parse().unwrap());
+            config.site.cookie_domain = domain.map(|d| d.parse().unwrap());
+        })
+        .await;
+        let res = app.get("/login").await;
+        assert_eq!(
+            header(&res, "strict-transport-security").as_deref(),
+            Some(expected)
+        );
+    }
 }
 
 fn csp(res: &reqwest::Response) -> String {

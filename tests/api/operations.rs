@@ -128,7 +128,12 @@ impl Served {
                 .env("GATEHOUSE_SMTP_URL", sink.url())
                 .env("GATEHOUSE_PUBLIC_URL", &base)
                 .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-                .envs(extra.iter().copied());
+                // `{port}` in a value is the port chosen here.
+                .envs(
+                    extra
+                        .iter()
+                        .map(|(k, v)| (*k, v.replace("{port}", &port.to_string()))),
+                );
             command
         };
         if with_jane {
@@ -461,5 +466,75 @@ fn a_running_server_has_a_thread_returning_freed_memory() {
         };
         eventually("a thread named malloc-trim", has_the_thread).await;
         assert!(served.terminate().await.success());
+    });
+}
+
+/// Start-up says when the public URL is not https, and the first request
+/// that a local proxy forwards while no proxy is trusted says so too
+/// (once): every visitor would share the proxy's login allowance.
+#[test]
+fn start_up_warns_of_plain_http_and_of_a_forgotten_trusted_proxy() {
+    runtime().block_on(async {
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        let served = Served::start_with(&sink, &[("RUST_LOG", "warn")], false).await;
+        let client = reqwest::Client::new();
+        let plain = served.log();
+        assert!(plain.contains("is not https"), "{plain}");
+        assert!(!plain.contains("forwarding headers"), "{plain}");
+        for _ in 0..2 {
+            let res = client
+                .get(format!("{}/login", served.base))
+                .header("X-Forwarded-For", "203.0.113.9")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let log = served.log();
+        assert_eq!(
+            log.matches("carry forwarding headers, but site.trusted_proxies is empty")
+                .count(),
+            1,
+            "{log}"
+        );
+    });
+}
+
+/// The `file` transport logs links for someone trying Gatehouse out on
+/// their own machine; a server that listens for others does not, nor does
+/// any server log a mail's recipient at INFO.
+#[test]
+fn a_server_others_reach_logs_no_link_and_no_recipient() {
+    runtime().block_on(async {
+        let sink = crate::smtp_sink::SmtpSink::start().await;
+        let mut served = Served::start_with(
+            &sink,
+            &[
+                ("RUST_LOG", "info"),
+                ("GATEHOUSE_SMTP_URL", ""),
+                ("LEPTOS_SITE_ADDR", "0.0.0.0:{port}"),
+            ],
+            true,
+        )
+        .await;
+        let browser = Browser::new(reqwest::Client::new(), &served.base);
+        assert_status(
+            &browser.request_password_reset(USER_EMAIL).await,
+            StatusCode::OK,
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !served.log().contains("mail sent") {
+            assert!(std::time::Instant::now() < deadline, "{}", served.log());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(served.terminate().await.success());
+        let log = served.log();
+        assert!(!log.contains("/reset-password/"), "{log}");
+        assert!(!log.contains("setup?token="), "{log}");
+        assert!(
+            !log.to_lowercase().contains(&USER_EMAIL.to_lowercase()),
+            "{log}"
+        );
     });
 }

@@ -202,7 +202,12 @@ pub async fn update(
     if !db::apps::update(&mut tx, client_id, &fields, now).await? {
         return Err(AppError::NotFound.into());
     }
-    let what = detail(input.name.as_str(), client_id);
+    // Made admins-only: the sign-ins of everyone else end now.
+    let ended = db::oidc::revoke_unadmitted_of_app(&mut tx, client_id, now).await?;
+    let mut what = detail(input.name.as_str(), client_id);
+    if ended > 0 {
+        what.push_str(&format!(" ({ended} sign-ins no longer admitted ended)"));
+    }
     audit::record(
         &mut tx,
         now,

@@ -206,6 +206,14 @@ pub async fn update_user(
         other => other?,
     }
     let mut detail = format!("changed {}", changed.join(", "));
+    if target.role != role {
+        // Apps that admit only site admins stop answering for someone who
+        // is one no more: their grants end now.
+        let ended = db::oidc::revoke_unadmitted_of_user(&mut tx, id, now).await?;
+        if ended > 0 {
+            detail.push_str(&format!(" ({ended} app sign-ins ended)"));
+        }
+    }
     let address_changed = target.email.normalized() != email.normalized();
     if address_changed {
         // Links already mailed to the old address must not outlive the

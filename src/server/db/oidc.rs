@@ -103,6 +103,17 @@ pub struct TokenRow {
     pub email_verified: bool,
     #[sqlx(try_from = "super::IntFlag")]
     pub active: bool,
+    /// Who the app admits today (`apps.allowed_role`).
+    #[sqlx(try_from = "String")]
+    pub app_role: Role,
+}
+
+impl TokenRow {
+    /// Whether the app still admits the person: checked at every refresh
+    /// and userinfo call, not only at sign-in.
+    pub fn still_admitted(&self) -> bool {
+        self.app_role != Role::SiteAdmin || self.role == Role::SiteAdmin
+    }
 }
 
 /// The code or token with this hash and kind, spent, expired or revoked
@@ -111,10 +122,11 @@ pub async fn find_token(conn: &mut Conn, hash: &str, kind: Kind) -> sqlx::Result
     sqlx::query_as(
         "SELECT t.grant_id, g.client_id, g.scope, g.nonce, g.auth_time, g.amr, t.redirect_uri, t.code_challenge,
                 t.expires_at, t.used_at, g.revoked_at, u.id AS user_id, u.subject, u.email, u.name,
-                u.role, u.email_verified, u.active
+                u.role, u.email_verified, u.active, a.allowed_role AS app_role
          FROM oidc_tokens t
          JOIN oidc_grants g ON g.id = t.grant_id
          JOIN users u ON u.id = g.user_id
+         JOIN apps a ON a.client_id = g.client_id
          WHERE t.token_hash = $1 AND t.kind = $2",
     )
     .bind(hash)
@@ -168,6 +180,48 @@ pub async fn revoke_user_grants(conn: &mut Conn, user_id: i64, now: i64) -> sqlx
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+/// A grant qualifies while its app admits its person (see
+/// [`TokenRow::still_admitted`]).
+const NOT_ADMITTED: &str = "NOT EXISTS (SELECT 1 FROM apps a, users u
+     WHERE a.client_id = oidc_grants.client_id AND u.id = oidc_grants.user_id
+       AND (a.allowed_role <> 'site_admin' OR u.role = 'site_admin'))";
+
+/// Revokes the person's grants that their role no longer qualifies for
+/// (after a change of role); how many.
+pub async fn revoke_unadmitted_of_user(
+    conn: &mut Conn,
+    user_id: i64,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let sql = format!(
+        "UPDATE oidc_grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND {NOT_ADMITTED}"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Revokes the app's grants whose people it no longer admits (after its
+/// rule changed); how many.
+pub async fn revoke_unadmitted_of_app(
+    conn: &mut Conn,
+    client_id: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let sql = format!(
+        "UPDATE oidc_grants SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL AND {NOT_ADMITTED}"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(client_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Housekeeping: expired codes and tokens, then grants with nothing left

@@ -163,6 +163,21 @@ fn parse_node(node: &str) -> Option<IpAddr> {
 
 /// Middleware: works out each request's [`ClientAddr`] once, for every
 /// handler, server function and log line after it.
+/// A proxy on this machine forwards requests while no proxy is trusted:
+/// every client then looks like 127.0.0.1 and shares one allowance of
+/// logins. Said once per process, at the first such request.
+fn forgotten_proxy(headers: &HeaderMap) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    if forwarded && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "requests from 127.0.0.1 carry forwarding headers, but site.trusted_proxies is empty: every visitor counts as the proxy's address (one login allowance for all); list the proxy in site.trusted_proxies"
+        );
+    }
+}
+
 pub async fn layer(
     State(proxies): State<std::sync::Arc<Proxies>>,
     mut req: Request,
@@ -173,6 +188,9 @@ pub async fn layer(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
     {
+        if proxies.trusted.is_empty() && peer.is_loopback() {
+            forgotten_proxy(req.headers());
+        }
         let client = proxies.client(peer, req.headers());
         req.extensions_mut().insert(ClientAddr(client));
     }

@@ -2,7 +2,8 @@
 //! and the health check, with the middleware every request passes through.
 
 use super::middleware::{
-    api_error_status, cache_policy, content_security_policy, origin_check, page_guard, request_span,
+    api_error_status, cache_policy, content_security_policy, origin_check, page_guard,
+    protective_headers, request_span,
 };
 use super::{language, light, page_cache::page_cache};
 use crate::{
@@ -90,10 +91,9 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        // Same-origin only: reset links carry their token in the path.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            protective_headers,
         ))
         // Pages set their own policy, with the nonce of their inline
         // scripts (`set_page_csp`); everything else gets it without one.

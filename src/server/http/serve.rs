@@ -51,6 +51,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         mail_poll_ms: 1000,
         has_accounts: Arc::default(),
         signing_keys: Arc::default(),
+        client_auth_failures: Arc::default(),
         pages: Arc::default(),
         shutting_down: Arc::default(),
     }))
@@ -169,10 +170,17 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             .map(|t| t.describe())
             .unwrap_or_default()
     );
-    // Locally (the file transport: a newcomer's first run) the log carries
-    // the one-time link; a site that sends real mail keeps tokens out of
-    // its logs, and the operator asks the command line for one.
-    let local = matches!(state.settings.mail, MailTransport::File { .. });
+    if !state.settings.cookie_secure() {
+        tracing::warn!(
+            "site.public_url ({}) is not https: session cookies are sent without `Secure` and passwords cross the network readable; use an https URL (behind a TLS proxy) anywhere but on this machine",
+            state.settings.public_url
+        );
+    }
+    // Locally (the file transport on this machine alone: a newcomer's
+    // first run) the log carries the one-time link; any other site keeps
+    // tokens out of its logs, and the operator asks the command line.
+    let local = matches!(state.settings.mail, MailTransport::File { .. })
+        && state.settings.addr.ip().is_loopback();
     if !local
         && crate::server::accounts::setup::is_open(&state)
             .await

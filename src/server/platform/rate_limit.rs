@@ -237,6 +237,40 @@ impl Limits {
     }
 }
 
+/// A throttle kept in this process alone, for requests that must not
+/// reach the database at all when they come in a flood (an app's failed
+/// client authentication): each instance counts its own share. The same
+/// GCRA as [`decide`]; a key whose allowance has fully come back is
+/// forgotten, so the map holds only the keys being throttled.
+#[derive(Debug, Default)]
+pub struct LocalLimiter {
+    tats: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl LocalLimiter {
+    /// Keys kept at most; past it, the ones whose allowance came back go.
+    const MAX_KEYS: usize = 100_000;
+
+    /// Whether a request for `key` would be refused now (nothing counted).
+    pub fn refuses(&self, key: &str, now_ms: i64, limit: Limit) -> Option<Throttled> {
+        let tats = self.tats.lock().unwrap_or_else(|e| e.into_inner());
+        let tat = *tats.get(key)?;
+        // Refused when even one more would be over the burst.
+        decide(tat, now_ms, limit).err()
+    }
+
+    /// Counts one failure against `key`.
+    pub fn count(&self, key: &str, now_ms: i64, limit: Limit) {
+        let mut tats = self.tats.lock().unwrap_or_else(|e| e.into_inner());
+        if tats.len() >= Self::MAX_KEYS {
+            tats.retain(|_, tat| *tat > now_ms);
+        }
+        let tat = tats.get(key).copied().unwrap_or(now_ms);
+        let next = tat.max(now_ms) + limit.interval_ms();
+        tats.insert(key.to_owned(), next);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +312,33 @@ mod tests {
     fn keys_do_not_contain_the_subject() {
         let k = key("login:acct", "jane@example.com");
         assert!(k.starts_with("login:acct:") && !k.contains("jane"));
+    }
+
+    #[test]
+    fn a_local_throttle_refuses_past_its_burst_and_forgets_what_came_back() {
+        let limiter = LocalLimiter::default();
+        let limit = Limit {
+            per_hour: 60,
+            burst: 3,
+        };
+        let now = 1_000_000;
+        assert_eq!(
+            limiter.refuses("a", now, limit),
+            None,
+            "nothing counted yet"
+        );
+        for _ in 0..3 {
+            limiter.count("a", now, limit);
+        }
+        assert!(
+            limiter.refuses("a", now, limit).is_some(),
+            "three failures at once"
+        );
+        assert_eq!(limiter.refuses("b", now, limit), None, "another key");
+        assert_eq!(
+            limiter.refuses("a", now + 60_000, limit),
+            None,
+            "a minute on, one more"
+        );
     }
 }

@@ -133,6 +133,27 @@ impl Browser {
         .await
     }
 
+    /// The "edit app" form: its name, redirect URIs and who it admits.
+    pub async fn edit_app(
+        &self,
+        client_id: &str,
+        name: &str,
+        redirect_uris: &str,
+        role: Role,
+    ) -> Response {
+        self.submit(
+            "admin/edit_app",
+            "/admin/apps",
+            &[
+                ("client_id", client_id),
+                ("name", name),
+                ("redirect_uris", redirect_uris),
+                ("allowed_role", role.as_str()),
+            ],
+        )
+        .await
+    }
+
     pub async fn disable_user(&self, id: i64) -> Response {
         self.submit("admin/disable_user", USERS_PAGE, &[("id", &id.to_string())])
             .await

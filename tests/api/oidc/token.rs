@@ -13,7 +13,184 @@ both_engines!(
     an_expired_code_is_refused,
     a_refresh_token_rotates_and_its_reuse_ends_the_chain,
     cross_site_posts_to_the_admin_apps_actions_are_refused,
+    requests_that_fail_are_answered_without_a_write,
+    who_the_app_admits_is_checked_again_after_the_sign_in,
+    a_refresh_chain_ends_90_days_after_its_login,
+    failed_client_authentication_is_throttled_per_address,
 );
+
+/// An address that keeps sending wrong client credentials is refused for a
+/// while (429, `Retry-After`), whatever it sends; the allowance comes back.
+async fn failed_client_authentication_is_throttled_per_address(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let burst = app.state.settings.limits.login_per_ip_burst;
+    for _ in 0..burst {
+        let res = token_post_basic(&app, &creds.client_id, Some("wrong"), &form).await;
+        assert_status(&res, StatusCode::UNAUTHORIZED);
+    }
+    let secret = creds.client_secret.as_deref();
+    let res = token_post_basic(&app, &creds.client_id, secret, &form).await;
+    assert_status(&res, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    let res = rp_http()
+        .post(app.url("/oauth2/revoke"))
+        .basic_auth(&creds.client_id, secret)
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_status(&res, StatusCode::TOO_MANY_REQUESTS);
+    // Allowance comes back with time; the code was never spent.
+    app.clock.advance_secs(50);
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let (status, body) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Refresh tokens renew each other for 90 days from the login they came
+/// from (`auth.refresh_absolute_days`), however often they are used.
+async fn a_refresh_chain_ends_90_days_after_its_login(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let mut tokens = jane_tokens(&app, &creds, USER_PASSWORD).await;
+    for day in [29, 58, 87] {
+        app.clock.advance_secs(29 * 86_400);
+        let (status, body) = refresh(&app, &creds, &text(&tokens, "refresh_token")).await;
+        assert_eq!(status, StatusCode::OK, "day {day}: {body}");
+        tokens = body;
+    }
+    app.clock.advance_secs(3 * 86_400 + 60);
+    let (status, body) = refresh(&app, &creds, &text(&tokens, "refresh_token")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "day 90: {body}"
+    );
+}
+
+/// An app's rule is not only checked at sign-in: a site admin made a user
+/// loses what an admins-only app held for them, and so does everyone else
+/// when an app is made admins-only (refresh and userinfo refused, the
+/// grant ended).
+async fn who_the_app_admits_is_checked_again_after_the_sign_in(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (jane, admin) = app.with_admin_and_user().await;
+    let profile = |role| Profile {
+        email: USER_EMAIL,
+        name: "Jane Doe",
+        role,
+    };
+    assert_status(
+        &admin.update_user(jane, profile(Role::SiteAdmin)).await,
+        StatusCode::OK,
+    );
+    let admins_only = register(&app, false, "site_admin").await;
+    let tokens = jane_tokens(&app, &admins_only, USER_PASSWORD).await;
+    let (status, refreshed) = refresh(&app, &admins_only, &text(&tokens, "refresh_token")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a site admin refreshes: {refreshed}"
+    );
+
+    assert_status(
+        &admin.update_user(jane, profile(Role::User)).await,
+        StatusCode::OK,
+    );
+    assert_tokens_ended(&app, &admins_only, &refreshed, "made a user").await;
+
+    // An app open to everyone, then made admins-only.
+    let open = register(&app, false, "user").await;
+    let tokens = jane_tokens(&app, &open, USER_PASSWORD).await;
+    assert_eq!(
+        userinfo_status(&app, &text(&tokens, "access_token")).await,
+        StatusCode::OK
+    );
+    let res = admin
+        .edit_app(&open.client_id, "Wiki", REDIRECT, Role::SiteAdmin)
+        .await;
+    assert_status(&res, StatusCode::OK);
+    assert_tokens_ended(&app, &open, &tokens, "the app made admins-only").await;
+    let audit = admin
+        .list_audit(Some("user_edited"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("app sign-ins ended"), "{audit}");
+}
+
+/// What an unknown app, a wrong secret or a made-up code or token asks of
+/// the token and revocation endpoints is answered from reads: it never
+/// waits for the writer's turn (held here by the test; on SQLite there is
+/// one) nor takes it.
+async fn requests_that_fail_are_answered_without_a_write(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let held = app.state.db.begin().await.unwrap();
+    let made_up = gatehouse::server::platform::tokens::generate();
+    let wrong = AppCredentials {
+        client_secret: Some("wrong".into()),
+        ..creds.clone()
+    };
+    let unknown = AppCredentials {
+        client_id: "no-such-app".into(),
+        ..creds.clone()
+    };
+    for (who, code, status, error) in [
+        (
+            &wrong,
+            code.as_str(),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            &unknown,
+            code.as_str(),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            &creds,
+            made_up.as_str(),
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+        ),
+    ] {
+        let exchanged = exchange(&app, who, code, &verifier);
+        let (got, body) = tokio::time::timeout(std::time::Duration::from_secs(3), exchanged)
+            .await
+            .expect("the token endpoint waited for the writer");
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(error)),
+            "{body}"
+        );
+    }
+    for who in [&wrong, &creds] {
+        let form = [("token", made_up.as_str())];
+        let revoked = revoke(&app, who, &form);
+        let got = tokio::time::timeout(std::time::Duration::from_secs(3), revoked)
+            .await
+            .expect("the revocation endpoint waited for the writer");
+        assert!(
+            matches!(got, StatusCode::OK | StatusCode::UNAUTHORIZED),
+            "{got}"
+        );
+    }
+    drop(held);
+    // Nothing was spent: the code works for its own app.
+    let (status, body) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
 
 async fn a_code_used_twice_fails_and_ends_the_tokens_it_gave(engine: Engine) {
     let (app, creds) = app_with_jane(engine, false, "user").await;

@@ -93,6 +93,9 @@ pub struct AuthConfig {
     pub invite_hours: u32,
     pub session_idle_minutes: u32,
     pub session_absolute_hours: u32,
+    /// How long an app's refresh tokens may be renewed after the login
+    /// they came from.
+    pub refresh_absolute_days: u32,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
@@ -508,6 +511,12 @@ impl AuthConfig {
             return Err(bad(
                 "auth.session_idle_minutes",
                 "session timeouts must be positive",
+            ));
+        }
+        if !(1..=3650).contains(&self.refresh_absolute_days) {
+            return Err(bad(
+                "auth.refresh_absolute_days",
+                "must be between 1 and 3650 days",
             ));
         }
         argon2::Params::new(

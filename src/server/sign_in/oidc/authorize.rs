@@ -19,6 +19,7 @@ use crate::{
         platform::{
             audit::{self, Entry, Event, Who},
             client::RequestMeta,
+            secret_key::SecretKey,
             tokens,
         },
         AppState, ServiceError,
@@ -44,9 +45,63 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
-    /// Ours: the person must have entered their password at or after this
-    /// time (set when `prompt=login` sends them to the login page).
-    pub auth_after: Option<i64>,
+    /// Ours: the person must have entered their password at or after a
+    /// time (set when `prompt=login` or `max_age` sends them to the login
+    /// page), sealed to this request with the server's key: see
+    /// [`StepUp`]. One added by the browser changes nothing.
+    pub auth_after: Option<String>,
+}
+
+/// The freshness a request asked for, carried through the login page in
+/// the request itself: `<unix time>.<keyed hash>`, the hash over the time
+/// and every parameter the app sent, with the server's secret key. Only
+/// Gatehouse can make one, it fits only the request it was made for, and
+/// it lasts [`StepUp::SECS`] (the trip through the login page).
+pub struct StepUp;
+
+impl StepUp {
+    /// How long a sealed requirement lasts.
+    pub const SECS: i64 = 15 * 60;
+
+    fn mac(key: &SecretKey, params: &AuthorizeParams, after: i64) -> String {
+        let fields = [
+            params.client_id.as_deref(),
+            params.redirect_uri.as_deref(),
+            params.response_type.as_deref(),
+            params.scope.as_deref(),
+            params.state.as_deref(),
+            params.nonce.as_deref(),
+            params.code_challenge.as_deref(),
+            params.code_challenge_method.as_deref(),
+            params.max_age.as_deref(),
+            params.prompt.as_deref(),
+        ];
+        let mut data = after.to_string();
+        for field in fields {
+            // Absent and empty differ; lengths keep the fields apart.
+            match field {
+                None => data.push_str("|-"),
+                Some(v) => data.push_str(&format!("|{}:{v}", v.len())),
+            }
+        }
+        key.keyed_hash("oidc step-up", data.as_bytes())
+    }
+
+    /// `after`, sealed to the request `params`.
+    pub fn seal(key: &SecretKey, params: &AuthorizeParams, after: i64) -> String {
+        format!("{after}.{}", Self::mac(key, params, after))
+    }
+
+    /// The time a sealed requirement in `params` holds, if Gatehouse made
+    /// it for this very request and it has not run out.
+    pub fn open(key: &SecretKey, params: &AuthorizeParams, now: i64) -> Option<i64> {
+        let sealed = params.auth_after.as_deref()?;
+        let (after, mac) = sealed.split_once('.')?;
+        let after: i64 = after.parse().ok()?;
+        let expected = Self::mac(key, params, after);
+        let same: bool = subtle::ConstantTimeEq::ct_eq(mac.as_bytes(), expected.as_bytes()).into();
+        (same && after <= now && now - after <= Self::SECS).then_some(after)
+    }
 }
 
 /// Why `/oauth2/authorize` shows a page of its own instead of answering the
@@ -126,6 +181,22 @@ impl AuthorizeRequest {
                 "public clients must use PKCE (code_challenge with S256)",
             ));
         }
+        let nonce = params.nonce.clone().filter(|n| !n.is_empty());
+        // Something must tie the code to the app's own request (RFC 9700
+        // 2.1.1): PKCE, or a nonce the app checks in the ID token.
+        if challenge.is_none() && nonce.is_none() {
+            return Err(OAuthError::invalid_request(
+                "use PKCE (code_challenge with S256) or a nonce",
+            ));
+        }
+        if [&params.state, &params.nonce]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| v.len() > MAX_ECHOED))
+        {
+            return Err(OAuthError::invalid_request(
+                "state and nonce are at most 512 bytes",
+            ));
+        }
         let prompts: Vec<&str> = params
             .prompt
             .as_deref()
@@ -151,16 +222,22 @@ impl AuthorizeRequest {
         Ok(Self {
             scopes,
             challenge,
-            nonce: params.nonce.clone().filter(|n| !n.is_empty()),
+            nonce,
             prompt: Prompt {
                 none: prompts.contains(&"none"),
                 login: prompts.contains(&"login"),
             },
             max_age,
-            auth_after: params.auth_after,
+            // What an earlier trip through the login page sealed is read
+            // by `authorize`, which holds the key.
+            auth_after: None,
         })
     }
 }
+
+/// The longest `state` or `nonce` taken (each goes back to the app, in the
+/// redirect or the ID token).
+pub const MAX_ECHOED: usize = 512;
 
 /// The requested scopes Gatehouse knows, in a fixed order.
 fn known_scopes(requested: &str) -> Vec<&'static str> {
@@ -197,8 +274,8 @@ pub fn decide(request: &AuthorizeRequest, auth_time: Option<i64>, now: i64) -> D
     };
     match auth_time {
         // prompt=login asks for the password again; the login page sends
-        // the person back here without it, and `auth_after` holds the
-        // requirement.
+        // the person back here with the moment sealed in `auth_after`,
+        // which a login since then meets.
         Some(t) if fresh_enough(t) && (!request.prompt.login || request.auth_after.is_some()) => {
             Decision::Issue
         }
@@ -243,13 +320,19 @@ pub async fn authorize(
     let back = AppAnswer {
         redirect_uri: &redirect_uri,
         issuer: state.settings.issuer(),
-        state: params.state.as_deref(),
+        // One too long to take is not sent back either.
+        state: params.state.as_deref().filter(|s| s.len() <= MAX_ECHOED),
     };
     let request = match AuthorizeRequest::parse(&params, app.is_public()) {
         Ok(request) => request,
         Err(e) => return Ok(Authorized::Redirect(back.error(&e))),
     };
     let now = state.clock.now();
+    let request = AuthorizeRequest {
+        auth_after: StepUp::open(&state.secret, &params, now),
+        ..request
+    };
+    let key = &state.secret;
     let session = match decide(&request, session.as_ref().map(|s| s.auth_time), now) {
         Decision::Issue => session.expect("a session was decided on"),
         Decision::LoginRequired => {
@@ -257,11 +340,16 @@ pub async fn authorize(
             return Ok(Authorized::Redirect(back.error(&e)));
         }
         Decision::LogIn { auth_after } => {
-            return login_first(params, auth_after).map(Authorized::Redirect);
+            return login_first(key, params, auth_after).map(Authorized::Redirect);
         }
     };
     if !admits(&app, &session.user) {
         record_no_access(state, &app, &session.user, meta, now).await?;
+        // prompt=none never shows a page: the app hears it.
+        if request.prompt.none {
+            let e = OAuthError::new(ErrorCode::AccessDenied, "this person may not use the app");
+            return Ok(Authorized::Redirect(back.error(&e)));
+        }
         return Ok(Authorized::Refused(Refusal::NoAccess, Some(app.name)));
     }
     // Two-step verification the site requires of this person, or the app
@@ -275,7 +363,7 @@ pub async fn authorize(
             );
             return Ok(Authorized::Redirect(back.error(&e)));
         }
-        return back_here(params, None, two_step::set_up_first).map(Authorized::Redirect);
+        return back_here(key, params, None, two_step::set_up_first).map(Authorized::Redirect);
     }
     if needs_second_step {
         if request.prompt.none {
@@ -285,7 +373,7 @@ pub async fn authorize(
             );
             return Ok(Authorized::Redirect(back.error(&e)));
         }
-        return login_first(params, Some(now)).map(Authorized::Redirect);
+        return login_first(key, params, Some(now)).map(Authorized::Redirect);
     }
     let code = issue_code(state, &app, &session, &request, &redirect_uri, meta, now).await?;
     Ok(Authorized::Redirect(back.with(&[("code", &code)])))
@@ -293,8 +381,12 @@ pub async fn authorize(
 
 /// The login page, and back to this request afterwards; with the
 /// freshness a `prompt=login` or `max_age` asked for held in `auth_after`.
-fn login_first(params: AuthorizeParams, auth_after: Option<i64>) -> Result<String, ServiceError> {
-    back_here(params, auth_after, |next| {
+fn login_first(
+    key: &SecretKey,
+    params: AuthorizeParams,
+    auth_after: Option<i64>,
+) -> Result<String, ServiceError> {
+    back_here(key, params, auth_after, |next| {
         let login: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("next", next)
             .finish();
@@ -303,15 +395,19 @@ fn login_first(params: AuthorizeParams, auth_after: Option<i64>) -> Result<Strin
 }
 
 /// A page of ours (`page` of the way back), and back to this request
-/// afterwards, with `auth_after` as [`login_first`] says.
+/// afterwards, with `auth_after` as [`login_first`] says (sealed, see
+/// [`StepUp`]); a requirement that did not hold is never carried on.
 fn back_here(
+    key: &SecretKey,
     mut params: AuthorizeParams,
     auth_after: Option<i64>,
     page: impl FnOnce(&str) -> String,
 ) -> Result<String, ServiceError> {
+    params.auth_after = None;
+    // `prompt` stays: without a sealed requirement beside it (taken away,
+    // or not made for this request) it asks for the password again.
     if let Some(after) = auth_after {
-        params.prompt = None;
-        params.auth_after = Some(after);
+        params.auth_after = Some(StepUp::seal(key, &params, after));
     }
     let query = serde_urlencoded::to_string(&params)
         .map_err(|e| anyhow::anyhow!("encoding an authorization request: {e}"))?;
@@ -462,8 +558,9 @@ mod tests {
         serde_urlencoded::from_str(query).unwrap()
     }
 
+    /// A confidential app's request, with a nonce.
     fn parse(query: &str) -> Result<AuthorizeRequest, ErrorCode> {
-        AuthorizeRequest::parse(&params(query), false).map_err(|e| e.code)
+        AuthorizeRequest::parse(&params(&format!("{query}&nonce=n-1")), false).map_err(|e| e.code)
     }
 
     const NOW: i64 = 1_000_000;
@@ -487,6 +584,40 @@ mod tests {
             parse("response_type=code&scope=email"),
             Err(ErrorCode::InvalidScope)
         );
+    }
+
+    #[test]
+    fn every_request_is_tied_to_the_app_by_pkce_or_a_nonce_of_bounded_size() {
+        let bare = params("response_type=code&scope=openid&state=s");
+        assert_eq!(
+            AuthorizeRequest::parse(&bare, false).unwrap_err().code,
+            ErrorCode::InvalidRequest,
+            "a confidential app with neither"
+        );
+        let challenge = "a".repeat(43);
+        let pkce = format!("&code_challenge={challenge}&code_challenge_method=S256");
+        let with_pkce = params(&format!("response_type=code&scope=openid{pkce}"));
+        assert!(AuthorizeRequest::parse(&with_pkce, false).is_ok());
+        assert!(parse("response_type=code&scope=openid").is_ok(), "a nonce");
+        let long = "x".repeat(MAX_ECHOED + 1);
+        for field in ["state", "nonce"] {
+            let query = format!("response_type=code&scope=openid{pkce}&{field}={long}");
+            assert_eq!(
+                AuthorizeRequest::parse(&params(&query), false)
+                    .unwrap_err()
+                    .code,
+                ErrorCode::InvalidRequest,
+                "{field}"
+            );
+            let query = format!(
+                "response_type=code&scope=openid{pkce}&{field}={}",
+                &long[1..]
+            );
+            assert!(
+                AuthorizeRequest::parse(&params(&query), false).is_ok(),
+                "{field}"
+            );
+        }
     }
 
     #[test]
@@ -560,9 +691,9 @@ mod tests {
                 auth_after: Some(NOW)
             }
         );
-        // Back from the login page: the prompt is gone, the moment stays.
+        // Back from the login page, with the moment sealed beside the
+        // prompt: a login since then will do.
         let back = AuthorizeRequest {
-            prompt: Prompt::default(),
             auth_after: Some(NOW),
             ..login
         };
@@ -596,6 +727,42 @@ mod tests {
                 auth_after: Some(NOW)
             }
         );
+    }
+
+    #[test]
+    fn only_a_step_up_sealed_for_this_very_request_holds() {
+        let key = SecretKey::from_bytes(&[7; 32]);
+        let mut request = params("client_id=app&response_type=code&scope=openid&state=s1");
+        request.auth_after = Some(StepUp::seal(&key, &request, NOW));
+        assert_eq!(StepUp::open(&key, &request, NOW + 60), Some(NOW));
+        // Made by the browser, changed, or for another request: nothing.
+        for forged in ["0", "0.00", &format!("{}.{}", NOW - 3600, "0".repeat(64))] {
+            let tampered = AuthorizeParams {
+                auth_after: Some(forged.to_owned()),
+                ..request.clone()
+            };
+            assert_eq!(StepUp::open(&key, &tampered, NOW), None, "{forged}");
+        }
+        let earlier = request.auth_after.as_deref().unwrap().replacen(
+            &NOW.to_string(),
+            &(NOW - 600).to_string(),
+            1,
+        );
+        let moved = AuthorizeParams {
+            auth_after: Some(earlier),
+            ..request.clone()
+        };
+        assert_eq!(StepUp::open(&key, &moved, NOW), None);
+        let other = AuthorizeParams {
+            state: Some("s2".into()),
+            ..request.clone()
+        };
+        assert_eq!(StepUp::open(&key, &other, NOW), None);
+        let other_key = SecretKey::from_bytes(&[8; 32]);
+        assert_eq!(StepUp::open(&other_key, &request, NOW), None);
+        // It lasts the trip through the login page, no longer.
+        assert_eq!(StepUp::open(&key, &request, NOW + StepUp::SECS), Some(NOW));
+        assert_eq!(StepUp::open(&key, &request, NOW + StepUp::SECS + 1), None);
     }
 
     #[test]

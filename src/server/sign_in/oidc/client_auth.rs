@@ -1,9 +1,23 @@
 //! How an app proves who it is at the token and revocation endpoints:
 //! `client_secret_basic`, `client_secret_post`, or none for a public app.
 
-use super::error::{ErrorCode, Failure, OAuthError};
-use crate::server::{admin::apps, db};
-use axum::http::{header, HeaderMap};
+use super::{
+    answer::oauth_error,
+    error::{ErrorCode, Failure, OAuthError},
+};
+use crate::server::{
+    admin::apps,
+    db,
+    platform::{
+        client::{throttle_subject, ClientAddr},
+        rate_limit::Limits,
+    },
+    AppState,
+};
+use axum::{
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::Response,
+};
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use std::collections::HashMap;
 
@@ -92,6 +106,53 @@ fn client_auth(headers: &HeaderMap, form: &Form) -> Result<ClientAuth, OAuthErro
         client_secret: Some(unescape(secret)),
         basic: true,
     })
+}
+
+/// Where an app's call came from, for the throttle of failed client
+/// authentication: kept in this process (a flood of bad credentials writes
+/// nothing), per address, with the login page's per-address allowance.
+pub struct Caller<'s> {
+    state: &'s AppState,
+    key: String,
+}
+
+impl<'s> Caller<'s> {
+    pub fn new(state: &'s AppState, addr: Option<axum::Extension<ClientAddr>>) -> Self {
+        let subject = addr.map_or_else(|| "unknown".to_owned(), |a| throttle_subject(a.0 .0));
+        Self {
+            state,
+            key: subject,
+        }
+    }
+
+    /// An answer for an address that failed too often, if this one has.
+    pub fn refused(&self) -> Option<Response> {
+        let limit = Limits::login_ip(self.state);
+        let throttled =
+            self.state
+                .client_auth_failures
+                .refuses(&self.key, self.state.clock.now_ms(), limit)?;
+        let e = OAuthError::new(
+            ErrorCode::InvalidClient,
+            "too many failed client authentications from this address; try again later",
+        );
+        let mut response = oauth_error(e, false);
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = HeaderValue::from_str(&throttled.retry_after_secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        Some(response)
+    }
+
+    /// Counts the answer's failure, if the app was not who it said.
+    pub fn note(&self, failure: &Failure) {
+        if matches!(failure, Failure::OAuth(e) if e.code == ErrorCode::InvalidClient) {
+            let limit = Limits::login_ip(self.state);
+            self.state
+                .client_auth_failures
+                .count(&self.key, self.state.clock.now_ms(), limit);
+        }
+    }
 }
 
 /// The app behind the credentials: a confidential app with its right

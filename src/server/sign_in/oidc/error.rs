@@ -18,6 +18,8 @@ pub enum ErrorCode {
     /// `prompt=none`, and the person has a page to see first (setting up
     /// two-step verification).
     InteractionRequired,
+    /// `prompt=none`, and the app does not admit the person.
+    AccessDenied,
 }
 
 impl ErrorCode {
@@ -31,6 +33,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
             Self::InteractionRequired => "interaction_required",
+            Self::AccessDenied => "access_denied",
         }
     }
 }

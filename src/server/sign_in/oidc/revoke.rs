@@ -9,7 +9,7 @@ use super::{
 };
 use crate::server::{
     db::{self, oidc::Kind},
-    platform::tokens,
+    platform::{client::ClientAddr, tokens},
     AppState,
 };
 use axum::{
@@ -19,39 +19,72 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+/// Revokes `token` for the app behind `auth`. The app and the token are
+/// read first, outside any transaction: only a known app's own token leads
+/// to a write.
 pub async fn revoke(state: &AppState, auth: &ClientAuth, token: &str) -> Result<(), Failure> {
     let now = state.clock.now();
+    let found = {
+        let mut conn = state.db.conn().await?;
+        let app = client_auth::authenticate(&mut conn, auth).await?;
+        find_own(&mut conn, &app, token).await?
+    };
+    let Some((hash, kind, grant_id)) = found else {
+        return Ok(());
+    };
     let mut tx = state.db.begin().await?;
-    let app = client_auth::authenticate(&mut tx, auth).await?;
-    if tokens::well_formed(token) {
-        let hash = tokens::hash(token);
-        for kind in [Kind::Refresh, Kind::Access] {
-            if let Some(row) = db::oidc::find_token(&mut tx, &hash, kind).await? {
-                if row.client_id == app.client_id {
-                    match kind {
-                        Kind::Refresh => db::oidc::revoke_grant(&mut tx, row.grant_id, now).await?,
-                        _ => db::oidc::expire_token(&mut tx, &hash, now).await?,
-                    }
-                }
-                break;
-            }
-        }
+    match kind {
+        Kind::Refresh => db::oidc::revoke_grant(&mut tx, grant_id, now).await?,
+        _ => db::oidc::expire_token(&mut tx, &hash, now).await?,
     }
     tx.commit().await?;
     Ok(())
 }
 
+/// The app's own refresh or access token `token`: its hash, kind and grant.
+async fn find_own(
+    conn: &mut db::Conn,
+    app: &db::apps::AppRow,
+    token: &str,
+) -> Result<Option<(String, Kind, i64)>, db::Error> {
+    if !tokens::well_formed(token) {
+        return Ok(None);
+    }
+    let hash = tokens::hash(token);
+    for kind in [Kind::Refresh, Kind::Access] {
+        if let Some(row) = db::oidc::find_token(conn, &hash, kind).await? {
+            return Ok((row.client_id == app.client_id).then_some((hash, kind, row.grant_id)));
+        }
+    }
+    Ok(None)
+}
+
 /// The endpoint.
-pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn handle(
+    State(state): State<AppState>,
+    addr: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let caller = client_auth::Caller::new(&state, addr);
+    if let Some(refused) = caller.refused() {
+        return refused;
+    }
     let (form, auth) = match app_call(&headers, &body) {
         Ok(call) => call,
-        Err((e, basic)) => return oauth_error(e, basic),
+        Err((e, basic)) => {
+            caller.note(&e.clone().into());
+            return oauth_error(e, basic);
+        }
     };
     let Some(token) = form.get("token") else {
         return oauth_error(OAuthError::invalid_request("token is required"), false);
     };
     match revoke(&state, &auth, token).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
-        Err(e) => failure(e, auth.basic),
+        Err(e) => {
+            caller.note(&e);
+            failure(e, auth.basic)
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::server::{
     db::{self, oidc::Kind, Conn},
-    platform::tokens,
+    platform::{client::ClientAddr, tokens},
     AppState,
 };
 use axum::{
@@ -83,6 +83,11 @@ impl Grant {
         })
     }
 
+    fn presented_owned(&self) -> (String, Kind) {
+        let (presented, kind) = self.presented();
+        (presented.to_owned(), kind)
+    }
+
     fn presented(&self) -> (&str, Kind) {
         match self {
             Self::AuthorizationCode { code, .. } => (code, Kind::Code),
@@ -92,17 +97,34 @@ impl Grant {
 }
 
 /// Exchanges a code or a refresh token.
+///
+/// Who is asking, and whether what they present exists, are read first,
+/// outside any transaction: a request from an unknown app, with a wrong
+/// secret, or with a code or token Gatehouse never issued writes nothing
+/// (on SQLite it never waits for, or holds, the one writer's turn).
 pub async fn token(
     state: &AppState,
     auth: &ClientAuth,
     form: &Form,
 ) -> Result<TokenAnswer, Failure> {
     let now = state.clock.now();
+    let app = {
+        let mut conn = state.db.conn().await?;
+        let app = client_auth::authenticate(&mut conn, auth).await?;
+        let (presented, kind) = Grant::parse(form)?.presented_owned();
+        if db::oidc::find_token(&mut conn, &tokens::hash(&presented), kind)
+            .await?
+            .is_none()
+        {
+            return Err(OAuthError::invalid_grant("unknown code or refresh token").into());
+        }
+        app
+    };
     // Before the transaction: on SQLite it holds the one writer's turn, and
     // the first use ever makes and stores the key.
     let key = keys::active(state).await?;
     let mut tx = state.db.begin().await?;
-    let exchanged = exchange(state, &mut tx, auth, form, now).await;
+    let exchanged = exchange(state, &mut tx, &app, form, now).await;
     // A code or token spent (or a grant revoked for a replay) stays so,
     // whatever the answer.
     if !matches!(exchanged, Err(Failure::Internal(_))) {
@@ -111,16 +133,15 @@ pub async fn token(
     Ok(exchanged?.sign(key).await?)
 }
 
-/// Inside the transaction: the app, its grant, the code or token spent, and
-/// the new tokens stored.
+/// Inside the transaction: the grant, the code or token spent, and the new
+/// tokens stored, for the app already authenticated.
 async fn exchange(
     state: &AppState,
     conn: &mut Conn,
-    auth: &ClientAuth,
+    app: &db::apps::AppRow,
     form: &Form,
     now: i64,
 ) -> Result<Issued, Failure> {
-    let app = client_auth::authenticate(conn, auth).await?;
     let grant = Grant::parse(form)?;
     let (presented, kind) = grant.presented();
     let hash = tokens::hash(presented);
@@ -144,6 +165,20 @@ async fn exchange(
             "the code or refresh token has expired or was revoked",
         )
         .into());
+    }
+    let chain_ends = row.auth_time + i64::from(state.settings.auth.refresh_absolute_days) * 86_400;
+    if matches!(grant, Grant::RefreshToken { .. }) && now >= chain_ends {
+        db::oidc::revoke_grant(conn, row.grant_id, now).await?;
+        return Err(OAuthError::invalid_grant(
+            "the login this refresh token came from is too old; log in again",
+        )
+        .into());
+    }
+    // The app's rule is checked again at every exchange: a site admin made
+    // a user, or an app made admins-only, ends what no longer qualifies.
+    if !row.still_admitted() {
+        db::oidc::revoke_grant(conn, row.grant_id, now).await?;
+        return Err(OAuthError::invalid_grant("the app no longer admits this person").into());
     }
     if let Grant::AuthorizationCode {
         redirect_uri,
@@ -182,8 +217,12 @@ async fn issue(
     now: i64,
 ) -> Result<Issued, db::Error> {
     let access = store_token(conn, row.grant_id, Kind::Access, now, ACCESS_TOKEN_SECS).await?;
+    // A refresh token never outlives its chain (see `exchange`).
+    let chain_left =
+        row.auth_time + i64::from(state.settings.auth.refresh_absolute_days) * 86_400 - now;
     let refresh = if row.scope.split_whitespace().any(|s| s == "offline_access") {
-        Some(store_token(conn, row.grant_id, Kind::Refresh, now, REFRESH_TOKEN_SECS).await?)
+        let lifetime = REFRESH_TOKEN_SECS.min(chain_left.max(1));
+        Some(store_token(conn, row.grant_id, Kind::Refresh, now, lifetime).await?)
     } else {
         None
     };
@@ -232,14 +271,29 @@ async fn store_token(
 }
 
 /// The endpoint.
-pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn handle(
+    State(state): State<AppState>,
+    addr: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let caller = client_auth::Caller::new(&state, addr);
+    if let Some(refused) = caller.refused() {
+        return refused;
+    }
     let (form, auth) = match app_call(&headers, &body) {
         Ok(call) => call,
-        Err((e, basic)) => return oauth_error(e, basic),
+        Err((e, basic)) => {
+            caller.note(&e.clone().into());
+            return oauth_error(e, basic);
+        }
     };
     match token(&state, &auth, &form).await {
         Ok(answer) => no_store(Json(answer).into_response()),
-        Err(e) => failure(e, auth.basic),
+        Err(e) => {
+            caller.note(&e);
+            failure(e, auth.basic)
+        }
     }
 }
 

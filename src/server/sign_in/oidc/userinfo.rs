@@ -33,7 +33,11 @@ pub async fn userinfo(
     else {
         return Ok(None);
     };
-    if row.expires_at <= state.clock.now() || row.revoked_at.is_some() || !row.active {
+    if row.expires_at <= state.clock.now()
+        || row.revoked_at.is_some()
+        || !row.active
+        || !row.still_admitted()
+    {
         return Ok(None);
     }
     Ok(Some(UserInfo {
