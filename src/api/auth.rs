@@ -16,16 +16,25 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 
 #[server(prefix = "/api", endpoint = "login", output = crate::api::Answer)]
 pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Result<(), AppError> {
-    use crate::server::accounts::{login::LoggedIn, two_step};
+    use crate::server::accounts::{known_device, login::LoggedIn, two_step};
     use crate::server::{
         accounts::{login, sessions},
         http::request,
     };
     let state = request::state()?;
     let old_session = request::session_id(&state);
-    let credentials = login::Credentials::parse(&email, password)?;
+    let secure = state.settings.cookie_secure();
+    let device_cookie = known_device::cookie_name(secure);
+    let credentials =
+        login::Credentials::parse(&email, password)?.from_device(request::cookie(device_cookie));
     let next = request::safe_next(&state.settings, next.as_deref());
     let attempt = login::log_in(&state, &credentials, &next, &request::meta()).await;
+    if attempt.is_ok() {
+        // The password was right: this browser is known to the account
+        // from now on (its own login allowance; see `known_device`).
+        let value = known_device::issue(&state.secret, &credentials.email.normalized());
+        request::set_cookie(known_device::set_cookie(secure, &value));
+    }
     crate::server::platform::metrics::login(match &attempt {
         Ok(LoggedIn::Session(..)) => "ok",
         Ok(LoggedIn::SecondStep(_)) => "second_step",
@@ -38,7 +47,9 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
             if let Some(old) = old_session {
                 sessions::end(&state, &old).await.ok();
             }
-            request::set_cookie(sessions::set_cookie(&state.settings, &session_id));
+            for cookie in sessions::set_cookies(&state, &session_id) {
+                request::set_cookie(cookie);
+            }
             let next = if user.must_set_up_two_step {
                 two_step::set_up_first(&next)
             } else {
@@ -70,7 +81,9 @@ pub async fn log_out() -> Result<(), AppError> {
         &request::meta(),
     )
     .await?;
-    request::set_cookie(sessions::clear_cookie(&state.settings));
+    for cookie in sessions::clear_cookies(&state.settings) {
+        request::set_cookie(cookie);
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -84,7 +97,9 @@ pub async fn log_out_everywhere() -> Result<(), AppError> {
     let state = request::state()?;
     let user = request::require_user(&state).await?;
     login::log_out_everywhere(&state, &user, &request::meta()).await?;
-    request::set_cookie(sessions::clear_cookie(&state.settings));
+    for cookie in sessions::clear_cookies(&state.settings) {
+        request::set_cookie(cookie);
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -151,7 +151,9 @@ pub async fn verify_login(code: String) -> Result<(), AppError> {
     if let Some(old) = old_session {
         sessions::end(&state, &old).await.ok();
     }
-    request::set_cookie(sessions::set_cookie(&state.settings, &done.session_id));
+    for cookie in sessions::set_cookies(&state, &done.session_id) {
+        request::set_cookie(cookie);
+    }
     request::set_cookie(Bound::PendingLogin.clear(&state.settings));
     leptos_axum::redirect(&request::after_form_post(done.next));
     Ok(())

@@ -11,8 +11,63 @@ use reqwest::{header, StatusCode};
 both_engines!(
     forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts,
     nginx_auth_request_protects_an_app_with_the_gatehouse_session,
+    forward_auth_has_a_credential_of_its_own,
 );
 
+/// The README's nginx configuration for a protected app, as it is there,
+/// with this test's ports.
+fn readme_nginx(port: u16, gatehouse: u16, app: u16) -> String {
+    let readme = include_str!("../../README.md");
+    let from = readme
+        .find("nginx (`auth_request`")
+        .expect("the README's nginx section");
+    let block = &readme[from..];
+    let start = block.find("```nginx\n").expect("its configuration") + "```nginx\n".len();
+    let end = start + block[start..].find("```").unwrap();
+    let conf = block[start..end]
+        .replace("listen 443 ssl;", &format!("listen 127.0.0.1:{port};"))
+        .replace("127.0.0.1:3000", &format!("127.0.0.1:{gatehouse}"))
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{app}"));
+    assert!(
+        conf.contains(&format!("127.0.0.1:{app}"))
+            && conf.contains(&format!("127.0.0.1:{gatehouse}"))
+    );
+    conf
+}
+
+/// An app behind the proxy that answers every request with its head as it
+/// arrived, and sets a cookie of its own.
+async fn echo_app() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = String::from_utf8_lossy(&head).into_owned();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: app_pref=1; Path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// Through Debian's nginx with the README's configuration: a visitor is
+/// sent to the login page and back; then the app gets who it is in
+/// `Remote-*` headers (whatever the client sent in its own), its own
+/// cookies and none of Gatehouse's; after logging out, refused again.
 async fn nginx_auth_request_protects_an_app_with_the_gatehouse_session(engine: Engine) {
     let app = spawn_app_with(engine, |c| {
         // The protected app is served by nginx on another port of this host.
@@ -20,76 +75,148 @@ async fn nginx_auth_request_protects_an_app_with_the_gatehouse_session(engine: E
     })
     .await;
     app.create_jane().await;
-    let upstream = port_of(&app.base);
-    let site = tempfile::tempdir().unwrap();
-    std::fs::create_dir(site.path().join("private")).unwrap();
-    std::fs::write(
-        site.path().join("private/index.html"),
-        "the protected app\n",
-    )
-    .unwrap();
-    let root = site.path().display();
-    // The README's snippet, with a static "app" that echoes what nginx
-    // would pass on to it.
-    let locations = format!(
-        r#"location = /gatehouse-verify {{
-            internal;
-            proxy_pass http://127.0.0.1:{upstream}/auth/verify;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-        }}
-        location /private/ {{
-            auth_request /gatehouse-verify;
-            auth_request_set $gatehouse_login $upstream_http_location;
-            auth_request_set $gatehouse_user $upstream_http_remote_user;
-            auth_request_set $gatehouse_email $upstream_http_remote_email;
-            auth_request_set $gatehouse_groups $upstream_http_remote_groups;
-            error_page 401 =302 $gatehouse_login;
-            add_header X-Remote-User $gatehouse_user always;
-            add_header X-Remote-Email $gatehouse_email always;
-            add_header X-Remote-Groups $gatehouse_groups always;
-            root {root};
-        }}"#
-    );
-    let Some(nginx) = Nginx::start(&locations).await else {
+    let gatehouse = port_of(&app.base);
+    let echo = echo_app().await;
+    let Some(nginx) = Nginx::start_servers(&|port| readme_nginx(port, gatehouse, echo)).await
+    else {
         return;
     };
-    let private = format!("{}/private/", nginx.base);
+    let protected = format!("{}/page?x=1", nginx.base);
     let browser = app.browser();
 
-    let res = browser.get(&private).await;
+    let res = browser.get(&protected).await;
     assert_eq!(res.status(), StatusCode::FOUND, "{}", nginx.error_log());
     let login = location(&res);
-    let next: String = url::form_urlencoded::byte_serialize(private.as_bytes()).collect();
+    let next: String = url::form_urlencoded::byte_serialize(protected.as_bytes()).collect();
     assert_eq!(login, app.url(&format!("/login?next={next}")));
 
     let res = browser
         .without_js()
         .on(&login)
-        .log_in_then(USER_EMAIL, USER_PASSWORD, &private)
+        .log_in_then(USER_EMAIL, USER_PASSWORD, &protected)
         .await;
     assert_eq!(
         browser.through_continue(&location(&res)).await,
-        private,
+        protected,
         "back to the protected page after logging in"
     );
 
-    let res = browser.get(&private).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let h = res.headers().clone();
-    assert_eq!(h["x-remote-email"], USER_EMAIL);
-    assert_eq!(h["x-remote-groups"], "user");
-    assert!(h["x-remote-user"].len() >= 32);
-    assert_eq!(res.text().await.unwrap(), "the protected app\n");
+    // The browser sends Gatehouse's cookies to this host too (cookies do
+    // not mind ports), and headers of its own making.
+    let mallory = browser
+        .with_header("Remote-User", "mallory")
+        .with_header("Remote-Email", "mallory@evil.test");
+    let res = mallory.get(&protected).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", nginx.error_log());
+    let res = mallory.get(&protected).await;
+    let seen = res.text().await.unwrap().to_lowercase();
+    assert!(
+        seen.contains(&format!("remote-email: {}", USER_EMAIL.to_lowercase())),
+        "{seen}"
+    );
+    assert!(seen.contains("remote-groups: user"), "{seen}");
+    assert!(!seen.contains("mallory"), "{seen}");
+    assert!(
+        seen.contains("cookie: app_pref=1"),
+        "the app's own cookie: {seen}"
+    );
+    assert!(
+        !seen.contains("gatehouse_"),
+        "a Gatehouse cookie reached the app: {seen}"
+    );
 
     assert_status(&browser.log_out().await, StatusCode::OK);
-    let res = browser.get(&private).await;
+    let res = browser.get(&protected).await;
     assert_eq!(
         res.status(),
         StatusCode::FOUND,
         "refused again after logging out"
     );
+}
+
+/// With `site.cookie_domain`, apps on the sibling hosts get a forward-auth
+/// credential of their own: `/auth/verify` takes it, Gatehouse's pages do
+/// not, and the session cookie stays host-only. Two of either cookie are
+/// no session.
+async fn forward_auth_has_a_credential_of_its_own(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.site.public_url = Some("http://id.acme.test".parse().unwrap());
+        c.site.cookie_domain = Some("acme.test".parse().unwrap());
+    })
+    .await;
+    app.create_jane().await;
+    let res = app
+        .as_if_from("http://id.acme.test")
+        .log_in(USER_EMAIL, USER_PASSWORD)
+        .await;
+    assert_status(&res, StatusCode::OK);
+    let set: Vec<String> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let value_of = |name: &str| {
+        let cookie = set
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {set:?}"));
+        (
+            cookie.clone(),
+            cookie[name.len() + 1..cookie.find(';').unwrap()].to_owned(),
+        )
+    };
+    let (session_cookie, session) = value_of("gatehouse_session");
+    let (forward_cookie, forward) = value_of("gatehouse_forward_auth");
+    crate::log_audit::note(&forward);
+    assert!(!session_cookie.contains("Domain="), "{session_cookie}");
+    assert!(
+        forward_cookie.contains("Domain=acme.test"),
+        "{forward_cookie}"
+    );
+
+    let client = reqwest::Client::new();
+    let with_cookie = |path: &str, cookie: String| {
+        client
+            .get(app.url(path))
+            .header(header::COOKIE, cookie)
+            .send()
+    };
+    let res = with_cookie("/auth/verify", format!("gatehouse_forward_auth={forward}"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["remote-email"], USER_EMAIL);
+    // As a session cookie it is nothing, on the pages or at /auth/verify.
+    let res = with_cookie("/api/current_user", format!("gatehouse_session={forward}"))
+        .await
+        .unwrap();
+    assert!(!res.text().await.unwrap().contains(USER_EMAIL));
+    let res = with_cookie("/auth/verify", format!("gatehouse_session={forward}"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // A forged or doubled one is refused.
+    let (hash, _) = forward.split_once('.').unwrap();
+    let forged = format!("gatehouse_forward_auth={hash}.{}", "0".repeat(32));
+    assert_eq!(
+        with_cookie("/auth/verify", forged.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let doubled = format!("{forged}; gatehouse_forward_auth={forward}");
+    assert_eq!(
+        with_cookie("/auth/verify", doubled).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let doubled = format!(
+        "gatehouse_session={}; gatehouse_session={session}",
+        gatehouse::server::platform::tokens::generate()
+    );
+    let res = with_cookie("/api/current_user", doubled).await.unwrap();
+    assert!(!res.text().await.unwrap().contains(USER_EMAIL));
 }
 
 async fn forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts(engine: Engine) {

@@ -246,7 +246,86 @@ both_engines!(
     concurrent_wrong_passwords_are_verified_no_more_than_the_burst,
     concurrent_wrong_current_passwords_are_verified_no_more_than_the_burst,
     the_right_password_does_not_use_up_the_allowance,
+    someone_guessing_elsewhere_cannot_keep_the_owner_out,
     a_flood_of_throttled_requests_is_one_counted_audit_entry,
     old_audit_entries_are_deleted_after_the_retention_period,
     refused_admin_calls_are_audited_with_the_account
 );
+
+/// The account's allowance is kept per network (with a looser one across
+/// all of them), and a browser that logged in to the account before has an
+/// allowance of its own: someone who knows the address and keeps guessing
+/// cannot keep its owner out, from another network or from their own.
+async fn someone_guessing_elsewhere_cannot_keep_the_owner_out(engine: Engine) {
+    let app = spawn_app_with(engine, |c| {
+        c.site.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.limits.login_per_ip_burst = 1000;
+        c.limits.login_per_account_burst = 3;
+    })
+    .await;
+    app.create_jane().await;
+    let from = |browser: &Browser, address: &str| browser.with_header("X-Forwarded-For", address);
+    // Jane's laptop has logged in before.
+    let laptop = from(&app.browser(), "198.51.100.7");
+    assert_status(
+        &laptop.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::OK,
+    );
+    assert_status(&laptop.log_out().await, StatusCode::OK);
+
+    // Someone on 203.0.113.0/24 guesses until refused, and stays refused.
+    let guesser = from(&app.browser(), "203.0.113.5");
+    for i in 0..3 {
+        let res = guesser
+            .log_in(USER_EMAIL, &format!("wrong guess {i} here"))
+            .await;
+        assert_status(&res, StatusCode::UNAUTHORIZED);
+    }
+    let res = guesser.log_in(USER_EMAIL, "wrong guess 4 here").await;
+    assert_status(&res, StatusCode::TOO_MANY_REQUESTS);
+    let neighbour = from(&app.browser(), "203.0.113.77");
+    assert_status(
+        &neighbour.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+
+    // Jane, from another network in a new browser: in.
+    let phone = from(&app.browser(), "192.0.2.44");
+    assert_status(
+        &phone.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::OK,
+    );
+    // Her laptop, in a café on the guesser's network: in too.
+    let cafe = from(&laptop, "203.0.113.200");
+    assert_status(
+        &cafe.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::OK,
+    );
+    assert_status(&cafe.log_out().await, StatusCode::OK);
+
+    // Guesses from many networks use up the account's wider allowance (ten
+    // times the per-network one): then a browser it does not know waits,
+    // and her laptop still gets in.
+    for n in 0..30 {
+        let spread = from(&app.browser(), &format!("10.{n}.0.1"));
+        let _ = spread.log_in(USER_EMAIL, "wrong guess from afar").await;
+    }
+    let stranger = from(&app.browser(), "192.0.2.99");
+    assert_status(
+        &stranger.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    assert_status(
+        &cafe.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::OK,
+    );
+    // A forged device cookie is a stranger's.
+    let forged = from(&app.browser(), "192.0.2.100").with_header(
+        "Cookie",
+        &format!("gatehouse_device={}.{}", "A".repeat(43), "0".repeat(32)),
+    );
+    assert_status(
+        &forged.log_in(USER_EMAIL, USER_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+}

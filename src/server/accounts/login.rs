@@ -9,6 +9,7 @@ use crate::{
     error::{AppError, Field, Problem, Problems},
     server::{
         accounts::{
+            known_device,
             login_pipeline::{self, Found, Outcome, Step},
             passwords::Verification,
             sessions::{self, SignIn},
@@ -28,16 +29,19 @@ use crate::{
     },
 };
 
-/// The per-account login allowance's key (also spent by a password change).
+/// The per-account allowance of guesses at the current password (a
+/// password change); logins have theirs in [`known_device::login_keys`].
 pub fn account_key(email_normalized: &str) -> String {
     rate_limit::key("login:acct", email_normalized)
 }
 
 /// What the login form sends, parsed: an address (as typed, matched
-/// without regard to case) and a password of a length worth verifying.
+/// without regard to case) and a password of a length worth verifying;
+/// and the browser's known-device cookie, if it has one.
 pub struct Credentials {
     pub email: Email,
     pub password: Secret,
+    pub device: Option<String>,
 }
 
 impl Credentials {
@@ -57,7 +61,16 @@ impl Credentials {
             );
         }
         let email = problems.finish(email)?;
-        Ok(Self { email, password })
+        Ok(Self {
+            email,
+            password,
+            device: None,
+        })
+    }
+
+    /// The same, from a browser with this known-device cookie.
+    pub fn from_device(self, device: Option<String>) -> Self {
+        Self { device, ..self }
     }
 }
 
@@ -84,17 +97,28 @@ pub async fn log_in(
     next: &str,
     meta: &RequestMeta,
 ) -> Result<LoggedIn, ServiceError> {
-    let Credentials { email, password } = credentials;
+    let Credentials {
+        email,
+        password,
+        device,
+    } = credentials;
     let normalized = email.normalized();
     let ip = (
         rate_limit::key("login:ip", &meta.throttle_subject()),
         Limits::login_ip(state),
     );
-    let account = (account_key(&normalized), Limits::login_account(state));
-    // 1. Spend both allowances and read the account.
+    // The account's allowance: a known browser's own, or the one from this
+    // network and the looser one across all; someone guessing elsewhere
+    // uses up neither of the owner's.
+    let account_keys =
+        known_device::login_keys(state, &normalized, device.as_deref(), &meta.network());
+    let account = account_keys[0].clone();
+    // 1. Spend the allowances and read the account.
+    let mut keys = vec![ip.clone()];
+    keys.extend(account_keys);
     let check = SpendAndFind {
         now_ms: state.clock.now_ms(),
-        keys: [ip.clone(), account.clone()],
+        keys,
         email_normalized: normalized,
     };
     // 2. With the password verified: what to write.
@@ -161,12 +185,12 @@ fn verified(user: Option<UserRow>, verification: Verification) -> Result<UserRow
     }
 }
 
-/// A login's first write: both allowances spent, and the account read in
+/// A login's first write: its allowances spent, and the account read in
 /// the same transaction, so no read comes before the spend. When a key is
 /// over its limit nothing is written and it is named.
 struct SpendAndFind {
     now_ms: i64,
-    keys: [(String, Limit); 2],
+    keys: Vec<(String, Limit)>,
     email_normalized: String,
 }
 
@@ -174,10 +198,11 @@ impl Job for SpendAndFind {
     type Output = Found<Option<UserRow>>;
 
     async fn run<C: WriteConn>(self, conn: &mut C) -> Result<Write<Self::Output>, db::Error> {
-        let keys = self
+        let keys: Vec<(&str, Limit)> = self
             .keys
-            .each_ref()
-            .map(|(key, limit)| (key.as_str(), *limit));
+            .iter()
+            .map(|(key, limit)| (key.as_str(), *limit))
+            .collect();
         if let Err((refused, key)) = rate_limit::spend(conn, self.now_ms, &keys).await? {
             return Ok(Write::Discard(Err((refused, key.to_owned()))));
         }

@@ -4,6 +4,7 @@
 
 pub mod account_language;
 pub mod account_mail;
+pub mod known_device;
 pub mod login;
 pub mod login_pipeline;
 pub mod new_account;

@@ -7,6 +7,7 @@ use crate::{
     server::{
         accounts::{
             account_mail::{language_for, queue_link, queue_password_changed, Link},
+            known_device,
             passwords::PasswordPair,
             sessions,
         },
@@ -212,8 +213,15 @@ pub async fn reset_password(
     .await?;
     tx.commit().await?;
     state.mail_notify.notify_one();
-    // The owner proved control of the mailbox: lift any login throttle.
-    rate_limit::clear(state, &rate_limit::key("login:acct", &email.normalized())).await?;
+    // The owner proved control of the mailbox: lift the account's login
+    // throttles across all networks and from this one.
+    let normalized = email.normalized();
+    rate_limit::clear(state, &known_device::all_networks_key(&normalized)).await?;
+    rate_limit::clear(
+        state,
+        &known_device::network_key(&normalized, &meta.network()),
+    )
+    .await?;
     Ok(())
 }
 

@@ -5,32 +5,59 @@ use crate::{
     domain::CurrentUser,
     server::{
         db::{self, write::WriteConn},
-        platform::{client::RequestMeta, config::Settings, tokens},
+        platform::{client::RequestMeta, config::Settings, secret_key::SecretKey, tokens},
         AppState,
     },
 };
 use cookie::{Cookie, SameSite};
 use http::HeaderMap;
 
-/// On https the `__Host-` prefix pins the cookie to this exact origin;
-/// a cookie shared with a parent domain (`site.cookie_domain`) can only
-/// be `__Secure-`.
+/// On https the `__Host-` prefix pins the cookie to this exact origin: the
+/// session cookie is never shared with other hosts (forward-auth apps on
+/// sibling hosts get a credential of their own, [`forward_auth_cookie`]).
 pub fn cookie_name(settings: &Settings) -> &'static str {
-    match (settings.cookie_secure(), settings.cookie_domain.is_some()) {
-        (true, false) => "__Host-gatehouse_session",
-        (true, true) => "__Secure-gatehouse_session",
-        (false, _) => "gatehouse_session",
+    if settings.cookie_secure() {
+        "__Host-gatehouse_session"
+    } else {
+        "gatehouse_session"
     }
 }
 
-/// The session cookie: HttpOnly, SameSite=Lax, Secure on https, for the
-/// session's absolute lifetime.
+/// The forward-auth cookie's name: shared with the parent domain
+/// (`site.cookie_domain`), so `__Secure-` at most on https.
+pub fn forward_auth_cookie_name(settings: &Settings) -> &'static str {
+    if settings.cookie_secure() {
+        "__Secure-gatehouse_forward_auth"
+    } else {
+        "gatehouse_forward_auth"
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure on https, host-only,
+/// for the session's absolute lifetime.
 pub fn set_cookie(settings: &Settings, id: &str) -> String {
     let max_age = i64::from(settings.auth.session_absolute_hours) * 3600;
     session_cookie(settings, id)
         .max_age(cookie::time::Duration::seconds(max_age))
         .build()
         .to_string()
+}
+
+/// The cookies a new session sets: the session's, and with
+/// `site.cookie_domain` the forward-auth credential for the sibling hosts.
+pub fn set_cookies(state: &AppState, id: &str) -> Vec<String> {
+    let mut cookies = vec![set_cookie(&state.settings, id)];
+    if let Some(domain) = &state.settings.cookie_domain {
+        let max_age = i64::from(state.settings.auth.session_absolute_hours) * 3600;
+        let value = forward_auth_credential(&state.secret, &tokens::hash(id));
+        cookies.push(
+            forward_auth_cookie(&state.settings, &value, domain)
+                .max_age(cookie::time::Duration::seconds(max_age))
+                .build()
+                .to_string(),
+        );
+    }
+    cookies
 }
 
 /// Tells the browser to forget the session cookie.
@@ -41,30 +68,84 @@ pub fn clear_cookie(settings: &Settings) -> String {
         .to_string()
 }
 
+/// Tells the browser to forget the session's cookies (the forward-auth
+/// credential too).
+pub fn clear_cookies(settings: &Settings) -> Vec<String> {
+    let mut cookies = vec![clear_cookie(settings)];
+    if let Some(domain) = &settings.cookie_domain {
+        cookies.push(
+            forward_auth_cookie(settings, "", domain)
+                .max_age(cookie::time::Duration::ZERO)
+                .build()
+                .to_string(),
+        );
+    }
+    cookies
+}
+
 fn session_cookie<'c>(settings: &Settings, value: &'c str) -> cookie::CookieBuilder<'c> {
-    let cookie = Cookie::build((cookie_name(settings), value))
+    Cookie::build((cookie_name(settings), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(settings.cookie_secure());
-    match &settings.cookie_domain {
-        Some(domain) => cookie.domain(domain.clone()),
-        None => cookie,
-    }
+        .secure(settings.cookie_secure())
 }
 
-/// The session id from the Cookie header, if it has the right shape.
-pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
-    let name = cookie_name(settings);
+fn forward_auth_cookie<'c>(
+    settings: &Settings,
+    value: &'c str,
+    domain: &str,
+) -> cookie::CookieBuilder<'c> {
+    Cookie::build((forward_auth_cookie_name(settings), value))
+        .path("/")
+        .domain(domain.to_owned())
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.cookie_secure())
+}
+
+/// The forward-auth credential of the session stored under `id_hash`:
+/// the stored hash and a keyed hash of it. `/auth/verify` finds the
+/// session by it; everywhere else it is no session at all (a session
+/// cookie is looked up by its hash, and this is not an id whose hash is
+/// stored), and it gives no way to the session's id.
+fn forward_auth_credential(key: &SecretKey, id_hash: &str) -> String {
+    format!(
+        "{id_hash}.{}",
+        &key.keyed_hash("forward-auth", id_hash.as_bytes())[..32]
+    )
+}
+
+/// The session hash a forward-auth credential names, if the server made it.
+fn open_forward_auth(key: &SecretKey, value: &str) -> Option<String> {
+    let (id_hash, mac) = value.split_once('.')?;
+    let expected = forward_auth_credential(key, id_hash);
+    let same: bool = subtle::ConstantTimeEq::ct_eq(value.as_bytes(), expected.as_bytes()).into();
+    (same && !mac.is_empty()).then(|| id_hash.to_owned())
+}
+
+/// The values of the cookies named `name` in the request: a request that
+/// carries two (one planted by a sibling host ahead of the real one, say)
+/// is refused by the callers.
+fn cookie_values(headers: &HeaderMap, name: &str) -> Vec<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
+        .filter(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value().to_owned())
-        .filter(|v| tokens::well_formed(v))
+        .collect()
+}
+
+/// The session id from the Cookie header, if it has the right shape and
+/// is the only one: two session cookies are no session.
+pub fn read_cookie(settings: &Settings, headers: &HeaderMap) -> Option<String> {
+    match cookie_values(headers, cookie_name(settings)).as_slice() {
+        [one] => Some(one.clone()).filter(|v| tokens::well_formed(v)),
+        _ => None,
+    }
 }
 
 /// How a session began, as RFC 8176 names the methods (`amr`).
@@ -195,11 +276,34 @@ pub async fn from_headers(
     }
 }
 
+/// The live session a forward-auth sub-request carries: the forward-auth
+/// credential (apps on sibling hosts), or on Gatehouse's own host the
+/// session cookie. Two of either are refused.
+pub async fn for_forward_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> sqlx::Result<Option<LiveSession>> {
+    let credentials = cookie_values(headers, forward_auth_cookie_name(&state.settings));
+    match credentials.as_slice() {
+        [] => from_headers(state, headers).await,
+        [one] => match open_forward_auth(&state.secret, one) {
+            Some(hash) => resolve_hash(state, &hash).await,
+            None => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
 /// The session behind an id, if it is live; see [`resolve`].
 pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<LiveSession>> {
+    resolve_hash(state, &tokens::hash(id)).await
+}
+
+/// The session stored under `hash`, if it is live.
+async fn resolve_hash(state: &AppState, hash: &str) -> sqlx::Result<Option<LiveSession>> {
+    let hash = hash.to_owned();
     let now = state.clock.now();
     let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
-    let hash = tokens::hash(id);
     let mut conn = state.db.conn().await?;
     let Some(row) = db::sessions::find_live(&mut conn, &hash, now, idle).await? else {
         return Ok(None);
@@ -275,19 +379,31 @@ mod tests {
     }
 
     #[test]
-    fn a_cookie_shared_with_a_parent_domain_names_it_and_drops_the_host_prefix() {
+    fn the_session_cookie_stays_on_this_host_and_forward_auth_gets_its_own() {
         let mut c = Config::default();
         c.site.public_url = Some("https://id.example.com".parse().unwrap());
         c.site.cookie_domain = Some(".Example.com".parse().unwrap());
         let s = Settings::from_config(c).unwrap();
-        let shared = set_cookie(&s, "abc");
+        let session = set_cookie(&s, "abc");
         assert!(
-            shared.starts_with("__Secure-gatehouse_session=abc;"),
-            "{shared}"
+            session.starts_with("__Host-gatehouse_session=abc;"),
+            "{session}"
         );
-        assert!(
-            shared.contains("Domain=example.com") && shared.contains("; Secure"),
-            "{shared}"
+        assert!(!session.contains("Domain="), "{session}");
+        let key = SecretKey::from_bytes(&[5; 32]);
+        let credential = forward_auth_credential(&key, "h4sh");
+        assert_eq!(
+            open_forward_auth(&key, &credential).as_deref(),
+            Some("h4sh")
+        );
+        assert_eq!(open_forward_auth(&key, "h4sh."), None);
+        assert_eq!(
+            open_forward_auth(&key, &credential.replace("h4sh", "h4sx")),
+            None
+        );
+        assert_eq!(
+            open_forward_auth(&SecretKey::from_bytes(&[6; 32]), &credential),
+            None
         );
         let mut c = Config::default();
         c.site.public_url = Some("https://id.example.com".parse().unwrap());
@@ -310,6 +426,18 @@ mod tests {
         headers.insert(
             http::header::COOKIE,
             "gatehouse_session=../../etc".parse().unwrap(),
+        );
+        assert_eq!(read_cookie(&s, &headers), None);
+        // Two session cookies (one planted by a sibling host): none.
+        let other = tokens::generate();
+        headers.insert(
+            http::header::COOKIE,
+            format!(
+                "gatehouse_session={other}; gatehouse_session={}",
+                tokens::generate()
+            )
+            .parse()
+            .unwrap(),
         );
         assert_eq!(read_cookie(&s, &headers), None);
     }

@@ -54,25 +54,21 @@ const PERMISSIONS_POLICY: &str =
 /// The headers that protect every answer and depend on the settings or the
 /// path: `Strict-Transport-Security` when the public URL is https (with
 /// `includeSubDomains` when the session cookie covers the site's
-/// subdomains), no `Referer` at all from a page whose URL holds a token
-/// (the set-password and setup pages), and a window of its own that no
-/// other site's page can reach (`Cross-Origin-Opener-Policy`).
+/// subdomains), no `Referer` to other sites, and a window of its own that
+/// no other site's page can reach (`Cross-Origin-Opener-Policy`).
 pub(super) async fn protective_headers(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let path = req.uri().path();
-    let token_in_url = path.starts_with("/reset-password/") || path == "/setup";
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    // Same-origin only: reset links carry their token in the path. (Not
+    // `no-referrer` there: a form posted from such a page says
+    // `Origin: null`, which the Origin check refuses.)
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static(if token_in_url {
-            "no-referrer"
-        } else {
-            "same-origin"
-        }),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::HeaderName::from_static("cross-origin-opener-policy"),

@@ -33,6 +33,22 @@ impl RequestMeta {
             .unwrap_or_else(|| "unknown".into())
     }
 
+    /// The client's network, for the per-account login allowance: IPv4
+    /// addresses by their /24, IPv6 by their /64.
+    pub fn network(&self) -> String {
+        match self.addr.map(canonical) {
+            Some(IpAddr::V4(v4)) => ipnet::Ipv4Net::new(v4, 24)
+                .expect("24 is a valid prefix")
+                .trunc()
+                .to_string(),
+            Some(IpAddr::V6(v6)) => ipnet::Ipv6Net::new(v6, 64)
+                .expect("64 is a valid prefix")
+                .trunc()
+                .to_string(),
+            None => "unknown".into(),
+        }
+    }
+
     /// From a request's headers and extensions (where the client-address
     /// layer put the address).
     pub fn of(headers: &http::HeaderMap, extensions: &http::Extensions) -> Self {

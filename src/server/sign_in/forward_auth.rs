@@ -58,7 +58,7 @@ pub async fn verify(
     Query(params): Query<VerifyParams>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match sessions::from_headers(&state, &headers).await {
+    let session = match sessions::for_forward_auth(&state, &headers).await {
         Ok(session) => session,
         Err(e) => {
             tracing::error!(error = %e, "forward-auth: session lookup failed");

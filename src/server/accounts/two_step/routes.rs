@@ -276,10 +276,8 @@ async fn signed_in(state: &AppState, headers: &HeaderMap, done: verify::Finished
     if let Some(old) = sessions::read_cookie(&state.settings, headers) {
         sessions::end(state, &old).await.ok();
     }
-    let cookies = vec![
-        sessions::set_cookie(&state.settings, &done.session_id),
-        Bound::PendingLogin.clear(&state.settings),
-        Bound::Ceremony.clear(&state.settings),
-    ];
+    let mut cookies = sessions::set_cookies(state, &done.session_id);
+    cookies.push(Bound::PendingLogin.clear(&state.settings));
+    cookies.push(Bound::Ceremony.clear(&state.settings));
     Answer::go(&done.next, cookies)
 }

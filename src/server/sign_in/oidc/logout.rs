@@ -146,8 +146,10 @@ pub async fn handle(State(state): State<AppState>, request: axum::extract::Reque
         if let Err(e) = login::log_out(&state, session_id.as_deref(), user, &meta).await {
             return internal(e);
         }
-        if let Ok(v) = HeaderValue::from_str(&sessions::clear_cookie(&state.settings)) {
-            response.headers_mut().append(header::SET_COOKIE, v);
+        for cookie in sessions::clear_cookies(&state.settings) {
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
         }
     }
     no_store(response)
