@@ -29,6 +29,10 @@ pub enum Event {
     AppRemoved,
     AppSignIn,
     AppAccessDenied,
+    AppAuthFailed,
+    AppTokenRefused,
+    AppTokenReplayed,
+    ForwardAuthRefused,
     SigningKeyRotated,
     MailRetried,
     TestMailQueued,
@@ -46,7 +50,7 @@ pub enum Event {
 }
 
 impl Event {
-    pub const ALL: [Event; 39] = [
+    pub const ALL: [Event; 43] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -72,6 +76,10 @@ impl Event {
         Event::AppRemoved,
         Event::AppSignIn,
         Event::AppAccessDenied,
+        Event::AppAuthFailed,
+        Event::AppTokenRefused,
+        Event::AppTokenReplayed,
+        Event::ForwardAuthRefused,
         Event::SigningKeyRotated,
         Event::MailRetried,
         Event::TestMailQueued,
@@ -116,6 +124,10 @@ impl Event {
             Event::AppRemoved => "app_removed",
             Event::AppSignIn => "app_sign_in",
             Event::AppAccessDenied => "app_access_denied",
+            Event::AppAuthFailed => "app_auth_failed",
+            Event::AppTokenRefused => "app_token_refused",
+            Event::AppTokenReplayed => "app_token_replayed",
+            Event::ForwardAuthRefused => "forward_auth_refused",
             Event::SigningKeyRotated => "signing_key_rotated",
             Event::MailRetried => "mail_retried",
             Event::TestMailQueued => "test_mail_queued",
@@ -162,6 +174,10 @@ impl Event {
             Event::AppRemoved => Msg::AuditEventAppRemoved,
             Event::AppSignIn => Msg::AuditEventAppSignIn,
             Event::AppAccessDenied => Msg::AuditEventAppAccessDenied,
+            Event::AppAuthFailed => Msg::AuditEventAppAuthFailed,
+            Event::AppTokenRefused => Msg::AuditEventAppTokenRefused,
+            Event::AppTokenReplayed => Msg::AuditEventAppTokenReplayed,
+            Event::ForwardAuthRefused => Msg::AuditEventForwardAuthRefused,
             Event::SigningKeyRotated => Msg::AuditEventSigningKeyRotated,
             Event::MailRetried => Msg::AuditEventMailRetried,
             Event::TestMailQueued => Msg::AuditEventTestMailQueued,

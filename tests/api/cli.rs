@@ -408,9 +408,11 @@ async fn app_commands_register_list_and_remove_apps(engine: Engine) {
     );
     assert_eq!(list.lines().count(), 2);
 
-    // The secret is stored hashed and checked by the server.
+    // The secret is stored hashed and checked by the server, which shares
+    // the commands' data directory (and so the server's secret key).
     let app = spawn_app_with(engine, |config| {
-        config.database.url = Some(url.parse().unwrap())
+        config.database.url = Some(url.parse().unwrap());
+        config.site.data_dir = dir.path().join("data");
     })
     .await;
     let token = |secret: &str| {
@@ -450,6 +452,16 @@ async fn app_commands_register_list_and_remove_apps(engine: Engine) {
         jwks["keys"][0]["kid"],
         kid.as_str(),
         "the server signs with the rotated key"
+    );
+    // Run with another data directory (another secret key), a rotation
+    // would leave keys the server cannot open: it is refused.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = gatehouse(elsewhere.path(), &["keys", "rotate"], &env, None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("another server key"),
+        "{}",
+        text(&out.stderr)
     );
     // The server stops before the commands work on its database.
     drop(app);

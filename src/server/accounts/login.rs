@@ -300,10 +300,17 @@ async fn login_throttled(
 
 /// Audits a failed login and returns the one answer for every cause
 /// (unknown address, wrong password, disabled account).
+/// The entry names the account when it exists (the log is for admins; the
+/// answer stays the same).
 async fn record_failed_login(state: &AppState, email: &Email, meta: &RequestMeta) -> ServiceError {
     let recorded = async {
         let mut conn = state.db.conn().await?;
-        let entry = Entry::new(Event::LoginFailed).on(Who::email(email.as_str()));
+        let account = db::users::find_by_email(&mut conn, &email.normalized()).await?;
+        let who = match &account {
+            Some(user) => Who::user(user.id, user.email.as_str()),
+            None => Who::email(email.as_str()),
+        };
+        let entry = Entry::new(Event::LoginFailed).on(who);
         audit::record(&mut conn, state.clock.now(), meta, entry).await
     };
     audit::answer_once_recorded(recorded.await, AppError::InvalidCredentials)

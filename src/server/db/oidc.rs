@@ -251,6 +251,16 @@ pub struct KeyRow {
     pub retired_at: Option<i64>,
 }
 
+/// Stores a key's DER anew (sealed, for a key stored before keys were).
+pub async fn reseal_key(conn: &mut Conn, kid: &str, private_der: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE signing_keys SET private_der = $1 WHERE kid = $2")
+        .bind(private_der)
+        .bind(kid)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_key(
     conn: &mut Conn,
     kid: &str,

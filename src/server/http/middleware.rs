@@ -90,6 +90,46 @@ pub(super) async fn protective_headers(
     res
 }
 
+/// A page whose policy did not reach its response: under load, a render's
+/// `set_page_csp` now and then ends up without the response (a page came
+/// with the nonce-less policy, and the browser blocked its scripts). Its
+/// policy is then made from the nonce its scripts carry (escaped user text
+/// never holds `nonce="`). Pages that have theirs pass untouched.
+pub(super) async fn page_policy(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let has_nonce = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.contains("'nonce-"));
+    if !html || has_nonce {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let nonce = std::str::from_utf8(&bytes).ok().and_then(|page| {
+        let start = page.find("nonce=\"")? + "nonce=\"".len();
+        let len = page[start..].find('"')?;
+        let nonce = &page[start..start + len];
+        nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(&b))
+            .then_some(nonce)
+    });
+    if let Some(value) =
+        nonce.and_then(|n| HeaderValue::from_str(&content_security_policy(Some(n))).ok())
+    {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// Refuses state-changing requests from other origins. Browsers always send
 /// `Origin` (or at least `Sec-Fetch-Site`) on cross-site posts; requests
 /// without any of these come from non-browser clients, which carry no

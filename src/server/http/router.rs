@@ -2,7 +2,7 @@
 //! and the health check, with the middleware every request passes through.
 
 use super::middleware::{
-    api_error_status, cache_policy, content_security_policy, origin_check, page_guard,
+    api_error_status, cache_policy, content_security_policy, origin_check, page_guard, page_policy,
     protective_headers, request_span,
 };
 use super::{language, light, page_cache::page_cache};
@@ -78,6 +78,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
+        // Inside the compression: it may read a page's body.
+        .layer(middleware::from_fn(page_policy))
         // Pages are compressed as they are sent: brotli's default quality
         // (11) is meant for files compressed once, and made every page
         // view several times dearer (BENCHMARKS.md). Static files are sent

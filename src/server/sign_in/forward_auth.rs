@@ -7,7 +7,14 @@
 
 use crate::{
     domain::Role,
-    server::{accounts::sessions, AppState},
+    server::{
+        accounts::sessions,
+        platform::{
+            audit::{self, Entry, Event, Repeated, Who},
+            client::RequestMeta,
+        },
+        AppState,
+    },
 };
 use axum::{
     extract::{Query, State},
@@ -77,14 +84,15 @@ pub async fn verify(
         None | Some("" | "0") => {}
         Some("1") if session.sign_in.two_factor() => {}
         Some("1") => {
-            return (StatusCode::FORBIDDEN, "Two-step verification needed.").into_response();
+            let why = "Two-step verification needed.";
+            return refused(&state, &session, &headers, why).await;
         }
         Some(_) => return (StatusCode::BAD_REQUEST, "two_factor is 1 or 0.").into_response(),
     }
     let required = params.role.as_deref().map(Role::parse);
     match required {
         Some(Ok(Role::SiteAdmin)) if session.user.role != Role::SiteAdmin => {
-            return (StatusCode::FORBIDDEN, "Site admins only.").into_response();
+            return refused(&state, &session, &headers, "Site admins only.").await;
         }
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "Unknown role.").into_response(),
         _ => {}
@@ -105,6 +113,39 @@ pub async fn verify(
     }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// `403` for a logged-in person the app's rule leaves out, audited (one
+/// row an hour for each person, host and reason, counted).
+async fn refused(
+    state: &AppState,
+    session: &sessions::LiveSession,
+    headers: &HeaderMap,
+    why: &'static str,
+) -> Response {
+    let host = original_url(headers)
+        .and_then(|(url, _)| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".into());
+    let detail = format!("{host}: {why}");
+    let key = format!("{}:{host}:{why}", session.user.id);
+    let meta = RequestMeta::of(headers, &http::Extensions::new());
+    let recorded = async {
+        let mut conn = state.db.conn().await?;
+        let entry = Entry::new(Event::ForwardAuthRefused)
+            .about(Who::user(session.user.id, &session.user.email))
+            .detail(&detail);
+        audit::record_repeated(
+            &mut conn,
+            state.clock.now(),
+            &meta,
+            Repeated { entry, key: &key },
+        )
+        .await
+    };
+    if let Err(e) = recorded.await {
+        tracing::error!(error = %e, "forward-auth: could not audit a refusal");
+    }
+    (StatusCode::FORBIDDEN, why).into_response()
 }
 
 /// `401`; with the way to `page` (the login page, or the security page)

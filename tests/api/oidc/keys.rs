@@ -3,7 +3,66 @@
 use super::*;
 use crate::both_engines;
 
-both_engines!(the_jwks_keeps_the_old_key_after_a_rotation);
+both_engines!(
+    the_jwks_keeps_the_old_key_after_a_rotation,
+    signing_keys_are_stored_sealed_with_the_servers_key,
+);
+
+/// A copy of the database alone holds no signing key: each is sealed with
+/// the server's key (kept outside it). One stored in the clear by an older
+/// Gatehouse is sealed at start and goes on being published.
+async fn signing_keys_are_stored_sealed_with_the_servers_key(engine: Engine) {
+    use base64::engine::general_purpose::STANDARD;
+    use gatehouse::server::{db, platform::secret_key::SecretKey, sign_in::oidc::keys};
+    let app = spawn_app(engine).await;
+    keys::ensure(&app.state).await.unwrap();
+    let mut conn = app.state.db.conn().await.unwrap();
+    let rows = db::oidc::list_keys(&mut conn).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let (kid, stored) = (&rows[0].kid, &rows[0].private_der);
+    let sealed = stored.strip_prefix("sealed:").expect("stored sealed");
+    let purpose = format!("oidc signing key {kid}");
+    let der = app
+        .state
+        .secret
+        .open(&purpose, sealed)
+        .expect("the server's key opens it");
+    assert_eq!(&der[..2], &[0x30, 0x82], "PKCS#1 DER inside");
+    assert!(SecretKey::from_bytes(&[9; 32])
+        .open(&purpose, sealed)
+        .is_none());
+
+    // A key as an older Gatehouse stored it: plain base64 DER.
+    db::oidc::insert_key(&mut conn, "legacy-key", &STANDARD.encode(&der), 1)
+        .await
+        .unwrap();
+    drop(conn);
+    keys::ensure(&app.state).await.unwrap();
+    let mut conn = app.state.db.conn().await.unwrap();
+    let legacy = db::oidc::list_keys(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kid == "legacy-key")
+        .unwrap();
+    let sealed = legacy
+        .private_der
+        .strip_prefix("sealed:")
+        .expect("sealed at start");
+    assert_eq!(
+        app.state.secret.open("oidc signing key legacy-key", sealed),
+        Some(der)
+    );
+    let jwks: Value = rp_http()
+        .get(app.url("/oauth2/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
+}
 
 async fn the_jwks_keeps_the_old_key_after_a_rotation(engine: Engine) {
     let app = spawn_app(engine).await;

@@ -17,7 +17,81 @@ both_engines!(
     who_the_app_admits_is_checked_again_after_the_sign_in,
     a_refresh_chain_ends_90_days_after_its_login,
     failed_client_authentication_is_throttled_per_address,
+    refused_apps_codes_replays_and_proxied_visits_are_audited_and_counted,
 );
+
+/// What is refused to apps and at forward-auth is in the audit log, one
+/// row an hour for each kind and source, with its count; a failed login
+/// names the account when it exists.
+async fn refused_apps_codes_replays_and_proxied_visits_are_audited_and_counted(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (_, admin) = app.with_admin_and_user().await;
+    let creds = register(&app, false, "user").await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_jane(&app, &creds, &challenge).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    for _ in 0..3 {
+        let res = token_post_basic(&app, &creds.client_id, Some("wrong"), &form).await;
+        assert_status(&res, StatusCode::UNAUTHORIZED);
+    }
+    let made_up = gatehouse::server::platform::tokens::generate();
+    let (status, _) = exchange(&app, &creds, &made_up, &verifier).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = exchange(&app, &creds, &code, &verifier).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a replay");
+    let jane = app.as_user(USER_EMAIL, USER_PASSWORD).await;
+    let res = jane.get("/auth/verify?role=site_admin").await;
+    assert_status(&res, StatusCode::FORBIDDEN);
+    assert_status(
+        &app.log_in(USER_EMAIL, "not her password at all").await,
+        StatusCode::UNAUTHORIZED,
+    );
+
+    let audit = |event: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let body: Value = admin.list_audit(Some(event)).await.json().await.unwrap();
+            body["entries"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let failed = audit("app_auth_failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].to_string().contains("3 times within the hour"),
+        "{failed:?}"
+    );
+    assert_eq!(audit("app_token_refused").await.len(), 1);
+    let replayed = audit("app_token_replayed").await;
+    assert_eq!(replayed.len(), 1);
+    assert!(
+        replayed[0].to_string().contains(&USER_EMAIL.to_lowercase())
+            || replayed[0].to_string().contains(USER_EMAIL),
+        "{replayed:?}"
+    );
+    let refused = audit("forward_auth_refused").await;
+    assert_eq!(refused.len(), 1);
+    assert!(
+        refused[0].to_string().contains("Site admins only"),
+        "{refused:?}"
+    );
+    // Listed under Jane's account, as a search by her address finds it.
+    let hers = gatehouse::server::admin::users::list_audit(
+        &app.state,
+        Some("login_failed"),
+        Some(USER_EMAIL),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(hers.entries.len(), 1, "the failed login names the account");
+}
 
 /// An address that keeps sending wrong client credentials is refused for a
 /// while (429, `Retry-After`), whatever it sends; the allowance comes back.

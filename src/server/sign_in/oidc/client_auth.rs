@@ -9,7 +9,8 @@ use crate::server::{
     admin::apps,
     db,
     platform::{
-        client::{throttle_subject, ClientAddr},
+        audit::{self, Entry, Event},
+        client::{throttle_subject, ClientAddr, RequestMeta},
         rate_limit::Limits,
     },
     AppState,
@@ -114,14 +115,19 @@ fn client_auth(headers: &HeaderMap, form: &Form) -> Result<ClientAuth, OAuthErro
 pub struct Caller<'s> {
     state: &'s AppState,
     key: String,
+    meta: RequestMeta,
 }
 
 impl<'s> Caller<'s> {
     pub fn new(state: &'s AppState, addr: Option<axum::Extension<ClientAddr>>) -> Self {
-        let subject = addr.map_or_else(|| "unknown".to_owned(), |a| throttle_subject(a.0 .0));
+        let addr = addr.map(|a| a.0 .0);
         Self {
             state,
-            key: subject,
+            key: addr.map_or_else(|| "unknown".to_owned(), throttle_subject),
+            meta: RequestMeta {
+                addr,
+                ..RequestMeta::default()
+            },
         }
     }
 
@@ -144,16 +150,52 @@ impl<'s> Caller<'s> {
         Some(response)
     }
 
-    /// Counts the answer's failure, if the app was not who it said.
-    pub fn note(&self, failure: &Failure) {
-        if matches!(failure, Failure::OAuth(e) if e.code == ErrorCode::InvalidClient) {
-            let limit = Limits::login_ip(self.state);
-            self.state
-                .client_auth_failures
-                .count(&self.key, self.state.clock.now_ms(), limit);
-        }
+    /// Counts the answer's failure, if the app was not who it said, and
+    /// audits a refused app or code (one row an hour for each app and
+    /// address, counted, so a flood writes one row: see
+    /// `audit::record_repeated`). A replay is audited where it is found.
+    pub fn note(&self, failure: &Failure, client_id: Option<&str>) {
+        let Failure::OAuth(e) = failure else {
+            return;
+        };
+        let event = match e.code {
+            ErrorCode::InvalidClient => {
+                let limit = Limits::login_ip(self.state);
+                self.state
+                    .client_auth_failures
+                    .count(&self.key, self.state.clock.now_ms(), limit);
+                Event::AppAuthFailed
+            }
+            ErrorCode::InvalidGrant if e.description != REPLAYED => Event::AppTokenRefused,
+            _ => return,
+        };
+        let client = client_id
+            .unwrap_or("-")
+            .chars()
+            .take(100)
+            .collect::<String>();
+        let detail = format!("{client}: {}", e.description);
+        let key = format!("{client}:{}", self.key);
+        // Off the request's path: the answer never waits for a write (on
+        // SQLite, the one writer), and the address's throttle bounds how
+        // many of these a flood makes.
+        let (state, meta) = (self.state.clone(), self.meta.clone());
+        tokio::spawn(async move {
+            let recorded = async {
+                let mut conn = state.db.conn().await?;
+                let entry = Entry::new(event).detail(&detail);
+                let repeated = audit::Repeated { entry, key: &key };
+                audit::record_repeated(&mut conn, state.clock.now(), &meta, repeated).await
+            };
+            if let Err(e) = recorded.await {
+                tracing::error!(error = %e, "could not audit an app's refused request");
+            }
+        });
     }
 }
+
+/// The description of a code or refresh token presented a second time.
+pub const REPLAYED: &str = "the code or refresh token was already used";
 
 /// The app behind the credentials: a confidential app with its right
 /// secret, or a public app that sent none.

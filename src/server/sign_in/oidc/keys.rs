@@ -8,6 +8,7 @@ use crate::server::{
     db,
     platform::audit::{self, Entry, Event},
     platform::client::RequestMeta,
+    platform::secret_key::SecretKey,
     AppState, ServiceError,
 };
 use base64::{
@@ -37,17 +38,50 @@ pub struct SigningKey {
 #[derive(Default)]
 pub struct KeyCache(Mutex<HashMap<String, Arc<SigningKey>>>);
 
+/// How a signing key is stored: `sealed:` and the PKCS#1 DER encrypted with
+/// the server's key (`platform::secret_key`), which is kept outside the
+/// database: a copy of the database alone cannot sign an ID token.
+const SEALED: &str = "sealed:";
+
+fn purpose(kid: &str) -> String {
+    format!("oidc signing key {kid}")
+}
+
+/// The stored form of a key's DER.
+fn seal(secret: &SecretKey, kid: &str, der: &[u8]) -> String {
+    format!("{SEALED}{}", secret.seal(&purpose(kid), der))
+}
+
+/// A stored key's DER: sealed, or (made before keys were sealed) in plain
+/// base64, which `ensure` seals at start.
+fn open(secret: &SecretKey, row: &db::oidc::KeyRow) -> Result<Vec<u8>, ServiceError> {
+    match row.private_der.strip_prefix(SEALED) {
+        Some(sealed) => secret.open(&purpose(&row.kid), sealed).ok_or_else(|| {
+            anyhow::anyhow!(
+                "signing key {} was sealed with another server key: restore the site's secret key (site.secret_key, or secret.key in the data directory) from the backup",
+                row.kid
+            )
+            .into()
+        }),
+        None => Ok(STANDARD
+            .decode(&row.private_der)
+            .map_err(|e| anyhow::anyhow!("signing key {} is not base64: {e}", row.kid))?),
+    }
+}
+
 impl KeyCache {
-    fn load(&self, row: &db::oidc::KeyRow) -> Result<Arc<SigningKey>, ServiceError> {
+    fn load(
+        &self,
+        secret: &SecretKey,
+        row: &db::oidc::KeyRow,
+    ) -> Result<Arc<SigningKey>, ServiceError> {
         let mut cache = self.0.lock().expect("key cache poisoned");
         if let Some(key) = cache.get(&row.kid) {
             if key.retired == row.retired_at.is_some() {
                 return Ok(key.clone());
             }
         }
-        let der = STANDARD
-            .decode(&row.private_der)
-            .map_err(|e| anyhow::anyhow!("signing key {} is not base64: {e}", row.kid))?;
+        let der = open(secret, row)?;
         let private = <PrivateKey as rsa::pkcs1::DecodeRsaPrivateKey>::from_pkcs1_der(&der)
             .map_err(|e| anyhow::anyhow!("signing key {} does not parse: {e}", row.kid))?;
         let public = private.to_public_key();
@@ -87,12 +121,28 @@ async fn insert_new(state: &AppState, conn: &mut db::Conn) -> Result<String, Ser
     let (kid, der) = tokio::task::spawn_blocking(generate)
         .await
         .map_err(anyhow::Error::new)??;
-    db::oidc::insert_key(conn, &kid, &STANDARD.encode(der), state.clock.now()).await?;
+    db::oidc::insert_key(
+        conn,
+        &kid,
+        &seal(&state.secret, &kid, &der),
+        state.clock.now(),
+    )
+    .await?;
     Ok(kid)
 }
 
-/// Makes the first key if there is none (on start).
+/// Makes the first key if there is none, and seals keys stored before
+/// keys were sealed (on start).
 pub async fn ensure(state: &AppState) -> Result<(), ServiceError> {
+    let mut conn = state.db.conn().await?;
+    for row in db::oidc::list_keys(&mut conn).await? {
+        if !row.private_der.starts_with(SEALED) {
+            let der = open(&state.secret, &row)?;
+            db::oidc::reseal_key(&mut conn, &row.kid, &seal(&state.secret, &row.kid, &der)).await?;
+            tracing::info!(kid = %row.kid, "sealed an OpenID Connect signing key with the server's key");
+        }
+    }
+    drop(conn);
     published(state).await.map(|_| ())
 }
 
@@ -108,7 +158,7 @@ pub async fn published(state: &AppState) -> Result<Vec<Arc<SigningKey>>, Service
     drop(conn);
     rows.sort_by_key(|r| r.retired_at.is_some());
     rows.iter()
-        .map(|row| state.signing_keys.load(row))
+        .map(|row| state.signing_keys.load(&state.secret, row))
         .collect()
 }
 
@@ -124,12 +174,21 @@ pub async fn active(state: &AppState) -> Result<Arc<SigningKey>, ServiceError> {
 /// A new signing key; the old ones stop signing and stay published until
 /// their tokens have expired (housekeeping then drops them).
 pub async fn rotate(state: &AppState, meta: &RequestMeta) -> Result<String, ServiceError> {
+    // A key this process cannot open was sealed with another server key:
+    // run from the wrong directory or settings, a rotation would leave the
+    // server with a key it cannot use.
+    {
+        let mut conn = state.db.conn().await?;
+        for row in db::oidc::list_keys(&mut conn).await? {
+            open(&state.secret, &row)?;
+        }
+    }
     let (kid, der) = tokio::task::spawn_blocking(generate)
         .await
         .map_err(anyhow::Error::new)??;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    db::oidc::insert_key(&mut tx, &kid, &STANDARD.encode(der), now).await?;
+    db::oidc::insert_key(&mut tx, &kid, &seal(&state.secret, &kid, &der), now).await?;
     let retired = db::oidc::retire_keys_except(&mut tx, &kid, now).await?;
     let detail = format!("new key {kid}; {retired} retired");
     audit::record(

@@ -73,7 +73,7 @@ pub async fn handle(
     let (form, auth) = match app_call(&headers, &body) {
         Ok(call) => call,
         Err((e, basic)) => {
-            caller.note(&e.clone().into());
+            caller.note(&e.clone().into(), None);
             return oauth_error(e, basic);
         }
     };
@@ -83,7 +83,7 @@ pub async fn handle(
     match revoke(&state, &auth, token).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => {
-            caller.note(&e);
+            caller.note(&e, auth.client_id.as_deref());
             failure(e, auth.basic)
         }
     }

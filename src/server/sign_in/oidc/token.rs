@@ -14,7 +14,11 @@ use super::{
 };
 use crate::server::{
     db::{self, oidc::Kind, Conn},
-    platform::{client::ClientAddr, tokens},
+    platform::{
+        audit::{self, Entry, Event, Who},
+        client::{ClientAddr, RequestMeta},
+        tokens,
+    },
     AppState,
 };
 use axum::{
@@ -158,7 +162,14 @@ async fn exchange(
         // A replay: whoever holds the other copy must lose what it bought.
         db::oidc::revoke_grant(conn, row.grant_id, now).await?;
         tracing::warn!(client_id = %app.client_id, grant = row.grant_id, kind = kind.as_str(), "a spent code or refresh token was presented again; its grant is revoked");
-        return Err(OAuthError::invalid_grant("the code or refresh token was already used").into());
+        let detail = format!("{} ({}): grant revoked", app.client_id, kind.as_str());
+        let key = format!("replay:{}", row.grant_id);
+        let entry = Entry::new(Event::AppTokenReplayed)
+            .about(Who::user(row.user_id, &row.email))
+            .detail(&detail);
+        let meta = RequestMeta::default();
+        audit::record_repeated(conn, now, &meta, audit::Repeated { entry, key: &key }).await?;
+        return Err(OAuthError::invalid_grant(client_auth::REPLAYED).into());
     }
     if row.expires_at <= now || row.revoked_at.is_some() || !row.active {
         return Err(OAuthError::invalid_grant(
@@ -284,14 +295,14 @@ pub async fn handle(
     let (form, auth) = match app_call(&headers, &body) {
         Ok(call) => call,
         Err((e, basic)) => {
-            caller.note(&e.clone().into());
+            caller.note(&e.clone().into(), None);
             return oauth_error(e, basic);
         }
     };
     match token(&state, &auth, &form).await {
         Ok(answer) => no_store(Json(answer).into_response()),
         Err(e) => {
-            caller.note(&e);
+            caller.note(&e, auth.client_id.as_deref());
             failure(e, auth.basic)
         }
     }
