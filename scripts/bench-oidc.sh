@@ -104,7 +104,8 @@ import http.client, sys, urllib.parse
 port, client_id, redirect, session, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 conn = http.client.HTTPConnection("127.0.0.1", int(port))
 query = urllib.parse.urlencode({"client_id": client_id, "redirect_uri": redirect,
-                                "response_type": "code", "scope": "openid email profile"})
+                                "response_type": "code", "scope": "openid email profile",
+                                "nonce": "bench-nonce"})
 for _ in range(n):
     conn.request("GET", "/oauth2/authorize?" + query, headers={"Cookie": "gatehouse_session=" + session})
     res = conn.getresponse()

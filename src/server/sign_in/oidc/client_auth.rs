@@ -11,7 +11,7 @@ use crate::server::{
     platform::{
         audit::{self, Entry, Event},
         client::{throttle_subject, ClientAddr, RequestMeta},
-        rate_limit::Limits,
+        rate_limit::Limit,
     },
     AppState,
 };
@@ -109,9 +109,16 @@ fn client_auth(headers: &HeaderMap, form: &Form) -> Result<ClientAuth, OAuthErro
     })
 }
 
+/// Failed client authentication allowed an address: 20 at once, then one
+/// every 6 seconds. An app with its right credentials never counts.
+const CLIENT_AUTH_FAILURES: Limit = Limit {
+    per_hour: 600,
+    burst: 20,
+};
+
 /// Where an app's call came from, for the throttle of failed client
 /// authentication: kept in this process (a flood of bad credentials writes
-/// nothing), per address, with the login page's per-address allowance.
+/// nothing), per address ([`CLIENT_AUTH_FAILURES`]).
 pub struct Caller<'s> {
     state: &'s AppState,
     key: String,
@@ -133,7 +140,7 @@ impl<'s> Caller<'s> {
 
     /// An answer for an address that failed too often, if this one has.
     pub fn refused(&self) -> Option<Response> {
-        let limit = Limits::login_ip(self.state);
+        let limit = CLIENT_AUTH_FAILURES;
         let throttled =
             self.state
                 .client_auth_failures
@@ -160,7 +167,7 @@ impl<'s> Caller<'s> {
         };
         let event = match e.code {
             ErrorCode::InvalidClient => {
-                let limit = Limits::login_ip(self.state);
+                let limit = CLIENT_AUTH_FAILURES;
                 self.state
                     .client_auth_failures
                     .count(&self.key, self.state.clock.now_ms(), limit);
