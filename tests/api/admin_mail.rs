@@ -3,7 +3,7 @@
 //! message to any address, and the user list naming whose mail failed.
 
 use crate::{both_engines, helpers::*, probe};
-use gatehouse::server::db::user_search::Page;
+use gatehouse::{domain::Role, server::db::user_search::Page};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -249,6 +249,49 @@ async fn a_set_password_link_is_shown_once_and_works_like_a_reset_link(engine: E
         .reset_password(&TestApp::token_of(&mailed), new, new)
         .await;
     assert_eq!(res.status(), StatusCode::GONE, "the mailed link was voided");
+    // A link passed on by hand proves nothing about the mailbox.
+    assert!(
+        !probe::email_verified(&app, jane).await,
+        "an admin's link verifies no address"
+    );
+    app.request_password_reset(USER_EMAIL).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mailed = loop {
+        let links: Vec<String> = app
+            .sink
+            .mails_to(USER_EMAIL)
+            .iter()
+            .filter_map(|m| m.link())
+            .filter(|l| l.contains("/reset-password/") && *l != mailed)
+            .collect();
+        if let Some(link) = links.last() {
+            break link.clone();
+        }
+        assert!(Instant::now() < deadline, "no second reset mail");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let newer = "a passphrase from the mailed link";
+    assert_status(
+        &app.reset_password(&TestApp::token_of(&mailed), newer, newer)
+            .await,
+        StatusCode::OK,
+    );
+    assert!(
+        probe::email_verified(&app, jane).await,
+        "a mailed link does"
+    );
+
+    // No admin gets a link that sets another site admin's password.
+    let other = app
+        .create_user(
+            "second-admin@acme.test",
+            "Sam Second",
+            USER_PASSWORD,
+            Role::SiteAdmin,
+        )
+        .await;
+    let res = admin.make_set_password_link(other).await;
+    assert_status(&res, StatusCode::FORBIDDEN);
 }
 
 async fn invitations(admin: &Browser) -> Vec<Value> {

@@ -269,6 +269,12 @@ pub async fn unused_password_tokens(app: &TestApp, user_id: i64) -> i64 {
     count(app, sql, Some(user_id)).await
 }
 
+/// Whether the user's address is marked verified.
+pub async fn email_verified(app: &TestApp, user_id: i64) -> bool {
+    let sql = "SELECT email_verified FROM users WHERE id = $1";
+    count(app, sql, Some(user_id)).await == 1
+}
+
 /// Every reset and invitation token stored, used or not.
 pub async fn password_tokens(app: &TestApp) -> i64 {
     count(app, "SELECT COUNT(*) FROM password_tokens", None).await

@@ -514,6 +514,9 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                         <input type="hidden" name="id" value=id/>
                         <SubmitButton label=t(Msg::AdminUsersSendReset) pending=resetting class="button secondary"/>
                     </PostForm>
+                })}
+                // No admin gets a link that sets another site admin's password.
+                {(user.active && (is_me || user.role != Role::SiteAdmin)).then(|| view! {
                     <PostForm action=link attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <SubmitButton label=t(Msg::AdminUsersMakeLink) pending=linking class="button secondary"/>

@@ -192,7 +192,10 @@ pub async fn reset_password(
     }
     db::users::set_password_hash(&mut tx, user.id, &hash, now).await?;
     db::tokens::use_up_all(&mut tx, user.id, now).await?;
-    db::users::mark_email_verified(&mut tx, user.id).await?;
+    // A mailed link proves the mailbox; one an admin passed on does not.
+    if !token.made_by_admin {
+        db::users::mark_email_verified(&mut tx, user.id).await?;
+    }
     let ended = sessions::end_everywhere(&mut tx, user.id, None, now).await?;
     let lang = language_for(state, user.language.as_deref(), meta.lang);
     queue_password_changed(&mut tx, state, (user.email.as_str(), lang), now).await?;
@@ -213,15 +216,17 @@ pub async fn reset_password(
     .await?;
     tx.commit().await?;
     state.mail_notify.notify_one();
-    // The owner proved control of the mailbox: lift the account's login
-    // throttles across all networks and from this one.
-    let normalized = email.normalized();
-    rate_limit::clear(state, &known_device::all_networks_key(&normalized)).await?;
-    rate_limit::clear(
-        state,
-        &known_device::network_key(&normalized, &meta.network()),
-    )
-    .await?;
+    // The owner proved control of the mailbox (a mailed link): lift the
+    // account's login throttles across all networks and from this one.
+    if !token.made_by_admin {
+        let normalized = email.normalized();
+        rate_limit::clear(state, &known_device::all_networks_key(&normalized)).await?;
+        rate_limit::clear(
+            state,
+            &known_device::network_key(&normalized, &meta.network()),
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -428,8 +428,15 @@ pub async fn make_set_password_link(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let (target, purpose) = link_target(&mut tx, id).await?;
+    // A link that sets another site admin's password would be that
+    // admin's account in this admin's hands.
+    if target.role == Role::SiteAdmin && target.id != actor.id {
+        return Err(AppError::Forbidden.into());
+    }
     let hours = state.settings.auth.invite_hours;
     let (raw, _) = crate::server::platform::tokens::issue(&mut tx, id, purpose, now, hours).await?;
+    // Passed on by hand: using it proves nothing about the mailbox.
+    db::tokens::mark_made_by_admin(&mut tx, &crate::server::platform::tokens::hash(&raw)).await?;
     audit::record(
         &mut tx,
         now,

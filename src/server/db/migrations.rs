@@ -35,6 +35,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0006_audit_log_partial_indexes.sql",
         "0007_second_factors.sql",
         "0008_user_language.sql",
+        "0009_admin_made_links.sql",
     )
 });
 
@@ -49,6 +50,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0007_audit_log_partial_indexes.sql",
         "0008_second_factors.sql",
         "0009_user_language.sql",
+        "0010_admin_made_links.sql",
     )
 });
 

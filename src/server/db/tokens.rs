@@ -11,6 +11,9 @@ pub struct TokenRow {
     pub purpose: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// Made by a site admin and passed on by hand, not mailed.
+    #[sqlx(try_from = "super::IntFlag")]
+    pub made_by_admin: bool,
 }
 
 /// A token to store: only its hash.
@@ -53,12 +56,21 @@ pub fn insert_blocking(conn: &rusqlite::Connection, t: NewToken<'_>) -> rusqlite
 
 pub async fn find_by_hash(conn: &mut Conn, token_hash: &str) -> sqlx::Result<Option<TokenRow>> {
     let row = sqlx::query(
-        "SELECT id, user_id, token_hash, purpose, expires_at, used_at FROM password_tokens WHERE token_hash = $1",
+        "SELECT id, user_id, token_hash, purpose, expires_at, used_at, made_by_admin FROM password_tokens WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;
     row.map(|r| TokenRow::from_row(&r)).transpose()
+}
+
+/// Marks the token as one a site admin made (see [`TokenRow::made_by_admin`]).
+pub async fn mark_made_by_admin(conn: &mut Conn, token_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE password_tokens SET made_by_admin = 1 WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Uses up every outstanding token of the user; returns how many there were.

@@ -48,55 +48,29 @@ pub fn set_page_csp() {
 /// What pages may use of the browser: none of the devices and payments a
 /// sign-in never needs (passkeys, `publickey-credentials-*`, stay this
 /// site's own, their default).
-const PERMISSIONS_POLICY: &str =
+pub const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()";
 
-/// The headers that protect every answer and depend on the settings or the
-/// path: `Strict-Transport-Security` when the public URL is https (with
-/// `includeSubDomains` when the session cookie covers the site's
-/// subdomains), no `Referer` to other sites, and a window of its own that
-/// no other site's page can reach (`Cross-Origin-Opener-Policy`).
-pub(super) async fn protective_headers(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let mut res = next.run(req).await;
-    let headers = res.headers_mut();
-    // Same-origin only: reset links carry their token in the path. (Not
-    // `no-referrer` there: a form posted from such a page says
-    // `Origin: null`, which the Origin check refuses.)
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        header::HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        header::HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(PERMISSIONS_POLICY),
-    );
-    if state.settings.cookie_secure() {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(match state.settings.cookie_domain {
-                Some(_) => "max-age=31536000; includeSubDomains",
-                None => "max-age=31536000",
-            }),
-        );
-    }
-    res
+/// `Strict-Transport-Security` when the public URL is https: a year, and
+/// the subdomains too when a cookie is shared with them. Over plain http
+/// (trying Gatehouse out) none: it would stick to the host.
+pub fn hsts(settings: &crate::server::platform::config::Settings) -> Option<HeaderValue> {
+    settings.cookie_secure().then(|| {
+        HeaderValue::from_static(match settings.cookie_domain {
+            Some(_) => "max-age=31536000; includeSubDomains",
+            None => "max-age=31536000",
+        })
+    })
 }
 
 /// A page whose policy did not reach its response: under load, a render's
 /// `set_page_csp` now and then ends up without the response (a page came
 /// with the nonce-less policy, and the browser blocked its scripts). Its
 /// policy is then made from the nonce its scripts carry (escaped user text
-/// never holds `nonce="`). Pages that have theirs pass untouched.
-pub(super) async fn page_policy(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+/// never holds `nonce="`). Pages that have theirs pass untouched. The page
+/// cache applies it to every answer it does not serve itself (it sits
+/// inside the compression, where a page's body is still readable).
+pub(super) async fn with_page_policy(res: Response) -> Response {
     let html = res
         .headers()
         .get(header::CONTENT_TYPE)

@@ -18,7 +18,7 @@
 //! nonce stood, which no one but this process saw, and every answer joins
 //! the parts with a new one.
 
-use super::middleware::content_security_policy;
+use super::middleware::{content_security_policy, with_page_policy};
 use crate::{i18n::Lang, server::AppState};
 use axum::{
     body::{Body, Bytes},
@@ -119,7 +119,7 @@ pub(super) async fn page_cache(
         Some(uri) if cacheable && uri.as_str().len() <= MAX_URI => {
             format!("{} {}", lang.tag(), uri.as_str())
         }
-        _ => return next.run(req).await,
+        _ => return with_page_policy(next.run(req).await).await,
     };
     if let Some(page) = state.pages.get(&uri) {
         return page.answer(&new_nonce());
@@ -134,7 +134,7 @@ pub(super) async fn page_cache(
     let Some(nonce) = nonce.filter(|_| {
         response.status() == StatusCode::OK && !headers.contains_key(header::SET_COOKIE)
     }) else {
-        return response;
+        return with_page_policy(response).await;
     };
     let (parts, body) = response.into_parts();
     // Our own render, small and finite; kept only when small.

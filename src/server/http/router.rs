@@ -2,8 +2,8 @@
 //! and the health check, with the middleware every request passes through.
 
 use super::middleware::{
-    api_error_status, cache_policy, content_security_policy, origin_check, page_guard, page_policy,
-    protective_headers, request_span,
+    api_error_status, cache_policy, content_security_policy, hsts, origin_check, page_guard,
+    request_span, PERMISSIONS_POLICY,
 };
 use super::{language, light, page_cache::page_cache};
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 };
 use axum::{
     extract::State,
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderName, HeaderValue, StatusCode},
     middleware,
     response::{IntoResponse, Response},
     routing::get,
@@ -78,8 +78,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
-        // Inside the compression: it may read a page's body.
-        .layer(middleware::from_fn(page_policy))
         // Pages are compressed as they are sent: brotli's default quality
         // (11) is meant for files compressed once, and made every page
         // view several times dearer (BENCHMARKS.md). Static files are sent
@@ -93,10 +91,25 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            protective_headers,
+        // Same-origin only: reset links carry their token in the path. (Not
+        // `no-referrer` there: a form posted from such a page says
+        // `Origin: null`, which the Origin check refuses.)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
         ))
+        // A window of its own that no other site's page can reach.
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+        .layer(tower::util::option_layer(hsts(&state.settings).map(
+            |value| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value),
+        )))
         // Pages set their own policy, with the nonce of their inline
         // scripts (`set_page_csp`); everything else gets it without one.
         .layer(SetResponseHeaderLayer::if_not_present(
