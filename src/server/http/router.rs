@@ -20,6 +20,7 @@ use axum::{
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos::config::LeptosOptions;
 use std::sync::Arc;
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer,
@@ -39,7 +40,10 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let max_body = state.settings.limits.max_body_bytes;
-    let options = state.leptos_options.clone();
+    // Shared, not owned: every route's service (and so this closure) is
+    // cloned for each request it answers, and a whole LeptosOptions is
+    // dearer to clone than a reference count (BENCHMARKS.md, issue 31).
+    let options = Arc::new(state.leptos_options.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -51,7 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::server::accounts::two_step::routes::routes())
         .leptos_routes_with_context(&state, routes, language::provide, {
             let options = options.clone();
-            move || shell(options.clone())
+            move || shell(LeptosOptions::clone(&options))
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
