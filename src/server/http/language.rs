@@ -8,35 +8,39 @@
 
 use crate::{i18n::Lang, server::AppState};
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{header, HeaderMap, HeaderValue, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
 /// The cookie that remembers a language chosen with `?lang=`.
 const COOKIE: &str = "lang";
 
-/// Middleware: puts the request's [`Lang`] in its extensions (pages and
-/// server functions read it from there), and remembers a `?lang=` choice.
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Works out the request's language and puts it in its extensions (pages
+/// and server functions read it from there; `http::router`'s page layer
+/// calls it); the language a `?lang=` chose, if one did, which
+/// [`remember`] keeps in a cookie.
+pub(super) async fn choose(state: &AppState, req: &mut Request) -> Option<Lang> {
     let offered = &state.settings.languages;
     let chosen = query_lang(req.uri().query().unwrap_or_default(), offered);
     let lang = match chosen.or_else(|| cookie_lang(req.headers(), offered)) {
         Some(lang) => lang,
-        None => saved(&state, req.headers())
+        None => saved(state, req.headers())
             .await
             .or_else(|| accepted(req.headers(), offered))
             .unwrap_or_else(|| state.settings.default_language()),
     };
     req.extensions_mut().insert(lang);
-    let mut response = next.run(req).await;
+    chosen
+}
+
+/// Remembers a `?lang=` choice in the language cookie.
+pub(super) fn remember(state: &AppState, chosen: Option<Lang>, response: &mut Response) {
     if let Some(lang) = chosen {
         if let Ok(value) = HeaderValue::from_str(&cookie(&state.settings, Some(lang))) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
-    response
 }
 
 /// The request's language, for code that runs inside a page or a server

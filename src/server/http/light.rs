@@ -10,12 +10,7 @@ use crate::{
     pages::is_light,
     server::{accounts::password_reset, AppState},
 };
-use axum::{
-    extract::{Request, State},
-    http::Method,
-    middleware::Next,
-    response::Response,
-};
+use axum::{extract::Request, http::Method};
 
 /// Whether a page loads the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,16 +21,15 @@ pub enum Weight {
     Light,
 }
 
-/// Middleware: weighs each page request before it is rendered, for the
-/// page shell to read.
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Weighs a page request before it is rendered (the page shell reads it):
+/// puts the page's [`Weight`] in the request's extensions.
+pub(super) async fn mark(state: &AppState, req: &mut Request) {
     let weight = if req.method() == Method::GET {
-        weigh(&state, req.uri().path()).await
+        weigh(state, req.uri().path()).await
     } else {
         Weight::Full
     };
     req.extensions_mut().insert(weight);
-    next.run(req).await
 }
 
 async fn weigh(state: &AppState, path: &str) -> Weight {

@@ -22,7 +22,7 @@ use super::middleware::{content_security_policy, with_page_policy};
 use crate::{i18n::Lang, server::AppState};
 use axum::{
     body::{Body, Bytes},
-    extract::{Request, State},
+    extract::Request,
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -104,11 +104,8 @@ impl Page {
     }
 }
 
-pub(super) async fn page_cache(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// A cached page, or the render (kept when it may be).
+pub(super) async fn answer(state: &AppState, req: Request, next: Next) -> Response {
     let cacheable = req.method() == Method::GET
         && PAGES.contains(&req.uri().path())
         && !req.headers().contains_key(header::COOKIE)

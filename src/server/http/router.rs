@@ -5,7 +5,7 @@ use super::middleware::{
     api_error_status, cache_policy, content_security_policy, hsts, origin_check, page_guard,
     request_span, PERMISSIONS_POLICY,
 };
-use super::{language, light, page_cache::page_cache};
+use super::{language, light, page_cache};
 use crate::{
     app::{shell, App},
     i18n::{Lang, Msg},
@@ -19,8 +19,8 @@ use axum::{
     routing::get,
     Router,
 };
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer,
@@ -70,13 +70,7 @@ pub fn router(state: AppState) -> Router {
             },
             shell,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), page_cache))
-        // Outside the page cache, which keeps a page per language.
-        .layer(middleware::from_fn_with_state(state.clone(), light::layer))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            language::layer,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), pages))
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn(cache_policy))
         .layer(middleware::from_fn(api_error_status))
@@ -128,6 +122,23 @@ pub fn router(state: AppState) -> Router {
             client_addr::layer,
         ))
         .with_state(state)
+}
+
+/// What every request to a page goes through, in one layer: its language
+/// (which the page cache keeps a page per), its weight (light or with the
+/// client), and the page cache. One `from_fn` layer, not three: each such
+/// layer clones the whole stack below it for every request (BENCHMARKS.md,
+/// "Hardening").
+async fn pages(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let chosen = language::choose(&state, &mut req).await;
+    light::mark(&state, &mut req).await;
+    let mut response = page_cache::answer(&state, req, next).await;
+    language::remember(&state, chosen, &mut response);
+    response
 }
 
 /// `/continue?to=…`: a page that moves the browser on (a meta refresh, and a
