@@ -96,14 +96,16 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        // A window of its own that no other site's page can reach.
+        // Pages (not the files they load, whose every byte counts on a
+        // first visit): a window of their own that no other site's page
+        // can reach, and none of the devices a sign-in never needs.
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
+            |res: &Response| page_only(res, HeaderValue::from_static("same-origin")),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static(PERMISSIONS_POLICY),
+            |res: &Response| page_only(res, HeaderValue::from_static(PERMISSIONS_POLICY)),
         ))
         .layer(tower::util::option_layer(hsts(&state.settings).map(
             |value| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value),
@@ -122,6 +124,14 @@ pub fn router(state: AppState) -> Router {
             client_addr::layer,
         ))
         .with_state(state)
+}
+
+/// `value` for an HTML page, nothing for anything else.
+fn page_only(res: &Response, value: HeaderValue) -> Option<HeaderValue> {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"))
+        .then_some(value)
 }
 
 /// What every request to a page goes through, in one layer: its language
