@@ -217,13 +217,15 @@ async fn factor_removed(
     Ok(())
 }
 
-/// Removes the person's authenticator app.
-pub async fn remove_app(
+/// How a change on the security page begins: the current password checked
+/// (`check_current_password`, throttled and audited), then a transaction
+/// that gives the allowance back; with the time.
+async fn confirmed(
     state: &AppState,
     user: &CurrentUser,
     current: &Secret,
     meta: &RequestMeta,
-) -> Result<(), ServiceError> {
+) -> Result<(db::users::UserRow, db::Tx, i64), ServiceError> {
     let (row, (key, limit)) = check_current_password(
         state,
         user,
@@ -235,6 +237,17 @@ pub async fn remove_app(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     rate_limit::refund(&mut tx, &key, limit).await?;
+    Ok((row, tx, now))
+}
+
+/// Removes the person's authenticator app.
+pub async fn remove_app(
+    state: &AppState,
+    user: &CurrentUser,
+    current: &Secret,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let (row, mut tx, now) = confirmed(state, user, current, meta).await?;
     if db::two_step::delete_totp(&mut tx, user.id).await? == 0 {
         return Err(AppError::NotFound.into());
     }
@@ -253,17 +266,7 @@ pub async fn renew_codes(
     current: &Secret,
     meta: &RequestMeta,
 ) -> Result<Vec<String>, ServiceError> {
-    let (row, (key, limit)) = check_current_password(
-        state,
-        user,
-        current,
-        meta,
-        "wrong password on the security page",
-    )
-    .await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    rate_limit::refund(&mut tx, &key, limit).await?;
+    let (row, mut tx, now) = confirmed(state, user, current, meta).await?;
     if db::two_step::count_factors(&mut tx, user.id).await? == 0 {
         // Codes stand in for a factor: without one they open nothing.
         return Err(AppError::BadRequest.into());
@@ -296,17 +299,7 @@ pub async fn remove_passkey(
     current: &Secret,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let (row, (key, limit)) = check_current_password(
-        state,
-        user,
-        current,
-        meta,
-        "wrong password on the security page",
-    )
-    .await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    rate_limit::refund(&mut tx, &key, limit).await?;
+    let (row, mut tx, now) = confirmed(state, user, current, meta).await?;
     let stored = db::two_step::passkeys(&mut tx, user.id).await?;
     let Some(removed) = stored.iter().find(|p| p.credential_id == credential_id) else {
         return Err(AppError::NotFound.into());

@@ -138,8 +138,31 @@ impl<'s> Caller<'s> {
         }
     }
 
+    /// The app's call (its form and credentials), or the answer already:
+    /// for an address that failed too often, or a call that cannot be read
+    /// (counted like any failure).
+    pub fn read(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(Form, ClientAuth), Box<Response>> {
+        if let Some(refused) = self.refused() {
+            return Err(Box::new(refused));
+        }
+        app_call(headers, body).map_err(|(e, basic)| {
+            self.note(&e.clone().into(), None);
+            Box::new(oauth_error(e, basic))
+        })
+    }
+
+    /// The answer to an app's failed call, noted (see [`Caller::note`]).
+    pub fn failed(&self, failure: Failure, auth: &ClientAuth) -> Response {
+        self.note(&failure, auth.client_id.as_deref());
+        super::answer::failure(failure, auth.basic)
+    }
+
     /// An answer for an address that failed too often, if this one has.
-    pub fn refused(&self) -> Option<Response> {
+    fn refused(&self) -> Option<Response> {
         let limit = CLIENT_AUTH_FAILURES;
         let throttled =
             self.state
@@ -161,7 +184,7 @@ impl<'s> Caller<'s> {
     /// audits a refused app or code (one row an hour for each app and
     /// address, counted, so a flood writes one row: see
     /// `audit::record_repeated`). A replay is audited where it is found.
-    pub fn note(&self, failure: &Failure, client_id: Option<&str>) {
+    fn note(&self, failure: &Failure, client_id: Option<&str>) {
         let Failure::OAuth(e) = failure else {
             return;
         };

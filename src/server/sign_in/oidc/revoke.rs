@@ -3,8 +3,8 @@
 //! nothing and the answer is the same.
 
 use super::{
-    answer::{failure, no_store, oauth_error},
-    client_auth::{self, app_call, ClientAuth},
+    answer::{no_store, oauth_error},
+    client_auth::{self, ClientAuth},
     error::{Failure, OAuthError},
 };
 use crate::server::{
@@ -67,24 +67,15 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     let caller = client_auth::Caller::new(&state, addr);
-    if let Some(refused) = caller.refused() {
-        return refused;
-    }
-    let (form, auth) = match app_call(&headers, &body) {
+    let (form, auth) = match caller.read(&headers, &body) {
         Ok(call) => call,
-        Err((e, basic)) => {
-            caller.note(&e.clone().into(), None);
-            return oauth_error(e, basic);
-        }
+        Err(answer) => return *answer,
     };
     let Some(token) = form.get("token") else {
         return oauth_error(OAuthError::invalid_request("token is required"), false);
     };
     match revoke(&state, &auth, token).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
-        Err(e) => {
-            caller.note(&e, auth.client_id.as_deref());
-            failure(e, auth.basic)
-        }
+        Err(e) => caller.failed(e, &auth),
     }
 }

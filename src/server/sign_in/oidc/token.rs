@@ -4,9 +4,9 @@
 //! revokes its grant.
 
 use super::{
-    answer::{failure, no_store, oauth_error},
+    answer::no_store,
     claims::{IdTokenClaims, Issued, PersonClaims, TokenAnswer},
-    client_auth::{self, app_call, ClientAuth, Form},
+    client_auth::{self, ClientAuth, Form},
     error::{ErrorCode, Failure, OAuthError},
     keys,
     pkce::Challenge,
@@ -289,22 +289,13 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     let caller = client_auth::Caller::new(&state, addr);
-    if let Some(refused) = caller.refused() {
-        return refused;
-    }
-    let (form, auth) = match app_call(&headers, &body) {
+    let (form, auth) = match caller.read(&headers, &body) {
         Ok(call) => call,
-        Err((e, basic)) => {
-            caller.note(&e.clone().into(), None);
-            return oauth_error(e, basic);
-        }
+        Err(answer) => return *answer,
     };
     match token(&state, &auth, &form).await {
         Ok(answer) => no_store(Json(answer).into_response()),
-        Err(e) => {
-            caller.note(&e, auth.client_id.as_deref());
-            failure(e, auth.basic)
-        }
+        Err(e) => caller.failed(e, &auth),
     }
 }
 
