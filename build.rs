@@ -297,7 +297,7 @@ fn area(name: &str) -> usize {
         s if s.starts_with("admin") => 1,
         "outbox_state" | "outbox_kind" | "audit_event" => 1,
         "security" => 2,
-        "setup" | "reset" | "sign_in_problem" => 3,
+        "setup" | "reset" | "sign_in_problem" | "log_out" => 3,
         _ => 0,
     }
 }

@@ -6,11 +6,12 @@ use crate::{
     pages::{
         account::AccountPage,
         admin::{
-            apps::AdminAppsRoute, audit::AdminAuditRoute, mail::AdminMailRoute,
-            users::AdminUsersRoute,
+            apps::AdminAppsRoute, audit::AdminAuditRoute, confirm::AdminConfirmRoute,
+            mail::AdminMailRoute, users::AdminUsersRoute,
         },
         forgot_password::ForgotPasswordPage,
         home::HomePage,
+        log_out::LogOutRoute,
         login::LoginPage,
         login_verify::LoginVerifyPage,
         not_found::NotFound,
@@ -261,6 +262,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/admin/apps") view={Lazy::<AdminAppsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/mail") view={Lazy::<AdminMailRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/confirm") view={Lazy::<AdminConfirmRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/log-out") view={Lazy::<LogOutRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in-problem") view={Lazy::<SignInProblemRoute>::new()} ssr=SsrMode::Async/>
             </FlatRoutes>
         </main>

@@ -134,6 +134,10 @@ pub enum AppError {
     PasskeyRefused,
     #[error("two-step verification must be set up first")]
     TwoStepRequired,
+    /// A change that needs the admin's password from the last 5 minutes
+    /// (given at login or on `/admin/confirm`).
+    #[error("the password must be given again first")]
+    PasswordAgain,
     #[error("could not reach the server")]
     Network,
     #[error("internal error")]
@@ -154,7 +158,10 @@ impl AppError {
             Self::PasskeyRefused => 401,
             Self::TooManyRequests { .. } => 429,
             Self::Busy => 503,
-            Self::Forbidden | Self::SetupLinkInvalid | Self::TwoStepRequired => 403,
+            Self::Forbidden
+            | Self::SetupLinkInvalid
+            | Self::TwoStepRequired
+            | Self::PasswordAgain => 403,
             Self::NotFound => 404,
             Self::SetupClosed | Self::LastAdmin | Self::OwnAccount | Self::AccountDisabled => 409,
             Self::Network | Self::Internal => 500,
@@ -189,6 +196,7 @@ impl AppError {
             Self::SecondStepExpired => Msg::ErrorSecondStepExpired,
             Self::PasskeyRefused => Msg::ErrorPasskeyRefused,
             Self::TwoStepRequired => Msg::ErrorTwoStepRequired,
+            Self::PasswordAgain => Msg::ErrorPasswordAgain,
             Self::Network => Msg::ErrorNetwork,
             Self::Internal => Msg::ErrorInternal,
         };

@@ -37,6 +37,7 @@ pub async fn add_app(
     };
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
+    request::require_recent_password(&state).await?;
     let public = match client_type.as_str() {
         "public" => true,
         "confidential" => false,
@@ -84,6 +85,7 @@ pub async fn rotate_app_secret(client_id: String) -> Result<(), AppError> {
     use crate::server::{admin::apps, http::request};
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
+    request::require_recent_password(&state).await?;
     let made = apps::rotate_secret(&state, &admin, &client_id, &request::meta()).await?;
     request::hand_over_credentials(&state, &made);
     request::redirect_back_with(crate::domain::AppDone::Rotated.as_str(), "/admin/apps");

@@ -58,7 +58,11 @@ pub async fn add_user(
         .ok_or(AppError::field(Field::Setup, Problem::InvalidChoice))?;
     let password = match choice {
         FirstPasswordChoice::Invite => InitialPassword::Invite,
-        FirstPasswordChoice::Here => typed,
+        FirstPasswordChoice::Here => {
+            // A password the admin typed is one the admin knows.
+            request::require_recent_password(&state).await?;
+            typed
+        }
     };
     let account = NewAccount::parse(&state.settings, &email, &name, &role, password)?
         .in_language(&state.settings, language.as_deref().unwrap_or_default())?;
@@ -90,7 +94,8 @@ pub async fn update_user(
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
     let edit = users::ProfileEdit::parse(&email, &name, &role)?;
-    users::update_user(&state, &admin_user, id, edit, &request::meta()).await?;
+    let recent = request::recent_password(&state).await?;
+    users::update_user(&state, &admin_user, id, edit, recent, &request::meta()).await?;
     request::redirect_back_with(crate::domain::UserDone::Saved.as_str(), "/admin/users");
     Ok(())
 }
@@ -161,6 +166,7 @@ pub async fn make_set_password_link(id: i64) -> Result<(), AppError> {
     use crate::server::{admin::users, http::request};
     let state = request::state()?;
     let admin_user = request::require_admin(&state).await?;
+    request::require_recent_password(&state).await?;
     let token = users::make_set_password_link(&state, &admin_user, id, &request::meta()).await?;
     request::HandOver::SetPasswordLink.give(&state, format!("{id}.{token}"));
     request::redirect_back_with(crate::domain::UserDone::LinkMade.as_str(), "/admin/users");
@@ -195,4 +201,29 @@ pub async fn list_invitations() -> Result<Vec<crate::domain::Invitation>, AppErr
     let state = request::state()?;
     request::require_admin(&state).await?;
     Ok(users::list_invitations(&state).await?)
+}
+
+/// "Confirm it's you": the admin's password again, for the changes that
+/// need it from the last five minutes; then back to `next` (an admin page).
+#[server(prefix = "/api", endpoint = "admin/confirm_password", output = crate::api::Answer)]
+pub async fn confirm_password(
+    current_password: Secret,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{admin::password_again, http::request};
+    let state = request::state()?;
+    let admin_user = request::require_admin(&state).await?;
+    password_again::confirm(
+        &state,
+        &admin_user,
+        request::session_id(&state).as_deref(),
+        &current_password,
+        &request::meta(),
+    )
+    .await?;
+    let back = next
+        .filter(|n| n.starts_with("/admin/") && !n.contains(['\\', '\r', '\n']))
+        .unwrap_or_else(|| "/admin/users".to_owned());
+    leptos_axum::redirect(&back);
+    Ok(())
 }

@@ -66,12 +66,22 @@ pub async fn log_in(email: String, password: Secret, next: Option<String>) -> Re
     Ok(())
 }
 
+/// Ends this session. From the "Log out of <site>?" page an app sent the
+/// person to, the app's `client_id`, `post_logout_redirect_uri` and
+/// `state` come along: the browser then goes back to the app, when that
+/// URI is registered for it.
 #[server(prefix = "/api", endpoint = "logout", output = crate::api::Answer)]
-pub async fn log_out() -> Result<(), AppError> {
+pub async fn log_out(
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::{
         accounts::{login, sessions},
         http::request,
+        sign_in::oidc::logout,
     };
+    let app_state = state;
     let state = request::state()?;
     let user = request::current_user(&state).await?;
     login::log_out(
@@ -84,7 +94,17 @@ pub async fn log_out() -> Result<(), AppError> {
     for cookie in sessions::clear_cookies(&state.settings) {
         request::set_cookie(cookie);
     }
-    leptos_axum::redirect("/login");
+    let back = logout::return_to(
+        &state,
+        client_id.as_deref(),
+        post_logout_redirect_uri.as_deref(),
+        app_state.as_deref(),
+    )
+    .await?;
+    match back {
+        Some(back) => leptos_axum::redirect(&request::after_form_post(back)),
+        None => leptos_axum::redirect("/login"),
+    }
     Ok(())
 }
 

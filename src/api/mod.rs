@@ -1,6 +1,7 @@
 //! Server functions, grouped by feature. Each is a thin adapter: parse,
 //! call one service in `server/`, map the result. Paths are stable.
 
+pub mod account;
 pub mod admin_apps;
 pub mod admin_mail;
 pub mod admin_users;

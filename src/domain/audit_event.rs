@@ -47,10 +47,12 @@ pub enum Event {
     RecoveryCodesRenewed,
     RecoveryCodeUsed,
     TwoStepTurnedOffByAdmin,
+    SessionEnded,
+    AppAccessEnded,
 }
 
 impl Event {
-    pub const ALL: [Event; 43] = [
+    pub const ALL: [Event; 45] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -94,6 +96,8 @@ impl Event {
         Event::RecoveryCodesRenewed,
         Event::RecoveryCodeUsed,
         Event::TwoStepTurnedOffByAdmin,
+        Event::SessionEnded,
+        Event::AppAccessEnded,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -142,6 +146,8 @@ impl Event {
             Event::RecoveryCodesRenewed => "recovery_codes_renewed",
             Event::RecoveryCodeUsed => "recovery_code_used",
             Event::TwoStepTurnedOffByAdmin => "two_step_turned_off_by_admin",
+            Event::SessionEnded => "session_ended",
+            Event::AppAccessEnded => "app_access_ended",
         }
     }
 
@@ -192,6 +198,8 @@ impl Event {
             Event::RecoveryCodesRenewed => Msg::AuditEventRecoveryCodesRenewed,
             Event::RecoveryCodeUsed => Msg::AuditEventRecoveryCodeUsed,
             Event::TwoStepTurnedOffByAdmin => Msg::AuditEventTwoStepTurnedOffByAdmin,
+            Event::SessionEnded => Msg::AuditEventSessionEnded,
+            Event::AppAccessEnded => Msg::AuditEventAppAccessEnded,
         })
     }
 

@@ -8,6 +8,7 @@ pub mod mail;
 pub mod name;
 pub mod password;
 pub mod role;
+pub mod session;
 pub mod two_step;
 pub mod user;
 
@@ -19,6 +20,7 @@ pub use mail::{MailEntry, MailPage, MailState};
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};
 pub use role::Role;
+pub use session::{AppGrantEntry, SessionEntry, SessionsOverview};
 pub use two_step::{AppSetup, PasskeyEntry, SecurityState, VerifyState};
 pub use user::{
     AuditEntry, AuditPage, CurrentUser, Invitation, InvitationState, LanguageOption, SetupStatus,

@@ -29,6 +29,7 @@ pub mod account;
 pub mod admin;
 pub mod forgot_password;
 pub mod home;
+pub mod log_out;
 pub mod login;
 pub mod login_verify;
 pub mod not_found;

@@ -21,6 +21,14 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
+    // Its address holds the link's token: no request from it names it.
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+    }
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let status = Resource::new(token, reset_link_status);

@@ -213,6 +213,19 @@ async fn a_set_password_link_is_shown_once_and_works_like_a_reset_link(engine: E
 
     let res = admin.without_js().make_set_password_link(jane).await;
     assert_redirects_to(&res, "/admin/users?done=link_made");
+    // Jane hears of it: a link she did not ask for is someone about to
+    // choose her password.
+    let mails = app.sink.wait_for(USER_EMAIL, 2).await;
+    let notice = mails
+        .iter()
+        .find(|m| m.subject() == "A link to set your password was made")
+        .expect("the owner is told");
+    assert!(
+        notice.text_part().contains(ADMIN_EMAIL),
+        "{}",
+        notice.text_part()
+    );
+    assert!(notice.link().is_none(), "the notice carries no link");
     let page = admin.open("/admin/users?done=link_made").await;
     assert!(
         page.contains(&format!("Set-password link for {USER_EMAIL}")),

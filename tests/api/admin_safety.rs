@@ -5,7 +5,10 @@
 use crate::{both_engines, helpers::*, probe};
 use gatehouse::{
     domain::{CurrentUser, Role},
-    server::{admin::users, http::request::RequestMeta},
+    server::{
+        admin::{password_again::Recent, users},
+        http::request::RequestMeta,
+    },
 };
 use reqwest::StatusCode;
 
@@ -40,7 +43,7 @@ async fn act(
             Against::Disable => users::set_active(&state, &actor, target, false, &meta).await,
             Against::Demote => {
                 let edit = users::ProfileEdit::parse(&target_email, "Admin", "user").unwrap();
-                users::update_user(&state, &actor, target, edit, &meta).await
+                users::update_user(&state, &actor, target, edit, Recent::GIVEN, &meta).await
             }
         }
         .is_ok()
@@ -187,5 +190,147 @@ both_engines!(
     an_email_change_is_announced_to_the_old_address,
     addresses_the_mailer_cannot_send_to_are_refused_on_the_form,
     accounts_stored_under_the_older_address_rule_still_log_in,
-    every_mail_carries_a_message_id_and_auto_submitted
+    every_mail_carries_a_message_id_and_auto_submitted,
+    takeover_changes_need_the_admins_password_again,
 );
+
+/// The changes through which an admin could take over an account (a
+/// set-password link, a password typed for a new user, another email or
+/// role, an app registered or given a new secret) need the admin's
+/// password from the last five minutes: given at login, or again on
+/// `/admin/confirm`. The rest do not.
+async fn takeover_changes_need_the_admins_password_again(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (jane, admin) = app.with_admin_and_user().await;
+    let input = gatehouse::server::admin::apps::AppInput::parse(
+        "Wiki",
+        "https://wiki.acme.test/cb",
+        "",
+        "user",
+        false,
+    )
+    .unwrap();
+    let wiki = gatehouse::server::admin::apps::add(
+        &app.state,
+        None,
+        input,
+        false,
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    assert_status(&admin.make_set_password_link(jane).await, StatusCode::OK);
+
+    app.clock.advance_secs(5 * 60 + 1);
+    let profile = |email, role| Profile {
+        email,
+        name: "Jane Doe",
+        role,
+    };
+    let refused = [
+        (
+            "set-password link",
+            admin.make_set_password_link(jane).await,
+        ),
+        (
+            "email",
+            admin
+                .update_user(jane, profile("jane.new@acme.test", Role::User))
+                .await,
+        ),
+        (
+            "role",
+            admin
+                .update_user(jane, profile(USER_EMAIL, Role::SiteAdmin))
+                .await,
+        ),
+        (
+            "password typed here",
+            admin
+                .add_user(NewUser::in_person(
+                    "sam@acme.test",
+                    "Sam",
+                    "a passphrase typed here",
+                ))
+                .await,
+        ),
+        (
+            "new app",
+            admin
+                .add_app(NewApp {
+                    name: "Blog",
+                    redirect_uri: "https://blog.acme.test/cb",
+                    public: false,
+                    role: Role::User,
+                })
+                .await,
+        ),
+        ("new secret", admin.rotate_app_secret(&wiki.client_id).await),
+    ];
+    for (what, res) in refused {
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{what}");
+        assert!(
+            res.text().await.unwrap().contains("password_again"),
+            "{what}"
+        );
+    }
+    let user = probe::user(&app, jane).await;
+    assert_eq!(
+        (user.email.as_str(), user.role),
+        (USER_EMAIL, Role::User),
+        "nothing changed"
+    );
+    // The rest need no password.
+    let renamed = Profile {
+        email: USER_EMAIL,
+        name: "Jane Q. Doe",
+        role: Role::User,
+    };
+    assert_status(&admin.update_user(jane, renamed).await, StatusCode::OK);
+    assert_status(
+        &admin
+            .add_user(NewUser::invite("ivy@acme.test", "Ivy"))
+            .await,
+        StatusCode::OK,
+    );
+
+    // Without JavaScript the page says why, and where to give it.
+    let res = admin.without_js().make_set_password_link(jane).await;
+    let page = admin.page(&location(&res)).await;
+    assert!(
+        page.contains("href=\"/admin/confirm?next=/admin/users\""),
+        "{page}"
+    );
+    let page = admin.open("/admin/confirm?next=/admin/users").await;
+    assert!(page.contains("name=\"current_password\""), "{page}");
+
+    let res = admin
+        .confirm_password("not my password at all", "/admin/users")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_status(
+        &admin.make_set_password_link(jane).await,
+        StatusCode::FORBIDDEN,
+    );
+    let res = admin
+        .without_js()
+        .confirm_password(ADMIN_PASSWORD, "https://evil.test/")
+        .await;
+    assert_redirects_to(&res, "/admin/users");
+    assert_status(&admin.make_set_password_link(jane).await, StatusCode::OK);
+    assert_status(
+        &admin.rotate_app_secret(&wiki.client_id).await,
+        StatusCode::OK,
+    );
+    let res = admin
+        .update_user(jane, profile(USER_EMAIL, Role::SiteAdmin))
+        .await;
+    assert_status(&res, StatusCode::OK);
+
+    // For five minutes.
+    app.clock.advance_secs(5 * 60 + 1);
+    assert_status(
+        &admin.rotate_app_secret(&wiki.client_id).await,
+        StatusCode::FORBIDDEN,
+    );
+}

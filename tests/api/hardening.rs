@@ -1,6 +1,7 @@
 use crate::{both_engines, helpers::*};
 use gatehouse::{domain::Role, server::db::user_search::Page};
 use reqwest::StatusCode;
+use std::time::Duration;
 
 async fn the_health_check_answers(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -325,7 +326,94 @@ async fn pages_for_visitors_without_a_cookie_are_rendered_once(engine: Engine) {
     assert_eq!(app.state.pages.len(), 3);
 }
 
+/// A client that does not finish a request's headers within
+/// `limits.header_read_timeout_secs`, or whose body stalls for
+/// `limits.body_read_timeout_secs`, is cut off (not answered with a 5xx);
+/// prompt clients are not.
+async fn slow_senders_are_cut_off(engine: Engine) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(engine, |c| {
+        c.limits.header_read_timeout_secs = 1;
+        c.limits.body_read_timeout_secs = 1;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let requests: [&[u8]; 2] = [
+        b"GET /login HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\n",
+        b"POST /api/request_password_reset HTTP/1.1\r\nHost: localhost\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a",
+    ];
+    for request in requests {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(8), tcp.read_to_end(&mut answer)).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(read.is_ok(), "still waiting after 8 s: {request:?}");
+        assert!(!answer.starts_with("HTTP/1.1 5"), "{answer}");
+    }
+    assert_eq!(app.get("/login").await.status(), StatusCode::OK);
+}
+
+/// The reset page's address holds its token, so it sends no `Referer` at
+/// all (`Referrer-Policy: no-referrer`). Its forms still work as a browser
+/// posts them from there (`Origin: null`, `Sec-Fetch-Site: same-origin`,
+/// no `Referer`), and a plain form post that fails comes back to the page.
+async fn the_reset_page_sends_no_referrer(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_jane().await;
+    app.request_password_reset(USER_EMAIL).await;
+    let link = app.last_email_link(USER_EMAIL, 1).await;
+    let token = TestApp::token_of(&link);
+    let policy = |res: &reqwest::Response| {
+        res.headers()
+            .get("referrer-policy")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        policy(&app.get(&link).await).as_deref(),
+        Some("no-referrer")
+    );
+    assert_eq!(
+        policy(&app.get("/login").await).as_deref(),
+        Some("same-origin")
+    );
+
+    let post = |fields: Vec<(&'static str, String)>, site: &'static str| {
+        new_client()
+            .post(app.url("/api/reset_password"))
+            .header("Origin", "null")
+            .header("Sec-Fetch-Site", site)
+            .header("Accept", "text/html")
+            .form(&fields)
+            .send()
+    };
+    let fields = |confirm: &str| {
+        vec![
+            ("token", token.clone()),
+            ("new_password", "a fine new passphrase".to_owned()),
+            ("confirm_password", confirm.to_owned()),
+        ]
+    };
+    let res = post(fields("a fine new passphrase"), "cross-site")
+        .await
+        .unwrap();
+    assert_status(&res, StatusCode::FORBIDDEN);
+    let res = post(fields("not the same"), "same-origin").await.unwrap();
+    let back = location(&res);
+    assert!(
+        back.starts_with(&format!("{link}?")) && back.contains("__err="),
+        "back to the page with the error: {back}"
+    );
+    let res = post(fields("a fine new passphrase"), "same-origin")
+        .await
+        .unwrap();
+    assert_redirects_to(&res, "/login?reset=done");
+}
+
 both_engines!(
+    slow_senders_are_cut_off,
+    the_reset_page_sends_no_referrer,
     pages_for_visitors_without_a_cookie_are_rendered_once,
     answers_say_how_long_they_may_be_cached,
     inline_scripts_need_the_pages_nonce,

@@ -2,7 +2,7 @@
 //! (OpenID Connect), edit them, replace their secret and remove them. A
 //! secret is shown once, right after it is made.
 
-use super::admin_only;
+use super::{admin_only, PasswordAgainLink};
 use crate::{
     api::admin_apps::{
         list_apps, take_new_credentials, AddApp, EditApp, RemoveApp, RotateAppSecret,
@@ -103,6 +103,9 @@ fn AppsAdmin() -> impl IntoView {
             }.into_any())}
         </p>
         <FormMessage error=actions.error() success=done/>
+        <PasswordAgainLink back="/admin/apps" errors=Signal::derive(move || vec![
+            add.last_error(), actions.rotate.last_error(),
+        ])/>
         <Suspense>
             {move || Suspend::new(async move {
                 fresh.await.ok().flatten().map(|credentials| view! { <Credentials credentials/> })

@@ -119,6 +119,7 @@ fn kind_label(kind: &str) -> String {
         "recovery_code_used" => Msg::OutboxKindRecoveryCodeUsed,
         "recovery_codes_renewed" => Msg::OutboxKindRecoveryCodesRenewed,
         "passkey_added" => Msg::OutboxKindPasskeyAdded,
+        "link_made" => Msg::OutboxKindLinkMade,
         other => return other.to_owned(),
     };
     t(msg).to_owned()

@@ -2,12 +2,14 @@
 
 pub mod apps;
 pub mod audit;
+pub mod confirm;
 pub mod mail;
 pub mod users;
 
 use crate::{
     components::{sentence, Auth, GoTo},
     domain::CurrentUser,
+    error::AppError,
     i18n::{t, Msg},
 };
 use leptos::prelude::*;
@@ -50,6 +52,30 @@ fn NotAllowed() -> impl IntoView {
                 <a href="/account">{t(Msg::AdminBackLink)}</a>
             }.into_any())}
         </p>
+    }
+}
+
+/// After a change refused for want of the admin's recent password (see
+/// [`AppError::PasswordAgain`]): the way to give it, then come back.
+#[component]
+pub fn PasswordAgainLink(
+    #[prop(into)] errors: Signal<Vec<Option<AppError>>>,
+    back: &'static str,
+) -> impl IntoView {
+    let shown = move || {
+        errors
+            .get()
+            .iter()
+            .any(|e| e == &Some(AppError::PasswordAgain))
+    };
+    move || {
+        shown().then(|| {
+            view! {
+                <p class="alert alert-error" id="password-again">
+                    <a href=format!("/admin/confirm?next={back}")>{t(Msg::AdminConfirmLink)}</a>
+                </p>
+            }
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! users, and send them the standard reset email. Nothing here can set or
 //! show another person's password.
 
-use super::{admin_only, encode_query};
+use super::{admin_only, encode_query, PasswordAgainLink};
 use crate::{
     api::admin_users::{
         list_invitations, list_users, take_set_password_link, AddUser, DeleteUser, DisableUser,
@@ -160,6 +160,9 @@ fn UsersAdmin(me: CurrentUser) -> impl IntoView {
     view! {
         <h1>{t(Msg::AdminUsersTitle)}</h1>
         <FormMessage error success=done/>
+        <PasswordAgainLink back="/admin/users" errors=Signal::derive(move || vec![
+            add.last_error(), actions.update.last_error(), actions.link.last_error(),
+        ])/>
         <Suspense>
             {move || Suspend::new(async move {
                 made_link.await.ok().flatten().map(|(email, link)| view! {

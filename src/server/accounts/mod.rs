@@ -8,6 +8,7 @@ pub mod known_device;
 pub mod login;
 pub mod login_pipeline;
 pub mod new_account;
+pub mod own_sessions;
 pub mod password_change;
 pub mod password_reset;
 pub mod passwords;

@@ -4,4 +4,5 @@
 
 pub mod apps;
 pub mod mail;
+pub mod password_again;
 pub mod users;

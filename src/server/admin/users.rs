@@ -2,6 +2,7 @@
 //! already checked admin (`request::require_admin`). None of them can set
 //! or see a password: the only way is the owner's own reset link.
 
+use super::password_again;
 use crate::{
     domain::{
         AuditEntry, AuditPage, CurrentUser, Email, Invitation, InvitationState, Name, Role,
@@ -163,6 +164,7 @@ pub async fn update_user(
     actor: &CurrentUser,
     id: i64,
     edit: ProfileEdit,
+    recent: password_again::Recent,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
     let ProfileEdit { email, name, role } = edit;
@@ -188,6 +190,11 @@ pub async fn update_user(
     }
     if changed.is_empty() {
         return Ok(());
+    }
+    if changed.iter().any(|c| matches!(*c, "email" | "role")) {
+        // Another address would take the account's reset mail; another
+        // role its admin powers.
+        recent.require()?;
     }
     let updated = db::users::update_profile(
         &mut tx,
@@ -437,6 +444,17 @@ pub async fn make_set_password_link(
     let (raw, _) = crate::server::platform::tokens::issue(&mut tx, id, purpose, now, hours).await?;
     // Passed on by hand: using it proves nothing about the mailbox.
     db::tokens::mark_made_by_admin(&mut tx, &crate::server::platform::tokens::hash(&raw)).await?;
+    // The owner hears of it: a link they did not ask for is someone else
+    // about to choose their password.
+    let s = &state.settings;
+    let lang = language_for(state, target.language.as_deref(), s.default_language());
+    let notice = templates::Mails(lang).link_made(
+        &s.site_name,
+        &actor.email,
+        &templates::format_time_in(now, s.time_zone, lang),
+        &s.admin_email,
+    );
+    outbox::enqueue(&mut tx, target.email.as_str(), &notice, now).await?;
     audit::record(
         &mut tx,
         now,
@@ -447,6 +465,7 @@ pub async fn make_set_password_link(
     )
     .await?;
     tx.commit().await?;
+    state.mail_notify.notify_one();
     Ok(raw)
 }
 

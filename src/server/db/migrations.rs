@@ -36,6 +36,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0007_second_factors.sql",
         "0008_user_language.sql",
         "0009_admin_made_links.sql",
+        "0010_password_again.sql",
     )
 });
 
@@ -51,6 +52,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0008_second_factors.sql",
         "0009_user_language.sql",
         "0010_admin_made_links.sql",
+        "0011_password_again.sql",
     )
 });
 

@@ -307,3 +307,50 @@ pub async fn delete_keys_retired_before(conn: &mut Conn, cutoff: i64) -> sqlx::R
             .rows_affected(),
     )
 }
+
+/// An app that holds a live sign-in of the person.
+#[derive(sqlx::FromRow)]
+pub struct LiveGrantRow {
+    pub client_id: String,
+    pub name: String,
+    pub since: i64,
+}
+
+/// The apps that hold a live sign-in of the person: a grant not revoked
+/// with an access or refresh token that still works.
+pub async fn live_grants_of_user(
+    conn: &mut Conn,
+    user_id: i64,
+    now: i64,
+) -> sqlx::Result<Vec<LiveGrantRow>> {
+    sqlx::query_as(
+        "SELECT a.client_id, a.name, MIN(g.created_at) AS since
+         FROM oidc_grants g JOIN apps a ON a.client_id = g.client_id
+         WHERE g.user_id = $1 AND g.revoked_at IS NULL
+           AND EXISTS (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = g.id
+                       AND t.kind IN ('access', 'refresh') AND t.used_at IS NULL AND t.expires_at > $2)
+         GROUP BY a.client_id, a.name ORDER BY a.name",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
+/// Revokes every grant the person gave one app; how many.
+pub async fn revoke_user_app_grants(
+    conn: &mut Conn,
+    user_id: i64,
+    client_id: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(client_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -194,3 +194,65 @@ pub async fn saved_language(
     .await?
     .flatten())
 }
+
+/// When the person behind this session last gave their password: at
+/// login, or since on the admin's "confirm it's you" page.
+pub async fn password_given_at(conn: &mut Conn, id_hash: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT COALESCE(confirmed_at, created_at) FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Records that the person gave their password again in this session.
+pub async fn mark_confirmed(conn: &mut Conn, id_hash: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One of a person's live sessions, as their account page lists it.
+#[derive(sqlx::FromRow)]
+pub struct SessionListing {
+    pub id_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The person's live sessions, the most recently used first (at most 50:
+/// older ones still end with "log out everywhere").
+pub async fn list_live_for_user(
+    conn: &mut Conn,
+    user_id: i64,
+    now: i64,
+    idle_secs: i64,
+) -> sqlx::Result<Vec<SessionListing>> {
+    sqlx::query_as(
+        "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions
+         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3
+         ORDER BY last_seen_at DESC LIMIT 50",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(now - idle_secs)
+    .fetch_all(conn)
+    .await
+}
+
+/// Ends one session of the user; false when it was not theirs or is gone.
+pub async fn delete_of_user(conn: &mut Conn, user_id: i64, id_hash: &str) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id)
+            .bind(id_hash)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}

@@ -291,3 +291,13 @@ pub async fn set_language(
             == 1,
     )
 }
+
+/// The newest `limit` stored password hashes.
+pub async fn newest_password_hashes(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT password_hash FROM users WHERE password_hash IS NOT NULL ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

@@ -121,9 +121,14 @@ pub(super) async fn origin_check(
     let expected = state.settings.public_origin();
     let headers = req.headers();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let site = header("sec-fetch-site");
     let allowed = if let Some(origin) = header("origin") {
-        origin == expected
-    } else if let Some(site) = header("sec-fetch-site") {
+        // A page sent with `Referrer-Policy: no-referrer` (the reset page,
+        // whose address holds its token) posts with `Origin: null`; the
+        // browser's own `Sec-Fetch-Site`, which no page can set, still
+        // says where the post comes from.
+        origin == expected || (origin == "null" && site == Some("same-origin"))
+    } else if let Some(site) = site {
         matches!(site, "same-origin" | "none")
     } else if let Some(referer) = header("referer") {
         url::Url::parse(referer).is_ok_and(|u| u.origin().ascii_serialization() == expected)
@@ -131,11 +136,46 @@ pub(super) async fn origin_check(
         true
     };
     if allowed {
-        next.run(req).await
+        next.run(with_reset_page_referer(&state, req).await).await
     } else {
         tracing::warn!(path = %req.uri().path(), origin = ?header("origin"), "cross-origin request refused");
         (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response()
     }
+}
+
+/// The reset page's forms, posted without a `Referer` (the page sends
+/// none: its address holds the link's token). A plain form post that fails
+/// goes back to the page it came from, which Leptos learns from the
+/// `Referer`; it is made again from the form's own `token` field.
+async fn with_reset_page_referer(state: &AppState, req: Request) -> Request {
+    let from_reset_page = matches!(
+        req.uri().path(),
+        "/api/reset_password" | "/api/resend_reset_link"
+    );
+    if !from_reset_page
+        || req.headers().contains_key(header::REFERER)
+        || !req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+    {
+        return req;
+    }
+    let (mut parts, body) = req.into_parts();
+    let limit = state.settings.limits.max_body_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return Request::from_parts(parts, Body::empty());
+    };
+    let token = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|t| crate::server::platform::tokens::well_formed(t));
+    let page = token.map(|t| state.settings.link(&format!("/reset-password/{t}")));
+    if let Some(value) = page.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        parts.headers.insert(header::REFERER, value);
+    }
+    Request::from_parts(parts, Body::from(bytes))
 }
 
 /// Where people manage their second factors.

@@ -113,6 +113,19 @@ pub async fn require_admin(state: &AppState) -> Result<CurrentUser, AppError> {
     Err(AppError::Forbidden)
 }
 
+/// Whether the admin gave their password in the last five minutes (see
+/// `admin::password_again`).
+pub async fn recent_password(
+    state: &AppState,
+) -> Result<crate::server::admin::password_again::Recent, AppError> {
+    Ok(crate::server::admin::password_again::check(state, session_id(state).as_deref()).await?)
+}
+
+/// Refuses unless the admin gave their password in the last five minutes.
+pub async fn require_recent_password(state: &AppState) -> Result<(), AppError> {
+    recent_password(state).await?.require()
+}
+
 /// Sends a plain form post back to the page it came from (same origin
 /// only), with `done=<what>` so the page can say what happened.
 pub fn redirect_back_with(done: &str, fallback: &str) {

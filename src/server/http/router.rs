@@ -24,7 +24,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer,
-    set_header::SetResponseHeaderLayer, CompressionLevel,
+    set_header::SetResponseHeaderLayer, timeout::RequestBodyTimeoutLayer, CompressionLevel,
 };
 
 /// The route list is made once per process: generating it briefly stops
@@ -76,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(RequestBodyLimitLayer::new(max_body))
+        // A body that stalls between its parts ends the request.
+        .layer(RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(state.settings.limits.body_read_timeout_secs.max(1)),
+        ))
         // Pages are compressed as they are sent: brotli's default quality
         // (11) is meant for files compressed once, and made every page
         // view several times dearer (BENCHMARKS.md). Static files are sent
@@ -89,10 +93,9 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        // Same-origin only: reset links carry their token in the path. (Not
-        // `no-referrer` there: a form posted from such a page says
-        // `Origin: null`, which the Origin check refuses.)
-        .layer(SetResponseHeaderLayer::overriding(
+        // Same-origin only; the reset page, whose address holds its token,
+        // sends none at all (`no-referrer`, set as it renders).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))

@@ -12,8 +12,13 @@ use crate::server::{
     AppState, Shared,
 };
 use anyhow::Context;
-use axum::serve::ListenerExt;
-use std::{net::SocketAddr, sync::Arc};
+use axum::{extract::ConnectInfo, Router};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::sync::{watch, Notify};
 
 /// Connects, migrates and assembles the shared state.
@@ -28,7 +33,12 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         })?;
     db.migrate().await.context("database migrations failed")?;
     crate::server::platform::metrics::init();
-    let hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
+    let mut hasher = Hasher::new(&settings.auth).map_err(anyhow::Error::msg)?;
+    let stored = {
+        let mut conn = db.conn().await?;
+        crate::server::db::users::newest_password_hashes(&mut conn, 1000).await?
+    };
+    hasher.follow_stored(&stored).map_err(anyhow::Error::msg)?;
     let secret = SecretKey::load(
         settings.secret_key.as_ref().map(|k| &k.0),
         &settings.data_dir,
@@ -111,28 +121,8 @@ pub async fn start(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     let addr = listener.local_addr()?;
     let (shutdown, rx) = watch::channel(false);
     let app = router(state.clone());
-    let mut server_rx = rx.clone();
-    // Without TCP_NODELAY a response whose headers and body go out as two
-    // writes waits for the client's delayed ACK: 40 ms on every static
-    // file (BENCHMARKS.md).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let server = tokio::spawn(async move {
-        let result = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = server_rx.wait_for(|stop| *stop).await;
-        })
-        .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "server error");
-        }
-    });
+    let header_timeout = Duration::from_secs(state.settings.limits.header_read_timeout_secs.max(1));
+    let server = tokio::spawn(serve_connections(listener, app, header_timeout, rx.clone()));
     let worker = tokio::spawn(outbox::run_worker(state.clone(), transport, rx));
     Ok(Running {
         addr,
@@ -224,4 +214,63 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+/// Accepts connections and serves each over HTTP/1.1 until `stop`, then
+/// lets the requests under way finish. What axum's `serve` does, with a
+/// timer: a client that has not sent a request's headers within
+/// `header_timeout` (`limits.header_read_timeout_secs`; on a kept-alive
+/// connection, counted from the last answer) is disconnected, so slow
+/// senders cannot hold connections open.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let stopping = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stopping);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stopping => break,
+        };
+        // Without TCP_NODELAY a response whose headers and body go out as
+        // two writes waits for the client's delayed ACK: 40 ms on every
+        // static file (BENCHMARKS.md).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.map(axum::body::Body::new)
+            },
+        );
+        let connection =
+            http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }

@@ -338,6 +338,30 @@ impl Mails {
         )
     }
 
+    /// Tells the owner of an account that a site admin made a link that
+    /// sets its password (to pass on by hand, when mail does not reach
+    /// them): if they did not ask for one, someone may be taking it over.
+    pub fn link_made(
+        self,
+        site_name: &str,
+        admin: &str,
+        when: &str,
+        admin_email: &str,
+    ) -> Rendered {
+        self.mail(
+            "link_made",
+            self.text(Msg::MailLinkMadeSubject).to_owned(),
+            &[
+                Paragraph::Message(
+                    self.text(Msg::MailLinkMadeMade),
+                    &[("site", site_name), ("by", admin), ("date", when)],
+                ),
+                Paragraph::Message(self.text(Msg::MailLinkMadeIfYou), &[]),
+                Paragraph::Message(self.text(Msg::MailLinkMadeIfNot), &[("admin", admin_email)]),
+            ],
+        )
+    }
+
     pub fn test(self, site_name: &str) -> Rendered {
         let site = [("site", site_name)];
         self.mail(
@@ -494,6 +518,7 @@ mod tests {
             pseudo.invite("Acme", "https://acme.test/x", 1, "now"),
             pseudo.password_changed("Acme", "now", "https://acme.test/x", "admin@acme.test"),
             pseudo.email_changed("Acme", "new@acme.test", "now", "admin@acme.test"),
+            pseudo.link_made("Acme", "new@acme.test", "now", "admin@acme.test"),
             pseudo.test("Acme"),
         ]
         .into_iter()

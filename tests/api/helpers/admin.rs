@@ -238,4 +238,25 @@ impl Browser {
         )
         .await
     }
+
+    /// "Replace secret" on `/admin/apps`.
+    pub async fn rotate_app_secret(&self, client_id: &str) -> Response {
+        self.submit(
+            "admin/rotate_app_secret",
+            "/admin/apps",
+            &[("client_id", client_id)],
+        )
+        .await
+    }
+
+    /// "Confirm it's you": the admin's password again, then back to `next`.
+    pub async fn confirm_password(&self, password: &str, next: &str) -> Response {
+        crate::log_audit::note(password);
+        self.submit(
+            "admin/confirm_password",
+            "/admin/confirm",
+            &[("current_password", password), ("next", next)],
+        )
+        .await
+    }
 }

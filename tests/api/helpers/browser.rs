@@ -238,6 +238,38 @@ impl Browser {
             .unwrap()
     }
 
+    /// "Log out" on the "Log out of <site>?" page an app sent the person
+    /// to, with the app's fields.
+    pub async fn log_out_to(&self, client_id: &str, back: &str, state: &str) -> Response {
+        self.submit(
+            "logout",
+            "/log-out",
+            &[
+                ("client_id", client_id),
+                ("post_logout_redirect_uri", back),
+                ("state", state),
+            ],
+        )
+        .await
+    }
+
+    /// The account page's sessions and apps (JSON: a `SessionsOverview`).
+    pub async fn list_sessions(&self) -> Response {
+        self.submit("list_sessions", "/account", &[]).await
+    }
+
+    /// "Log out there" for one of the sessions the account page lists.
+    pub async fn end_session(&self, handle: &str) -> Response {
+        self.submit("end_session", "/account", &[("handle", handle)])
+            .await
+    }
+
+    /// "Remove access" for an app the account page lists.
+    pub async fn end_app_access(&self, client_id: &str) -> Response {
+        self.submit("end_app_access", "/account", &[("client_id", client_id)])
+            .await
+    }
+
     pub async fn log_in(&self, email: &str, password: &str) -> Response {
         crate::log_audit::note(password);
         self.submit(

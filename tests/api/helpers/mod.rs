@@ -248,7 +248,7 @@ pub const USER_PASSWORD: &str = "velvet thunder orchard 42";
 
 /// A client as a browser is: its own cookie jar (which notes every cookie
 /// for the log audit), redirects not followed, so that tests see them.
-fn new_client() -> Client {
+pub fn new_client() -> Client {
     crate::log_audit::client_builder()
         .redirect(Policy::none())
         .timeout(std::time::Duration::from_secs(8))

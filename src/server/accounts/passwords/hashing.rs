@@ -173,6 +173,43 @@ impl Hasher {
         })
     }
 
+    /// Makes the dummy hash (verified for unknown accounts) with the argon2
+    /// parameters most of `stored` (the newest stored hashes) were made
+    /// with, when they are not the configured ones: after a change of
+    /// parameters, accounts keep their old hash until their next login,
+    /// and an unknown account must take as long as they do, or timing
+    /// would tell who has an account.
+    pub fn follow_stored(&mut self, stored: &[String]) -> Result<(), String> {
+        let mut counts: Vec<(Params, usize)> = Vec::new();
+        for hash in stored {
+            let Some(params) = PasswordHash::new(hash)
+                .ok()
+                .filter(|h| h.algorithm == Algorithm::Argon2id.ident())
+                .and_then(|h| Params::try_from(&h).ok())
+            else {
+                continue;
+            };
+            match counts.iter_mut().find(|(p, _)| *p == params) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((params, 1)),
+            }
+        }
+        let most = counts
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map_or_else(|| self.params.clone(), |(params, _)| params);
+        let current = PasswordHash::new(&self.dummy_hash)
+            .ok()
+            .and_then(|h| Params::try_from(&h).ok());
+        if current.as_ref() == Some(&most) {
+            return Ok(());
+        }
+        let mut area = Area::new(most.block_count());
+        self.dummy_hash = hash_with(&most, b"gatehouse dummy password", area.blocks())
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
     /// How many times argon2 has run (hashing or verifying) since start.
     pub fn runs(&self) -> u64 {
         self.load.runs.load(Ordering::Relaxed)
@@ -486,6 +523,31 @@ mod tests {
             .await
             .unwrap();
         assert!(v.ok && v.needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_takes_the_parameters_most_accounts_still_have() {
+        let params_of = |hash: &str| Params::try_from(&PasswordHash::new(hash).unwrap()).unwrap();
+        let old = Hasher::new(&cheap()).unwrap();
+        let mut stored = Vec::new();
+        for _ in 0..3 {
+            stored.push(old.hash_again(&Secret::new("x")).await.unwrap());
+        }
+        let mut new = Hasher::new(&AuthConfig {
+            argon2_memory_kib: 2048,
+            ..cheap()
+        })
+        .unwrap();
+        stored.push(new.hash_again(&Secret::new("x")).await.unwrap());
+        assert_eq!(params_of(&new.dummy_hash).m_cost(), 2048);
+        new.follow_stored(&stored).unwrap();
+        assert_eq!(
+            params_of(&new.dummy_hash).m_cost(),
+            1024,
+            "most accounts' hashes are still the old ones"
+        );
+        new.follow_stored(&stored[3..]).unwrap();
+        assert_eq!(params_of(&new.dummy_hash).m_cost(), 2048);
     }
 
     /// A job that keeps a worker until `release` is sent; it has begun

@@ -129,6 +129,8 @@ pub struct LimitsConfig {
     pub reset_per_account_per_hour: u32,
     pub reset_per_account_burst: u32,
     pub max_body_bytes: usize,
+    pub header_read_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -37,9 +37,11 @@ pub struct LogoutDecision {
     pub redirect: String,
 }
 
-/// The session ends only with an ID token we signed for this very person
-/// (`id_token_hint`), so a link on another site cannot log anyone out. The
-/// browser returns to the app only to a post-logout URI registered for it.
+/// The session ends at once only with an unexpired ID token we signed for
+/// this very person (`id_token_hint`), so a link on another site cannot log
+/// anyone out; without one, a logged-in person is asked ("Log out of
+/// <site>?", `/log-out`). The browser returns to the app only to a
+/// post-logout URI registered for it.
 pub async fn end_session(
     state: &AppState,
     params: &LogoutParams,
@@ -54,33 +56,37 @@ pub async fn end_session(
         .as_ref()
         .map(|c| c.aud.clone())
         .or_else(|| params.client_id.clone());
-    let app = match &client_id {
-        Some(id) => {
-            let mut conn = state.db.conn().await?;
-            db::apps::find(&mut conn, id).await?
-        }
-        None => None,
-    };
-    let back = match (&app, params.post_logout_redirect_uri.as_deref()) {
-        (Some(app), Some(uri)) if app.post_logout_redirect_uris().any(|u| u == uri) => {
-            let mut url = Url::parse(uri).expect("registered URIs are absolute URLs");
-            if let Some(s) = &params.state {
-                url.query_pairs_mut().append_pair("state", s);
-            }
-            Some(url.to_string())
-        }
-        _ => None,
-    };
+    let back = return_to(
+        state,
+        client_id.as_deref(),
+        params.post_logout_redirect_uri.as_deref(),
+        params.state.as_deref(),
+    )
+    .await?;
+    let now = state.clock.now();
     let end_session = match (&hint, current, current_subject) {
-        (Some(claims), Some(_), Some(subject)) => claims.sub == subject,
+        (Some(claims), Some(_), Some(subject)) => claims.sub == subject && claims.exp > now,
         _ => false,
     };
     let redirect = match (end_session, back, current) {
         (true, Some(back), _) => back,
         (true, None, _) => "/login".to_owned(),
-        // Without proof that the app asks for this person, they decide
-        // on their account page.
-        (false, _, Some(_)) => "/account".to_owned(),
+        // Without proof that the app asks for this person, they decide.
+        (false, back, Some(_)) => {
+            let mut ask = url::form_urlencoded::Serializer::new(String::from("/log-out?"));
+            if let Some(id) = &client_id {
+                ask.append_pair("client_id", id);
+            }
+            if back.is_some() {
+                if let Some(uri) = &params.post_logout_redirect_uri {
+                    ask.append_pair("post_logout_redirect_uri", uri);
+                }
+                if let Some(s) = &params.state {
+                    ask.append_pair("state", s);
+                }
+            }
+            ask.finish()
+        }
         (false, Some(back), None) => back,
         (false, None, None) => "/login".to_owned(),
     };
@@ -88,6 +94,33 @@ pub async fn end_session(
         end_session,
         redirect,
     })
+}
+
+/// Where the browser goes after logging out at an app's request: `uri`
+/// (with the app's `state`) when it is a post-logout URI registered for
+/// app `client_id`; otherwise nowhere outside Gatehouse.
+pub async fn return_to(
+    state: &AppState,
+    client_id: Option<&str>,
+    uri: Option<&str>,
+    app_state: Option<&str>,
+) -> Result<Option<String>, ServiceError> {
+    let (Some(client_id), Some(uri)) = (client_id, uri) else {
+        return Ok(None);
+    };
+    let app = {
+        let mut conn = state.db.conn().await?;
+        db::apps::find(&mut conn, client_id).await?
+    };
+    Ok(app
+        .filter(|app| app.post_logout_redirect_uris().any(|u| u == uri))
+        .map(|_| {
+            let mut url = Url::parse(uri).expect("registered URIs are absolute URLs");
+            if let Some(s) = app_state {
+                url.query_pairs_mut().append_pair("state", s);
+            }
+            url.to_string()
+        }))
 }
 
 /// The claims of an ID token we signed with a published key (expired ones
