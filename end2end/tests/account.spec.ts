@@ -63,14 +63,30 @@ for (const js of [true, false]) {
   });
 }
 
-test('"Log out everywhere" also ends the session in another browser', async ({ page, newContext }) => {
+test('The account page lists where the person is logged in; "Log out there" and "Log out everywhere" end other browsers\' sessions', async ({
+  page,
+  newContext,
+}) => {
   const user = newUser('account-everywhere');
   const other = await (await newContext()).newPage();
 
   await logIn(page, user.email, user.password, user.name);
   await logIn(other, user.email, user.password, user.name);
 
+  await page.reload();
   await waitForHydration(page);
+  const rows = page.locator('#sessions-table tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: 'This browser' })).toHaveCount(1);
+  await expect(rows.first()).toContainText(/Chrome on Linux/);
+  await expectNoAxeViolations(page);
+  await rows.filter({ hasNotText: 'This browser' }).getByRole('button', { name: 'Log out there' }).click();
+  await expect(page.locator('#sessions .alert-success')).toHaveText('That session has ended.');
+  await expect(rows).toHaveCount(1);
+  await other.goto('/account');
+  await expect(other).toHaveURL(/\/login\?next=%2Faccount$/);
+
+  await logIn(other, user.email, user.password, user.name);
   await page.getByRole('button', { name: 'Log out everywhere' }).click();
   await expect(page).toHaveURL(/\/login(\?.*)?$/);
 

@@ -191,6 +191,9 @@ export async function gotoHydrated(page: Page, url: string): Promise<void> {
  * Checks both, and waits for the page to load.
  */
 export async function gotoLight(page: Page, url: string): Promise<void> {
+  // The page before may still be fetching its lazy chunks; leave it first,
+  // so that only the light page's own requests are counted.
+  await page.goto('about:blank');
   const wasm: string[] = [];
   const onRequest = (request: Request) => {
     if (/\.wasm(\?|$)/.test(request.url())) wasm.push(request.url());
