@@ -3,17 +3,14 @@
 //! everywhere).
 
 use crate::{
-    api::{
-        account::{list_sessions, EndAppAccess, EndSession},
-        auth::ChangePassword,
-    },
+    api::{account::sessions_html, auth::ChangePassword},
     components::{
-        sentence, Auth, DataTable, FormAction, FormField, FormMessage, GoTo, PasswordField,
-        PostForm, SubmitButton,
+        sentence, Auth, FormAction, FormField, FormMessage, GoTo, PasswordField, PostForm,
+        SubmitButton,
     },
-    domain::{CurrentUser, SessionsOverview},
+    domain::CurrentUser,
     error::Field,
-    i18n::{t, tf, Msg},
+    i18n::{t, Msg},
     pages::{field_error, form_error},
 };
 use leptos::prelude::*;
@@ -93,45 +90,29 @@ fn AccountView(user: CurrentUser) -> impl IntoView {
 }
 
 /// Where the person is logged in and which apps can act for them; each
-/// can be ended.
+/// can be ended. The server draws the list ([`SessionTables`], which the
+/// browser's bundle does not carry: BENCHMARKS.md, "Hardening") and its
+/// forms are plain posts, with or without JavaScript: ending one brings
+/// the page back, listed afresh.
 #[component]
 fn Sessions() -> impl IntoView {
-    let end_session = FormAction::new::<EndSession>();
-    let end_app = FormAction::new::<EndAppAccess>();
     let query = use_query_map();
-    let list = Resource::new(
-        move || {
-            (
-                end_session.version(),
-                end_app.version(),
-                query.read().get("ended"),
-            )
-        },
-        |_| list_sessions(),
-    );
-    let done = move || {
-        let ended = query.read().get("ended");
-        match ended.as_deref() {
-            Some("session") => Some(t(Msg::AccountSessionEnded).to_owned()),
-            Some("app") => Some(t(Msg::AccountAppEnded).to_owned()),
-            _ => None,
-        }
+    let ended = query.read_untracked().get("ended");
+    let list = OnceResource::new(sessions_html());
+    let done = match ended.as_deref() {
+        Some("session") => Some(t(Msg::AccountSessionEnded)),
+        Some("app") => Some(t(Msg::AccountAppEnded)),
+        _ => None,
     };
-    let error = Signal::derive(move || {
-        end_session
-            .last_error()
-            .or_else(|| end_app.last_error())
-            .map(|e| e.message())
-    });
     view! {
         <section class="card stack" aria-labelledby="sessions-heading" id="sessions">
             <h2 id="sessions-heading">{t(Msg::AccountSessionsHeading)}</h2>
-            <FormMessage error success=Signal::derive(done)/>
+            {done.map(|s| view! { <div class="alert alert-success" role="status">{s}</div> })}
             <Suspense fallback=|| view! { <p>{t(Msg::CommonLoading)}</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Err(e) => view! { <div class="alert alert-error" role="alert">{e.message()}</div> }.into_any(),
-                        Ok(overview) => view! { <SessionTables overview end_session end_app/> }.into_any(),
+                        Ok(html) => view! { <div class="stack" inner_html=html></div> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -139,75 +120,95 @@ fn Sessions() -> impl IntoView {
     }
 }
 
-#[component]
-fn SessionTables(
-    overview: SessionsOverview,
-    end_session: FormAction,
-    end_app: FormAction,
-) -> impl IntoView {
-    let SessionsOverview { sessions, apps } = overview;
-    view! {
-        <DataTable id="sessions-table" caption=t(Msg::AccountSessionsCaption)>
-            <thead><tr>
-                <th scope="col">{t(Msg::AccountBrowser)}</th><th scope="col">{t(Msg::AccountAddress)}</th>
-                <th scope="col">{t(Msg::AccountStarted)}</th><th scope="col">{t(Msg::AccountLastSeen)}</th>
-                <th scope="col">{t(Msg::AccountActions)}</th>
-            </tr></thead>
-            <tbody>
-                {sessions.into_iter().map(|s| {
-                    let browser = match (s.browser.is_empty(), s.os.is_empty()) {
-                        (true, _) => t(Msg::AccountUnknownBrowser).to_owned(),
-                        (false, true) => s.browser.clone(),
-                        (false, false) => tf(Msg::AccountBrowserOn, &[("browser", &s.browser), ("os", &s.os)]),
-                    };
-                    view! {
-                        <tr class:current=s.current>
-                            <td>
-                                {browser}
-                                {s.current.then(|| view! { " " <span class="badge active">{t(Msg::AccountThisOne)}</span> })}
-                            </td>
-                            <td>{s.address}</td>
-                            <td>{s.started}</td>
-                            <td>{s.last_seen}</td>
-                            <td class="row-actions">
-                                {(!s.current).then(|| view! {
-                                    <PostForm action=end_session attr:class="inline-form">
-                                        <input type="hidden" name="handle" value=s.handle/>
-                                        <SubmitButton label=t(Msg::AccountEndSession) pending=end_session.pending() class="button secondary"/>
-                                    </PostForm>
-                                })}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </DataTable>
-        <h3>{t(Msg::AccountAppsHeading)}</h3>
-        {if apps.is_empty() {
-            view! { <p class="muted">{t(Msg::AccountNoApps)}</p> }.into_any()
-        } else {
+/// What the server draws for [`Sessions`].
+#[cfg(feature = "ssr")]
+pub mod drawn {
+    use crate::{
+        components::DataTable,
+        domain::SessionsOverview,
+        i18n::{t, tf, Msg},
+    };
+    use leptos::prelude::*;
+
+    /// The tables of [`Sessions`], drawn on the server.
+    #[component]
+    pub fn SessionTables(overview: SessionsOverview) -> impl IntoView {
+        let SessionsOverview { sessions, apps } = overview;
+        let rows = sessions
+            .into_iter()
+            .map(|s| {
+                let browser = match (s.browser.is_empty(), s.os.is_empty()) {
+                    (true, _) => t(Msg::AccountUnknownBrowser).to_owned(),
+                    (false, true) => s.browser,
+                    (false, false) => tf(Msg::AccountBrowserOn, &[("browser", &s.browser), ("os", &s.os)]),
+                };
+                let this = s.current.then(|| t(Msg::AccountThisOne));
+                let end = (!s.current).then_some(s.handle);
+                view! {
+                    <tr>
+                        <td>{browser} " " {this.map(|this| view! { <span class="badge active">{this}</span> })}</td>
+                        <td>{s.address}</td>
+                        <td>{s.started}</td>
+                        <td>{s.last_seen}</td>
+                        <td class="row-actions"><EndForm path="/api/end_session" name="handle" value=end label=t(Msg::AccountEndSession)/></td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let apps = (!apps.is_empty()).then(|| {
+            let rows = apps
+                .into_iter()
+                .map(|a| view! {
+                    <tr>
+                        <td>{a.name}</td>
+                        <td>{a.since}</td>
+                        <td class="row-actions"><EndForm path="/api/end_app_access" name="client_id" value=Some(a.client_id) label=t(Msg::AccountEndApp)/></td>
+                    </tr>
+                })
+                .collect_view();
             view! {
                 <DataTable id="app-grants-table" caption=t(Msg::AccountAppsCaption)>
                     <thead><tr>
                         <th scope="col">{t(Msg::AccountApp)}</th><th scope="col">{t(Msg::AccountSince)}</th>
                         <th scope="col">{t(Msg::AccountActions)}</th>
                     </tr></thead>
-                    <tbody>
-                        {apps.into_iter().map(|a| view! {
-                            <tr>
-                                <td>{a.name}</td>
-                                <td>{a.since}</td>
-                                <td class="row-actions">
-                                    <PostForm action=end_app attr:class="inline-form">
-                                        <input type="hidden" name="client_id" value=a.client_id/>
-                                        <SubmitButton label=t(Msg::AccountEndApp) pending=end_app.pending() class="button secondary"/>
-                                    </PostForm>
-                                </td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
+                    <tbody>{rows}</tbody>
                 </DataTable>
-            }.into_any()
-        }}
+            }
+        });
+        view! {
+            <DataTable id="sessions-table" caption=t(Msg::AccountSessionsCaption)>
+                <thead><tr>
+                    <th scope="col">{t(Msg::AccountBrowser)}</th><th scope="col">{t(Msg::AccountAddress)}</th>
+                    <th scope="col">{t(Msg::AccountStarted)}</th><th scope="col">{t(Msg::AccountLastSeen)}</th>
+                    <th scope="col">{t(Msg::AccountActions)}</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </DataTable>
+            <h3>{t(Msg::AccountAppsHeading)}</h3>
+            {match apps {
+                Some(table) => table.into_any(),
+                None => view! { <p class="muted">{t(Msg::AccountNoApps)}</p> }.into_any(),
+            }}
+        }
+    }
+
+    /// A button that ends one session or app: a plain form post (the server
+    /// answers with the page again).
+    #[component]
+    fn EndForm(
+        path: &'static str,
+        name: &'static str,
+        value: Option<String>,
+        label: &'static str,
+    ) -> impl IntoView {
+        value.map(|value| {
+            view! {
+                <form action=path method="post" class="inline-form">
+                    <input type="hidden" name=name value=value/>
+                    <button type="submit" class="button secondary">{label}</button>
+                </form>
+            }
+        })
     }
 }
