@@ -62,6 +62,8 @@ pub enum Problem {
     InvalidRedirectUri,
     /// A second step's code that is not right now, or was used.
     WrongCode,
+    /// No account has this address (where a site admin names someone).
+    NoSuchAccount,
 }
 
 impl Problem {
@@ -93,6 +95,7 @@ impl Problem {
             Self::NotConfirmed => text(Msg::ProblemNotConfirmed),
             Self::InvalidRedirectUri => text(Msg::ProblemInvalidRedirectUri),
             Self::WrongCode => text(Msg::ProblemWrongCode),
+            Self::NoSuchAccount => text(Msg::ProblemNoSuchAccount),
         }
     }
 }

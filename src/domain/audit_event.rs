@@ -49,10 +49,14 @@ pub enum Event {
     TwoStepTurnedOffByAdmin,
     SessionEnded,
     AppAccessEnded,
+    GroupCreated,
+    GroupDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
 }
 
 impl Event {
-    pub const ALL: [Event; 45] = [
+    pub const ALL: [Event; 49] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -98,6 +102,10 @@ impl Event {
         Event::TwoStepTurnedOffByAdmin,
         Event::SessionEnded,
         Event::AppAccessEnded,
+        Event::GroupCreated,
+        Event::GroupDeleted,
+        Event::GroupMemberAdded,
+        Event::GroupMemberRemoved,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -148,6 +156,10 @@ impl Event {
             Event::TwoStepTurnedOffByAdmin => "two_step_turned_off_by_admin",
             Event::SessionEnded => "session_ended",
             Event::AppAccessEnded => "app_access_ended",
+            Event::GroupCreated => "group_created",
+            Event::GroupDeleted => "group_deleted",
+            Event::GroupMemberAdded => "group_member_added",
+            Event::GroupMemberRemoved => "group_member_removed",
         }
     }
 
@@ -200,6 +212,10 @@ impl Event {
             Event::TwoStepTurnedOffByAdmin => Msg::AuditEventTwoStepTurnedOffByAdmin,
             Event::SessionEnded => Msg::AuditEventSessionEnded,
             Event::AppAccessEnded => Msg::AuditEventAppAccessEnded,
+            Event::GroupCreated => Msg::AuditEventGroupCreated,
+            Event::GroupDeleted => Msg::AuditEventGroupDeleted,
+            Event::GroupMemberAdded => Msg::AuditEventGroupMemberAdded,
+            Event::GroupMemberRemoved => Msg::AuditEventGroupMemberRemoved,
         })
     }
 

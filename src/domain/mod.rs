@@ -4,6 +4,7 @@ pub mod admin_codes;
 pub mod app;
 pub mod audit_event;
 pub mod email;
+pub mod group;
 pub mod mail;
 pub mod name;
 pub mod password;
@@ -16,6 +17,7 @@ pub use admin_codes::{AppDone, FirstPasswordChoice, MailDone, SecurityDone, User
 pub use app::{AppCredentials, AppSummary};
 pub use audit_event::Event as AuditEvent;
 pub use email::Email;
+pub use group::GroupName;
 pub use mail::{MailEntry, MailPage, MailState};
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};

@@ -1,9 +1,9 @@
-//! The command line: `gatehouse serve | migrate | create-admin | setup-link |
+//! The command line: `gatehouse serve | migrate | create-admin | setup-link | group |
 //! send-test-email | app add|list|remove | keys rotate`.
 
 use crate::{
-    domain::password::Secret,
-    error::AppError,
+    domain::{password::Secret, GroupName},
+    error::{AppError, Field},
     server::{
         accounts::new_account::{self, InitialPassword, NewAccount},
         admin::apps,
@@ -91,6 +91,24 @@ pub enum Command {
     /// The keys that sign ID tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Groups of people, which apps learn from the `groups` claim and
+    /// forward-auth from `Remote-Groups`.
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroupCommand {
+    /// Make a group (lower-case letters, digits, - and _, at most 64).
+    Add { name: String },
+    /// List the groups, one a line: name, tab, member count.
+    List,
+    /// Remove a group; its members leave it.
+    Remove { name: String },
+    /// Put the person with this email in the group.
+    AddMember { name: String, email: String },
+    /// Take the person with this email out of the group.
+    RemoveMember { name: String, email: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -172,6 +190,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
         Command::App(command) => app_command(settings, command).await,
+        Command::Group(command) => group_command(settings, command).await,
         Command::Backup { to } => {
             let db = open_database(&settings).await?;
             db.backup_sqlite(&to).await.map_err(anyhow::Error::msg)?;
@@ -266,6 +285,66 @@ async fn app_command(settings: Settings, command: AppCommand) -> anyhow::Result<
             println!("Removed {client_id}.");
         }
     }
+    Ok(())
+}
+
+async fn group_command(settings: Settings, command: GroupCommand) -> anyhow::Result<()> {
+    use crate::server::admin::groups::{self, Membership};
+    let state = http::build_state(settings, Arc::new(SystemClock)).await?;
+    let parse = |name: &str| {
+        GroupName::parse(name).map_err(|p| user_message(AppError::field(Field::Name, p).into()))
+    };
+    match command {
+        GroupCommand::Add { name } => {
+            let name = parse(&name)?;
+            groups::create(&state, None, &name, &cli_meta("gatehouse group add"))
+                .await
+                .map_err(user_message)?;
+            println!("Added group {}.", name.as_str());
+        }
+        GroupCommand::List => {
+            for group in groups::list(&state).await.map_err(user_message)? {
+                println!("{}\t{}", group.name, group.members);
+            }
+        }
+        GroupCommand::Remove { name } => {
+            let name = parse(&name)?;
+            groups::remove(&state, None, &name, &cli_meta("gatehouse group remove"))
+                .await
+                .map_err(user_message)?;
+            println!("Removed group {}.", name.as_str());
+        }
+        GroupCommand::AddMember { name, email } => {
+            let what = "gatehouse group add-member";
+            member(&state, &parse(&name)?, &email, Membership::Add, what).await?;
+        }
+        GroupCommand::RemoveMember { name, email } => {
+            let what = "gatehouse group remove-member";
+            member(&state, &parse(&name)?, &email, Membership::Remove, what).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `group add-member` and `group remove-member`.
+async fn member(
+    state: &crate::server::AppState,
+    name: &GroupName,
+    email: &str,
+    change: crate::server::admin::groups::Membership,
+    what: &str,
+) -> anyhow::Result<()> {
+    use crate::server::admin::groups::{self, Membership};
+    let changed = groups::change_member(state, None, name, email, change, &cli_meta(what))
+        .await
+        .map_err(user_message)?;
+    let done = match (change, changed) {
+        (Membership::Add, true) => "Added",
+        (Membership::Add, false) => "Already in",
+        (Membership::Remove, true) => "Removed",
+        (Membership::Remove, false) => "Not in",
+    };
+    println!("{done}: {email} in {}.", name.as_str());
     Ok(())
 }
 

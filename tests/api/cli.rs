@@ -72,6 +72,7 @@ fn help_explains_every_command() {
             "backup           Copy a live SQLite database into a new file",
             "app              Apps that sign people in through Gatehouse",
             "keys             The keys that sign ID tokens",
+            "group            Groups of people",
         ],
     );
     expect_help(
@@ -524,7 +525,108 @@ async fn instances_starting_at_once_migrate_one_database_safely(engine: Engine) 
     );
 }
 
+/// `gatehouse group add|list|remove|add-member|remove-member`, with the
+/// lines the contract gives (`list`: name, tab, member count), refusals
+/// that name the problem (exit 1), and every change audited.
+async fn group_commands_make_fill_list_and_remove_groups(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(engine, dir.path()).await;
+    let env = [("GATEHOUSE_DATABASE_URL", url.as_str())];
+    let run = |args: &[&str]| gatehouse(dir.path(), args, &env, None);
+    for (email, name) in [("jane@acme.test", "Jane Doe"), ("sam@acme.test", "Sam Roe")] {
+        let out = gatehouse(
+            dir.path(),
+            &[
+                "create-admin",
+                "--email",
+                email,
+                "--name",
+                name,
+                "--role",
+                "user",
+                "--password-stdin",
+            ],
+            &env,
+            Some("a long enough passphrase\n"),
+        );
+        assert!(out.status.success(), "create-admin: {}", text(&out.stderr));
+    }
+    for args in [
+        &["group", "add", "wiki-editors"][..],
+        &["group", "add", "ops"],
+        &["group", "add-member", "wiki-editors", "jane@acme.test"],
+        &["group", "add-member", "wiki-editors", "SAM@acme.test"],
+        &["group", "add-member", "ops", "sam@acme.test"],
+    ] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = run(&["group", "list"]);
+    assert_eq!(text(&out.stdout), "ops\t1\nwiki-editors\t2\n");
+
+    // Refusals say why, and change nothing.
+    for (args, why) in [
+        (&["group", "add", "Wiki Editors"][..], "Name:"),
+        (&["group", "add", "ops"], "Name:"),
+        (
+            &["group", "add-member", "nope", "jane@acme.test"],
+            "not found",
+        ),
+        (
+            &["group", "add-member", "ops", "nobody@acme.test"],
+            "No account has this address",
+        ),
+        (&["group", "remove", "nope"], "not found"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(why),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(&["group", "add-member", "ops", "sam@acme.test"]);
+    assert!(
+        text(&out.stdout).starts_with("Already in"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = run(&["group", "remove-member", "wiki-editors", "jane@acme.test"]);
+    assert!(out.status.success());
+    let out = run(&["group", "remove", "ops"]);
+    assert!(out.status.success());
+    let out = run(&["group", "list"]);
+    assert_eq!(text(&out.stdout), "wiki-editors\t1\n");
+
+    let db = gatehouse::server::db::Db::connect(&url, 1).await.unwrap();
+    let mut conn = db.conn().await.unwrap();
+    let entries = gatehouse::server::db::audit::list(&mut conn, None, None, None, i64::MAX)
+        .await
+        .unwrap();
+    let events: Vec<&str> = entries
+        .iter()
+        .rev()
+        .map(|e| e.event.as_str())
+        .filter(|e| e.starts_with("group"))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "group_created",
+            "group_created",
+            "group_member_added",
+            "group_member_added",
+            "group_member_added",
+            "group_member_removed",
+            "group_deleted",
+        ]
+    );
+}
+
 both_engines!(
+    group_commands_make_fill_list_and_remove_groups,
     instances_starting_at_once_migrate_one_database_safely,
     app_commands_register_list_and_remove_apps,
     setup_link_prints_a_link_that_creates_the_first_admin,

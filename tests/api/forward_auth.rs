@@ -5,7 +5,7 @@
 //! `Remote-*` headers after logging in, and refused again after logging
 //! out.
 
-use crate::{both_engines, helpers::*, nginx::Nginx, proxy::port_of};
+use crate::{both_engines, helpers::*, nginx::Nginx, probe, proxy::port_of};
 use reqwest::{header, StatusCode};
 
 both_engines!(
@@ -75,6 +75,7 @@ async fn nginx_auth_request_protects_an_app_with_the_gatehouse_session(engine: E
     })
     .await;
     app.create_jane().await;
+    app.put_in_group(USER_EMAIL, "wiki-editors").await;
     let gatehouse = port_of(&app.base);
     let echo = echo_app().await;
     let Some(nginx) = Nginx::start_servers(&|port| readme_nginx(port, gatehouse, echo)).await
@@ -114,7 +115,7 @@ async fn nginx_auth_request_protects_an_app_with_the_gatehouse_session(engine: E
         seen.contains(&format!("remote-email: {}", USER_EMAIL.to_lowercase())),
         "{seen}"
     );
-    assert!(seen.contains("remote-groups: user"), "{seen}");
+    assert!(seen.contains("remote-groups: wiki-editors"), "{seen}");
     assert!(!seen.contains("mallory"), "{seen}");
     assert!(
         seen.contains("cookie: app_pref=1"),
@@ -301,7 +302,28 @@ async fn forward_auth_answers_with_who_is_logged_in_and_refuses_unlisted_hosts(e
     assert!(!sub.contains('@') && sub.len() >= 32);
     assert_eq!(h["remote-email"], USER_EMAIL);
     assert_eq!(h["remote-name"], "Jane Doe");
-    assert_eq!(h["remote-groups"], "user");
+    assert_eq!(h["remote-groups"], "", "in no group, and no site admin");
     let res = verify(&visitor, &[], "?role=site_admin").await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Groups: `Remote-Groups` lists them (and `site_admin` for admins);
+    // `?group=` admits only members.
+    let res = verify(&visitor, &[], "?group=editors").await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "in no group yet");
+    app.put_in_group(USER_EMAIL, "editors").await;
+    app.put_in_group(USER_EMAIL, "accounts").await;
+    let res = verify(&visitor, &[], "?group=editors").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["remote-groups"], "accounts,editors");
+    let res = verify(&visitor, &[], "?group=Not%20a%20group")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    app.create_admin().await;
+    app.put_in_group(ADMIN_EMAIL, "editors").await;
+    let admin = app.as_admin().await;
+    let res = verify(&admin, &[], "").await.unwrap();
+    assert_eq!(res.headers()["remote-groups"], "editors,site_admin");
+    let entries = probe::audit(&app, Some("group_member_added")).await;
+    assert_eq!(entries.len(), 3, "every membership is audited");
 }

@@ -3,6 +3,7 @@
 //! expects an already checked admin (`http::request::require_admin`).
 
 pub mod apps;
+pub mod groups;
 pub mod mail;
 pub mod password_again;
 pub mod users;

@@ -37,6 +37,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0008_user_language.sql",
         "0009_admin_made_links.sql",
         "0010_password_again.sql",
+        "0011_groups.sql",
     )
 });
 
@@ -53,6 +54,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0009_user_language.sql",
         "0010_admin_made_links.sql",
         "0011_password_again.sql",
+        "0012_groups.sql",
     )
 });
 

@@ -15,6 +15,7 @@ macro_rules! user_columns {
 pub mod apps;
 pub mod audit;
 mod error;
+pub mod groups;
 mod migrations;
 pub mod oidc;
 pub mod outbox;

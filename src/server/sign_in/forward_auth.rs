@@ -30,6 +30,8 @@ pub struct VerifyParams {
     pub role: Option<String>,
     /// `1`: only sessions begun with two steps pass (403 for others).
     pub two_factor: Option<String>,
+    /// A group's name: only its members pass (403 for others).
+    pub group: Option<String>,
 }
 
 /// The page the browser asked the proxy for. nginx sends it whole in
@@ -97,6 +99,33 @@ pub async fn verify(
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "Unknown role.").into_response(),
         _ => {}
     }
+    let groups = {
+        let read = async {
+            let mut conn = state.db.conn().await?;
+            crate::server::db::groups::names_of_user(&mut conn, session.user.id).await
+        };
+        match read.await {
+            Ok(groups) => groups,
+            Err(e) => {
+                tracing::error!(error = %e, "forward-auth: reading the person's groups failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    };
+    if let Some(wanted) = params.group.as_deref() {
+        if crate::domain::GroupName::parse(wanted).is_err() {
+            return (StatusCode::BAD_REQUEST, "Not a group's name.").into_response();
+        }
+        if !groups.iter().any(|g| g == wanted) {
+            return refused(&state, &session, &headers, "Not in the group.").await;
+        }
+    }
+    // The person's groups, and `site_admin` for site admins.
+    let mut remote_groups = groups;
+    if session.user.role == Role::SiteAdmin {
+        remote_groups.push(Role::SiteAdmin.as_str().to_owned());
+    }
+    let remote_groups = remote_groups.join(",");
     let mut response = StatusCode::OK.into_response();
     let out = response.headers_mut();
     let user = &session.user;
@@ -104,7 +133,7 @@ pub async fn verify(
         ("remote-user", session.subject.as_str()),
         ("remote-email", user.email.as_str()),
         ("remote-name", user.name.as_str()),
-        ("remote-groups", user.role.as_str()),
+        ("remote-groups", remote_groups.as_str()),
     ] {
         // Names are free text (UTF-8) without control characters.
         if let Ok(v) = HeaderValue::from_bytes(value.as_bytes()) {

@@ -327,6 +327,28 @@ impl TestApp {
             .await
     }
 
+    /// Puts the person with `email` in group `group`, making the group
+    /// first if need be (as `gatehouse group add` and `add-member` do).
+    pub async fn put_in_group(&self, email: &str, group: &str) {
+        use gatehouse::{
+            domain::GroupName,
+            server::{admin::groups, http::request::RequestMeta},
+        };
+        let name = GroupName::parse(group).unwrap();
+        let meta = RequestMeta::default();
+        let _ = groups::create(&self.state, None, &name, &meta).await;
+        groups::change_member(
+            &self.state,
+            None,
+            &name,
+            email,
+            groups::Membership::Add,
+            &meta,
+        )
+        .await
+        .unwrap();
+    }
+
     /// The reset link of the newest mail to `to`, waiting for it to arrive.
     pub async fn last_email_link(&self, to: &str, n: usize) -> String {
         let mails = self.sink.wait_for(to, n).await;

@@ -18,7 +18,92 @@ both_engines!(
     a_refresh_chain_ends_90_days_after_its_login,
     failed_client_authentication_is_throttled_per_address,
     refused_apps_codes_replays_and_proxied_visits_are_audited_and_counted,
+    the_groups_scope_names_the_persons_groups,
 );
+
+/// With the scope `groups`, the ID token and userinfo carry the claim
+/// `groups` (the person's groups, by name; read at each call, so leaving a
+/// group shows at once); without it, no such claim.
+async fn the_groups_scope_names_the_persons_groups(engine: Engine) {
+    let (app, creds) = app_with_jane(engine, false, "user").await;
+    app.put_in_group(USER_EMAIL, "wiki-editors").await;
+    app.put_in_group(USER_EMAIL, "accounts").await;
+    let tokens = |scope: &'static str| {
+        let (app, creds) = (&app, &creds);
+        async move {
+            let (verifier, challenge) = pkce();
+            let url = authorize_url(app, &creds.client_id, &challenge, &[("scope", scope)]);
+            let back = sign_in(&app.browser(), &url, USER_EMAIL, USER_PASSWORD).await;
+            let (status, body) =
+                exchange(app, creds, &param(&back, "code").unwrap(), &verifier).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        }
+    };
+    let userinfo = |access: String| {
+        let app = &app;
+        async move {
+            let res = rp_http()
+                .get(app.url("/oauth2/userinfo"))
+                .bearer_auth(access)
+                .send()
+                .await
+                .unwrap();
+            res.json::<Value>().await.unwrap()
+        }
+    };
+
+    let t = tokens("openid groups").await;
+    let claims = claims_of(&text(&t, "id_token"));
+    assert_eq!(
+        claims["groups"],
+        serde_json::json!(["accounts", "wiki-editors"]),
+        "{claims}"
+    );
+    assert_eq!(
+        userinfo(text(&t, "access_token")).await["groups"],
+        serde_json::json!(["accounts", "wiki-editors"])
+    );
+
+    use gatehouse::{domain::GroupName, server::admin::groups};
+    let name = GroupName::parse("wiki-editors").unwrap();
+    groups::change_member(
+        &app.state,
+        None,
+        &name,
+        USER_EMAIL,
+        groups::Membership::Remove,
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        userinfo(text(&t, "access_token")).await["groups"],
+        serde_json::json!(["accounts"])
+    );
+
+    let t = tokens("openid email").await;
+    assert!(claims_of(&text(&t, "id_token")).get("groups").is_none());
+    assert!(userinfo(text(&t, "access_token"))
+        .await
+        .get("groups")
+        .is_none());
+
+    let discovery: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(discovery["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("groups")));
+    assert!(discovery["claims_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("groups")));
+}
 
 /// What is refused to apps and at forward-auth is in the audit log, one
 /// row an hour for each kind and source, with its count; a failed login

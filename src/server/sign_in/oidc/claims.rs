@@ -43,18 +43,29 @@ pub struct PersonClaims {
     pub name: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The names of the person's groups, with the scope `groups`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 impl PersonClaims {
-    pub fn of(row: &db::oidc::TokenRow) -> Self {
+    /// What the grant's scopes allow of its person (their groups read now,
+    /// when the scope `groups` asks for them).
+    pub async fn of(conn: &mut db::Conn, row: &db::oidc::TokenRow) -> sqlx::Result<Self> {
         let scopes: Vec<&str> = row.scope.split_whitespace().collect();
         let email = scopes.contains(&"email");
-        Self {
+        let groups = if scopes.contains(&"groups") {
+            Some(db::groups::names_of_user(conn, row.user_id).await?)
+        } else {
+            None
+        };
+        Ok(Self {
             email: email.then(|| row.email.clone()),
             email_verified: email.then_some(row.email_verified),
             name: scopes.contains(&"profile").then(|| row.name.clone()),
             roles: vec![row.role.as_str().to_owned()],
-        }
+            groups,
+        })
     }
 }
 

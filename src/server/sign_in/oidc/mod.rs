@@ -32,4 +32,4 @@ pub const ID_TOKEN_SECS: i64 = 3600;
 /// Refresh tokens (scope `offline_access`); each use gives a new one.
 pub const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
 /// The scopes Gatehouse knows; others are dropped from a request.
-pub const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
+pub const SCOPES: [&str; 5] = ["openid", "email", "profile", "groups", "offline_access"];

@@ -246,7 +246,7 @@ async fn issue(
         auth_time: row.auth_time,
         amr: row.amr.split_whitespace().map(str::to_owned).collect(),
         nonce: row.nonce.clone(),
-        person: PersonClaims::of(row),
+        person: PersonClaims::of(conn, row).await?,
     };
     Ok(Issued {
         access,

@@ -41,7 +41,7 @@ pub async fn userinfo(
         return Ok(None);
     }
     Ok(Some(UserInfo {
-        person: PersonClaims::of(&row),
+        person: PersonClaims::of(&mut conn, &row).await?,
         sub: row.subject,
     }))
 }

@@ -1,0 +1,126 @@
+//! Groups: site admins (and the operator's command line) make and remove
+//! them and put people in and out. Apps learn a person's groups from the
+//! `groups` claim, forward-auth from `Remote-Groups`. Everything is
+//! audited, with who did it.
+
+use crate::{
+    domain::{CurrentUser, Email, GroupName},
+    error::{AppError, Field, Problem},
+    server::{
+        db,
+        platform::{
+            audit::{self, Entry, Event, Who},
+            client::RequestMeta,
+        },
+        AppState, ServiceError,
+    },
+};
+
+/// A group and how many people are in it.
+pub use db::groups::GroupRow as GroupSummary;
+
+fn actor(by: Option<&CurrentUser>) -> Who<'_> {
+    by.map(|u| Who::user(u.id, &u.email)).unwrap_or_default()
+}
+
+/// Every group with its member count, by name.
+pub async fn list(state: &AppState) -> Result<Vec<GroupSummary>, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(db::groups::list(&mut conn).await?)
+}
+
+/// Makes a group (a name taken already is refused on the field `name`).
+pub async fn create(
+    state: &AppState,
+    by: Option<&CurrentUser>,
+    name: &GroupName,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    match db::groups::insert(&mut tx, name.as_str(), now).await {
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(AppError::field(Field::Name, Problem::AlreadyTaken).into())
+        }
+        other => other?,
+    };
+    let entry = Entry::new(Event::GroupCreated)
+        .by(actor(by))
+        .detail(name.as_str());
+    audit::record(&mut tx, now, meta, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a group; its members leave it.
+pub async fn remove(
+    state: &AppState,
+    by: Option<&CurrentUser>,
+    name: &GroupName,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !db::groups::delete(&mut tx, name.as_str()).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let entry = Entry::new(Event::GroupDeleted)
+        .by(actor(by))
+        .detail(name.as_str());
+    audit::record(&mut tx, now, meta, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a membership change added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Add,
+    Remove,
+}
+
+/// Puts the person with `email` in group `name`, or takes them out. True
+/// when that changed anything (adding a member twice changes nothing).
+pub async fn change_member(
+    state: &AppState,
+    by: Option<&CurrentUser>,
+    name: &GroupName,
+    email: &str,
+    change: Membership,
+    meta: &RequestMeta,
+) -> Result<bool, ServiceError> {
+    let email = Email::parse(email).map_err(|p| AppError::field(Field::Email, p))?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let group = db::groups::find_id(&mut tx, name.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let person = db::users::find_by_email(&mut tx, &email.normalized())
+        .await?
+        .ok_or(AppError::field(Field::Email, Problem::NoSuchAccount))?;
+    let (changed, event) = match change {
+        Membership::Add => (
+            db::groups::add_member(&mut tx, group, person.id, now).await?,
+            Event::GroupMemberAdded,
+        ),
+        Membership::Remove => (
+            db::groups::remove_member(&mut tx, group, person.id).await?,
+            Event::GroupMemberRemoved,
+        ),
+    };
+    if changed {
+        let entry = Entry::new(event)
+            .by(actor(by))
+            .on(Who::user(person.id, person.email.as_str()))
+            .detail(name.as_str());
+        audit::record(&mut tx, now, meta, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// The names of the person's groups, in order.
+pub async fn of_user(state: &AppState, user_id: i64) -> Result<Vec<String>, ServiceError> {
+    let mut conn = state.db.conn().await?;
+    Ok(db::groups::names_of_user(&mut conn, user_id).await?)
+}
