@@ -262,6 +262,9 @@ pub struct LiveSession {
     pub sign_in: SignIn,
     /// Whether the person has a second factor.
     pub has_factor: bool,
+    /// The names of the person's groups, in order: read only for
+    /// forward-auth ([`for_forward_auth`]), empty elsewhere.
+    pub groups: Vec<String>,
 }
 
 /// The live session whose id the request's cookie carries, if any: for
@@ -285,27 +288,50 @@ pub async fn for_forward_auth(
 ) -> sqlx::Result<Option<LiveSession>> {
     let credentials = cookie_values(headers, forward_auth_cookie_name(&state.settings));
     match credentials.as_slice() {
-        [] => from_headers(state, headers).await,
+        [] => match read_cookie(&state.settings, headers) {
+            Some(id) => resolve_hash(state, &tokens::hash(&id), WithGroups::Yes).await,
+            None => Ok(None),
+        },
         [one] => match open_forward_auth(&state.secret, one) {
-            Some(hash) => resolve_hash(state, &hash).await,
+            Some(hash) => resolve_hash(state, &hash, WithGroups::Yes).await,
             None => Ok(None),
         },
         _ => Ok(None),
     }
 }
 
+/// Whether a session's lookup reads the person's groups too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WithGroups {
+    No,
+    Yes,
+}
+
 /// The session behind an id, if it is live; see [`resolve`].
 pub async fn resolve_session(state: &AppState, id: &str) -> sqlx::Result<Option<LiveSession>> {
-    resolve_hash(state, &tokens::hash(id)).await
+    resolve_hash(state, &tokens::hash(id), WithGroups::No).await
 }
 
 /// The session stored under `hash`, if it is live.
-async fn resolve_hash(state: &AppState, hash: &str) -> sqlx::Result<Option<LiveSession>> {
+async fn resolve_hash(
+    state: &AppState,
+    hash: &str,
+    with_groups: WithGroups,
+) -> sqlx::Result<Option<LiveSession>> {
     let hash = hash.to_owned();
     let now = state.clock.now();
     let idle = i64::from(state.settings.auth.session_idle_minutes) * 60;
     let mut conn = state.db.conn().await?;
-    let Some(row) = db::sessions::find_live(&mut conn, &hash, now, idle).await? else {
+    let found = match with_groups {
+        WithGroups::No => db::sessions::find_live(&mut conn, &hash, now, idle)
+            .await?
+            .map(|row| (row, Vec::new())),
+        WithGroups::Yes => {
+            let engine = state.db.engine;
+            db::sessions::find_live_with_groups(&mut conn, engine, &hash, now, idle).await?
+        }
+    };
+    let Some((row, groups)) = found else {
         return Ok(None);
     };
     if now - row.last_seen_at >= 60 {
@@ -313,6 +339,7 @@ async fn resolve_hash(state: &AppState, hash: &str) -> sqlx::Result<Option<LiveS
     }
     let must_set_up = state.settings.two_factor_required(row.role) && !row.has_factor;
     Ok(Some(LiveSession {
+        groups,
         auth_time: row.created_at,
         subject: row.subject,
         email_verified: row.email_verified,

@@ -78,21 +78,77 @@ pub async fn find_live(
     now: i64,
     idle_secs: i64,
 ) -> sqlx::Result<Option<SessionRow>> {
-    let row = sqlx::query(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, u.subject, u.email_verified, u.email, u.name, u.role,
-                s.amr, u.language,
-                CASE WHEN EXISTS (SELECT 1 FROM totp_keys t WHERE t.user_id = s.user_id AND t.confirmed_at IS NOT NULL)
-                       OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = s.user_id)
-                     THEN 1 ELSE 0 END AS has_factor
-         FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
-    )
-    .bind(id_hash)
-    .bind(now)
-    .bind(now - idle_secs)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|r| SessionRow::from_row(&r)).transpose()
+    Ok(find(conn, None, id_hash, now, idle_secs)
+        .await?
+        .map(|(row, _)| row))
+}
+
+/// [`find_live`] and the names of the person's groups, in order, in the
+/// same statement: for forward-auth, which names them on every request.
+pub async fn find_live_with_groups(
+    conn: &mut Conn,
+    engine: super::Engine,
+    id_hash: &str,
+    now: i64,
+    idle_secs: i64,
+) -> sqlx::Result<Option<(SessionRow, Vec<String>)>> {
+    find(conn, Some(engine), id_hash, now, idle_secs).await
+}
+
+/// The statements of [`find`]: without the groups, and with them on each
+/// engine (their aggregates are spelled differently), made once.
+static FIND: std::sync::LazyLock<[String; 3]> = std::sync::LazyLock::new(|| {
+    let with = |aggregate: &str| {
+        format!(
+            "(SELECT {aggregate}(g.name, ',' ORDER BY g.name) FROM group_members m
+              JOIN user_groups g ON g.id = m.group_id WHERE m.user_id = s.user_id)"
+        )
+    };
+    [
+        "NULL".to_owned(),
+        with("group_concat"),
+        with("string_agg"),
+    ]
+    .map(|groups| {
+        format!(
+            "SELECT s.user_id, s.created_at, s.last_seen_at, u.subject, u.email_verified, u.email, u.name, u.role,
+                    s.amr, u.language,
+                    CASE WHEN EXISTS (SELECT 1 FROM totp_keys t WHERE t.user_id = s.user_id AND t.confirmed_at IS NOT NULL)
+                           OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = s.user_id)
+                         THEN 1 ELSE 0 END AS has_factor,
+                    {groups} AS group_names
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1"
+        )
+    })
+});
+
+async fn find(
+    conn: &mut Conn,
+    groups_in: Option<super::Engine>,
+    id_hash: &str,
+    now: i64,
+    idle_secs: i64,
+) -> sqlx::Result<Option<(SessionRow, Vec<String>)>> {
+    let sql = match groups_in {
+        None => &FIND[0],
+        Some(super::Engine::Sqlite) => &FIND[1],
+        Some(super::Engine::Postgres) => &FIND[2],
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id_hash)
+        .bind(now)
+        .bind(now - idle_secs)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        let names: Option<String> = r.try_get("group_names")?;
+        let names = names
+            .map(|n| n.split(',').map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok((SessionRow::from_row(&r)?, names))
+    })
+    .transpose()
 }
 
 pub async fn touch(conn: &mut Conn, id_hash: &str, now: i64) -> sqlx::Result<()> {

@@ -99,29 +99,16 @@ pub async fn verify(
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "Unknown role.").into_response(),
         _ => {}
     }
-    let groups = {
-        let read = async {
-            let mut conn = state.db.conn().await?;
-            crate::server::db::groups::names_of_user(&mut conn, session.user.id).await
-        };
-        match read.await {
-            Ok(groups) => groups,
-            Err(e) => {
-                tracing::error!(error = %e, "forward-auth: reading the person's groups failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-        }
-    };
     if let Some(wanted) = params.group.as_deref() {
         if crate::domain::GroupName::parse(wanted).is_err() {
             return (StatusCode::BAD_REQUEST, "Not a group's name.").into_response();
         }
-        if !groups.iter().any(|g| g == wanted) {
+        if !session.groups.iter().any(|g| g == wanted) {
             return refused(&state, &session, &headers, "Not in the group.").await;
         }
     }
     // The person's groups, and `site_admin` for site admins.
-    let mut remote_groups = groups;
+    let mut remote_groups = session.groups.clone();
     if session.user.role == Role::SiteAdmin {
         remote_groups.push(Role::SiteAdmin.as_str().to_owned());
     }
