@@ -1,13 +1,14 @@
 //! Registering the apps that sign people in through Gatehouse: used by the
 //! admin panel and by `gatehouse app …`. Every change is audited.
 
+use super::actor;
 use crate::{
     domain::{AppCredentials, AppSummary, CurrentUser, Name, Role},
     error::{AppError, Field, Problem, Problems},
     server::{
         db::{self, apps::AppFields},
         mail::templates::format_time,
-        platform::audit::{self, Entry, Event, Who},
+        platform::audit::{self, Entry, Event},
         platform::client::RequestMeta,
         platform::tokens,
         AppState, ServiceError,
@@ -147,10 +148,6 @@ pub fn secret_matches(app: &db::apps::AppRow, secret: &str) -> bool {
 /// (`gatehouse app remove -Dx…`).
 fn new_client_id() -> String {
     tokens::subject()
-}
-
-fn actor(user: Option<&CurrentUser>) -> Who<'_> {
-    user.map(|u| Who::user(u.id, &u.email)).unwrap_or_default()
 }
 
 fn detail(name: &str, client_id: &str) -> String {

@@ -3,6 +3,7 @@
 //! `groups` claim, forward-auth from `Remote-Groups`. Everything is
 //! audited, with who did it.
 
+use super::actor;
 use crate::{
     domain::{CurrentUser, Email, GroupName},
     error::{AppError, Field, Problem},
@@ -18,10 +19,6 @@ use crate::{
 
 /// A group and how many people are in it.
 pub use db::groups::GroupRow as GroupSummary;
-
-fn actor(by: Option<&CurrentUser>) -> Who<'_> {
-    by.map(|u| Who::user(u.id, &u.email)).unwrap_or_default()
-}
 
 /// Every group with its member count, by name.
 pub async fn list(state: &AppState) -> Result<Vec<GroupSummary>, ServiceError> {
@@ -117,10 +114,4 @@ pub async fn change_member(
     }
     tx.commit().await?;
     Ok(changed)
-}
-
-/// The names of the person's groups, in order.
-pub async fn of_user(state: &AppState, user_id: i64) -> Result<Vec<String>, ServiceError> {
-    let mut conn = state.db.conn().await?;
-    Ok(db::groups::names_of_user(&mut conn, user_id).await?)
 }

@@ -7,3 +7,11 @@ pub mod groups;
 pub mod mail;
 pub mod password_again;
 pub mod users;
+
+use crate::{domain::CurrentUser, server::platform::audit::Who};
+
+/// Who did it, for the audit log: the admin, or nobody named (the
+/// operator's command line).
+fn actor(by: Option<&CurrentUser>) -> Who<'_> {
+    by.map(|u| Who::user(u.id, &u.email)).unwrap_or_default()
+}

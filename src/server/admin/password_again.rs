@@ -51,12 +51,6 @@ pub async fn check(state: &AppState, session_id: Option<&str>) -> Result<Recent,
     ))
 }
 
-/// Refuses ([`AppError::PasswordAgain`]) unless the admin behind session
-/// `session_id` gave their password in the last five minutes.
-pub async fn require(state: &AppState, session_id: Option<&str>) -> Result<(), ServiceError> {
-    Ok(check(state, session_id).await?.require()?)
-}
-
 /// Checks the admin's password (throttled and audited like the account
 /// page's) and, when it is right, lets this session make those changes
 /// for the next five minutes.
