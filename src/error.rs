@@ -3,7 +3,7 @@
 //! Errors carry codes, never free text, so a crafted `?__err=` URL cannot
 //! make a page display words of an attacker's choosing.
 
-use crate::i18n::{t, tn, Msg, Plural};
+use crate::i18n::{t, tf, tn, Msg, Plural};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,8 @@ pub enum Field {
     PasskeyName,
     /// The language of a person's pages and mail.
     Language,
+    /// Group names (an app's groups, a person's groups).
+    Groups,
 }
 
 /// What is wrong with one field.
@@ -64,6 +66,14 @@ pub enum Problem {
     WrongCode,
     /// No account has this address (where a site admin names someone).
     NoSuchAccount,
+    /// No group has this name (where a site admin names one).
+    NoSuchGroup {
+        name: String,
+    },
+    /// A group that apps admit by: it stays until they stop.
+    GroupInUse {
+        apps: String,
+    },
 }
 
 impl Problem {
@@ -96,6 +106,8 @@ impl Problem {
             Self::InvalidRedirectUri => text(Msg::ProblemInvalidRedirectUri),
             Self::WrongCode => text(Msg::ProblemWrongCode),
             Self::NoSuchAccount => text(Msg::ProblemNoSuchAccount),
+            Self::NoSuchGroup { name } => tf(Msg::ProblemNoSuchGroup, &[("name", name)]),
+            Self::GroupInUse { apps } => tf(Msg::ProblemGroupInUse, &[("apps", apps)]),
         }
     }
 }

@@ -30,6 +30,7 @@ pub async fn add_app(
     client_type: String,
     allowed_role: String,
     two_factor: Option<String>,
+    groups: Option<String>,
 ) -> Result<(), AppError> {
     use crate::{
         error::{Field, Problem},
@@ -43,13 +44,14 @@ pub async fn add_app(
         "confidential" => false,
         _ => return Err(AppError::field(Field::ClientType, Problem::InvalidChoice)),
     };
-    let input = apps::AppInput::parse(
-        &name,
-        &redirect_uris,
-        &post_logout_redirect_uris.unwrap_or_default(),
-        &allowed_role,
-        two_factor.is_some(),
-    )?;
+    let input = apps::AppInput::parse(apps::AppForm {
+        name: &name,
+        redirect_uris: &redirect_uris,
+        post_logout_redirect_uris: &post_logout_redirect_uris.unwrap_or_default(),
+        allowed_role: &allowed_role,
+        two_factor: two_factor.is_some(),
+        groups: &groups.unwrap_or_default(),
+    })?;
     let made = apps::add(&state, Some(&admin), input, public, &request::meta()).await?;
     request::hand_over_credentials(&state, &made);
     request::redirect_back_with(crate::domain::AppDone::Added.as_str(), "/admin/apps");
@@ -64,17 +66,19 @@ pub async fn edit_app(
     post_logout_redirect_uris: Option<String>,
     allowed_role: String,
     two_factor: Option<String>,
+    groups: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{admin::apps, http::request};
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
-    let input = apps::AppInput::parse(
-        &name,
-        &redirect_uris,
-        &post_logout_redirect_uris.unwrap_or_default(),
-        &allowed_role,
-        two_factor.is_some(),
-    )?;
+    let input = apps::AppInput::parse(apps::AppForm {
+        name: &name,
+        redirect_uris: &redirect_uris,
+        post_logout_redirect_uris: &post_logout_redirect_uris.unwrap_or_default(),
+        allowed_role: &allowed_role,
+        two_factor: two_factor.is_some(),
+        groups: &groups.unwrap_or_default(),
+    })?;
     apps::update(&state, &admin, &client_id, input, &request::meta()).await?;
     request::redirect_back_with(crate::domain::AppDone::Saved.as_str(), "/admin/apps");
     Ok(())

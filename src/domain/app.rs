@@ -18,6 +18,8 @@ pub struct AppSummary {
     pub allowed_role: Role,
     /// Only people who logged in with a second step may sign in.
     pub two_factor: bool,
+    /// Only members of these groups may sign in (none: no group rule).
+    pub groups: Vec<String>,
     pub created: String,
 }
 

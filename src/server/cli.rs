@@ -134,6 +134,10 @@ pub enum AppCommand {
         /// Only people who logged in with two-step verification may sign in.
         #[arg(long)]
         two_factor: bool,
+        /// Only members of this group may sign in; repeat for more (members
+        /// of any of them may).
+        #[arg(long = "group")]
+        groups: Vec<String>,
     },
     /// List the apps, one per line: client id, type, role, name, redirect
     /// URIs (tab-separated).
@@ -249,14 +253,16 @@ async fn app_command(settings: Settings, command: AppCommand) -> anyhow::Result<
             public,
             role,
             two_factor,
+            groups,
         } => {
-            let input = apps::AppInput::parse(
-                &name,
-                &redirect_uris.join("\n"),
-                &post_logout_redirect_uris.join("\n"),
-                &role,
+            let input = apps::AppInput::parse(apps::AppForm {
+                name: &name,
+                redirect_uris: &redirect_uris.join("\n"),
+                post_logout_redirect_uris: &post_logout_redirect_uris.join("\n"),
+                allowed_role: &role,
                 two_factor,
-            )
+                groups: &groups.join(" "),
+            })
             .map_err(|e| user_message(e.into()))?;
             let made = apps::add(&state, None, input, public, &cli_meta("gatehouse app add"))
                 .await

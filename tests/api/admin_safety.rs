@@ -6,7 +6,7 @@ use crate::{both_engines, helpers::*, probe};
 use gatehouse::{
     domain::{CurrentUser, Role},
     server::{
-        admin::{password_again::Recent, users},
+        admin::{apps::AppForm, password_again::Recent, users},
         http::request::RequestMeta,
     },
 };
@@ -202,13 +202,12 @@ both_engines!(
 async fn takeover_changes_need_the_admins_password_again(engine: Engine) {
     let app = spawn_app(engine).await;
     let (jane, admin) = app.with_admin_and_user().await;
-    let input = gatehouse::server::admin::apps::AppInput::parse(
-        "Wiki",
-        "https://wiki.acme.test/cb",
-        "",
-        "user",
-        false,
-    )
+    let input = gatehouse::server::admin::apps::AppInput::parse(AppForm {
+        name: "Wiki",
+        redirect_uris: "https://wiki.acme.test/cb",
+        allowed_role: "user",
+        ..AppForm::default()
+    })
     .unwrap();
     let wiki = gatehouse::server::admin::apps::add(
         &app.state,

@@ -593,12 +593,43 @@ async fn group_commands_make_fill_list_and_remove_groups(engine: Engine) {
         text(&out.stdout)
     );
 
+    // An app for the members of named groups: each must exist, and a group
+    // an app admits by stays until it is taken off the app.
+    let app_add = |groups: &[&str]| {
+        let mut args = vec![
+            "app",
+            "add",
+            "--name",
+            "Wiki",
+            "--redirect-uri",
+            "https://wiki.acme.test/cb",
+        ];
+        for group in groups {
+            args.extend(["--group", group]);
+        }
+        run(&args)
+    };
+    let out = app_add(&["wiki-editors", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("There is no group called nope"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = app_add(&["wiki-editors", "ops"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["group", "remove", "ops"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Wiki"), "{}", text(&out.stderr));
+
     let out = run(&["group", "remove-member", "wiki-editors", "jane@acme.test"]);
     assert!(out.status.success());
-    let out = run(&["group", "remove", "ops"]);
+    let out = run(&["group", "add", "unused"]);
+    assert!(out.status.success());
+    let out = run(&["group", "remove", "unused"]);
     assert!(out.status.success());
     let out = run(&["group", "list"]);
-    assert_eq!(text(&out.stdout), "wiki-editors\t1\n");
+    assert_eq!(text(&out.stdout), "ops\t1\nwiki-editors\t1\n");
 
     let db = gatehouse::server::db::Db::connect(&url, 1).await.unwrap();
     let mut conn = db.conn().await.unwrap();
@@ -620,6 +651,7 @@ async fn group_commands_make_fill_list_and_remove_groups(engine: Engine) {
             "group_member_added",
             "group_member_added",
             "group_member_removed",
+            "group_created",
             "group_deleted",
         ]
     );

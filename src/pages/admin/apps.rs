@@ -209,6 +209,26 @@ fn RoleSelect(
     }
 }
 
+/// The groups an app admits (names separated by spaces or commas).
+#[component]
+fn GroupsField(
+    id: String,
+    value: String,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let (help_id, error_id) = (format!("{id}-help"), format!("{id}-error"));
+    view! {
+        <div class="field">
+            <label for=id.clone()>{t(Msg::AdminAppsGroups)}</label>
+            <input id=id name="groups" type="text" value=value autocomplete="off" spellcheck="false"
+                aria-describedby=format!("{help_id} {error_id}")
+                aria-invalid=move || error.get().is_some().then_some("true")/>
+            <p class="help" id=help_id>{t(Msg::AdminAppsGroupsHelp)}</p>
+            <p class="field-error" id=error_id aria-live="polite">{move || error.get().unwrap_or_default()}</p>
+        </div>
+    }
+}
+
 /// The box that makes an app admit only people who logged in with a
 /// second step.
 #[component]
@@ -259,6 +279,7 @@ fn AddAppForm(add: FormAction) -> impl IntoView {
                     </p>
                 </fieldset>
                 <RoleSelect id="app-role".into() selected=Role::User error=field_error(error, Field::Role)/>
+                <GroupsField id="app-groups".into() value=String::new() error=field_error(error, Field::Groups)/>
                 <TwoFactorBox id="app-two-factor".to_owned() checked=false/>
                 <SubmitButton label=t(Msg::AdminAppsRegister) pending=add.pending()/>
             </PostForm>
@@ -349,6 +370,9 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
             <td>{kind}</td>
             <td>
                 {who}
+                {(!app.groups.is_empty()).then(|| view! {
+                    <div>{tf(Msg::AdminAppsGroupsList, &[("groups", &app.groups.join(", "))])}</div>
+                })}
                 {app.two_factor.then(|| view! { <div><span class="badge">{t(Msg::AdminAppsTwoFactor)}</span></div> })}
             </td>
             <td>{app.redirect_uris.iter().map(|u| view! { <div><code>{u.clone()}</code></div> }).collect_view()}</td>
@@ -375,6 +399,8 @@ fn AppRow(app: AppSummary, actions: RowActions) -> impl IntoView {
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::PostLogoutUris)))/>
                         <RoleSelect id=role_id selected=app.allowed_role
                             error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::Role)))/>
+                        <GroupsField id=format!("edit-app-groups-{id_two_factor}") value=app.groups.join(" ")
+                            error=Signal::derive(move || edit_error.get().and_then(|e| e.field_message(Field::Groups)))/>
                         <TwoFactorBox id=format!("edit-app-two-factor-{}", id_two_factor) checked=app.two_factor/>
                         <SubmitButton label=t(Msg::AdminSave) pending=saving/>
                     </PostForm>

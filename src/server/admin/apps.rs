@@ -3,7 +3,7 @@
 
 use super::actor;
 use crate::{
-    domain::{AppCredentials, AppSummary, CurrentUser, Name, Role},
+    domain::{AppCredentials, AppSummary, CurrentUser, GroupName, Name, Role},
     error::{AppError, Field, Problem, Problems},
     server::{
         db::{self, apps::AppFields},
@@ -30,18 +30,55 @@ pub struct AppInput {
     pub allowed_role: Role,
     /// Only people who logged in with a second step may sign in.
     pub two_factor: bool,
+    /// Only members of these groups may sign in (none: no group rule).
+    pub groups: Vec<GroupName>,
+}
+
+/// An app's settings as typed, before [`AppInput::parse`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppForm<'a> {
+    pub name: &'a str,
+    pub redirect_uris: &'a str,
+    pub post_logout_redirect_uris: &'a str,
+    pub allowed_role: &'a str,
+    pub two_factor: bool,
+    /// Group names separated by spaces or commas.
+    pub groups: &'a str,
+}
+
+/// At most this many groups per app.
+const MAX_GROUPS: usize = 50;
+
+/// Group names separated by spaces or commas, each once.
+pub fn parse_group_names(text: &str) -> Result<Vec<GroupName>, Problem> {
+    let mut names: Vec<GroupName> = Vec::new();
+    for item in text.split(|c: char| c == ',' || c.is_whitespace()) {
+        if item.is_empty() {
+            continue;
+        }
+        let name = GroupName::parse(item)?;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() > MAX_GROUPS {
+        return Err(Problem::TooLong { max: MAX_GROUPS });
+    }
+    Ok(names)
 }
 
 impl AppInput {
     /// URIs come one per line (or separated by spaces); at least one
     /// redirect URI is needed.
-    pub fn parse(
-        name: &str,
-        redirect_uris: &str,
-        post_logout_redirect_uris: &str,
-        allowed_role: &str,
-        two_factor: bool,
-    ) -> Result<Self, AppError> {
+    pub fn parse(form: AppForm<'_>) -> Result<Self, AppError> {
+        let AppForm {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            allowed_role,
+            two_factor,
+            groups,
+        } = form;
         let mut problems = Problems::default();
         let name = problems.check(Field::Name, Name::parse(name));
         let redirect = problems.check(Field::RedirectUris, parse_uris(redirect_uris, true));
@@ -50,18 +87,21 @@ impl AppInput {
             parse_uris(post_logout_redirect_uris, false),
         );
         let role = problems.check(Field::Role, Role::parse(allowed_role));
-        let parsed = match (name, redirect, post_logout, role) {
+        let groups = problems.check(Field::Groups, parse_group_names(groups));
+        let parsed = match (name, redirect, post_logout, role, groups) {
             (
                 Some(name),
                 Some(redirect_uris),
                 Some(post_logout_redirect_uris),
                 Some(allowed_role),
+                Some(groups),
             ) => Some(Self {
                 name,
                 redirect_uris,
                 post_logout_redirect_uris,
                 allowed_role,
                 two_factor,
+                groups,
             }),
             _ => None,
         };
@@ -154,6 +194,26 @@ fn detail(name: &str, client_id: &str) -> String {
     format!("{name} ({client_id})")
 }
 
+/// The ids of the named groups; one that does not exist is a problem on
+/// the field `groups`.
+async fn group_ids(conn: &mut db::Conn, names: &[GroupName]) -> Result<Vec<i64>, ServiceError> {
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        let id = db::groups::find_id(conn, name.as_str())
+            .await?
+            .ok_or_else(|| {
+                AppError::field(
+                    Field::Groups,
+                    Problem::NoSuchGroup {
+                        name: name.as_str().to_owned(),
+                    },
+                )
+            })?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 pub async fn add(
     state: &AppState,
     by: Option<&CurrentUser>,
@@ -168,7 +228,9 @@ pub async fn add(
     let (redirect_uris, post_logout) = input.stored_uris();
     let fields = input.fields(&redirect_uris, &post_logout);
     let mut tx = state.db.begin().await?;
+    let groups = group_ids(&mut tx, &input.groups).await?;
     db::apps::insert(&mut tx, &client_id, hash.as_deref(), &fields, now).await?;
+    db::apps::set_groups(&mut tx, &client_id, &groups).await?;
     let what = detail(input.name.as_str(), &client_id);
     audit::record(
         &mut tx,
@@ -196,10 +258,13 @@ pub async fn update(
     let (redirect_uris, post_logout) = input.stored_uris();
     let fields = input.fields(&redirect_uris, &post_logout);
     let mut tx = state.db.begin().await?;
+    let groups = group_ids(&mut tx, &input.groups).await?;
     if !db::apps::update(&mut tx, client_id, &fields, now).await? {
         return Err(AppError::NotFound.into());
     }
-    // Made admins-only: the sign-ins of everyone else end now.
+    db::apps::set_groups(&mut tx, client_id, &groups).await?;
+    // Made admins-only, limited to groups or to logins with two steps:
+    // the sign-ins that no longer qualify end now.
     let ended = db::oidc::revoke_unadmitted_of_app(&mut tx, client_id, now).await?;
     let mut what = detail(input.name.as_str(), client_id);
     if ended > 0 {
@@ -291,10 +356,15 @@ pub async fn name_of(state: &AppState, client_id: &str) -> Result<Option<String>
 pub async fn list(state: &AppState) -> Result<Vec<AppSummary>, ServiceError> {
     let mut conn = state.db.conn().await?;
     let tz = state.settings.time_zone;
+    let mut groups = db::apps::all_group_names(&mut conn).await?;
     Ok(db::apps::list(&mut conn)
         .await?
         .into_iter()
         .map(|app| AppSummary {
+            groups: groups
+                .extract_if(.., |(client, _)| *client == app.client_id)
+                .map(|(_, group)| group)
+                .collect(),
             public: app.is_public(),
             redirect_uris: app.redirect_uris().map(str::to_owned).collect(),
             post_logout_redirect_uris: app.post_logout_redirect_uris().map(str::to_owned).collect(),
@@ -334,6 +404,18 @@ mod tests {
         }
         assert_eq!(parse_uris("  ", true), Err(Problem::Required));
         assert_eq!(parse_uris("", false), Ok(vec![]));
+    }
+
+    #[test]
+    fn group_names_are_split_on_spaces_and_commas_and_checked() {
+        let names = parse_group_names(" editors, staff\nstaff ,,").unwrap();
+        let names: Vec<&str> = names.iter().map(GroupName::as_str).collect();
+        assert_eq!(names, ["editors", "staff"]);
+        assert_eq!(parse_group_names(""), Ok(vec![]));
+        assert_eq!(
+            parse_group_names("staff Editors"),
+            Err(Problem::InvalidCharacters)
+        );
     }
 
     #[test]

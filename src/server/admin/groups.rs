@@ -49,7 +49,9 @@ pub async fn create(
     Ok(())
 }
 
-/// Removes a group; its members leave it.
+/// Removes a group; its members leave it. A group that apps admit by is
+/// refused (on the field `name`): taken away, it would leave such an app
+/// admitting everyone.
 pub async fn remove(
     state: &AppState,
     by: Option<&CurrentUser>,
@@ -58,9 +60,15 @@ pub async fn remove(
 ) -> Result<(), ServiceError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if !db::groups::delete(&mut tx, name.as_str()).await? {
-        return Err(AppError::NotFound.into());
+    let group = db::groups::find_id(&mut tx, name.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let apps = db::apps::names_admitting_group(&mut tx, group).await?;
+    if !apps.is_empty() {
+        let apps = apps.join(", ");
+        return Err(AppError::field(Field::Name, Problem::GroupInUse { apps }).into());
     }
+    db::groups::delete(&mut tx, name.as_str()).await?;
     let entry = Entry::new(Event::GroupDeleted)
         .by(actor(by))
         .detail(name.as_str());
@@ -106,10 +114,18 @@ pub async fn change_member(
         ),
     };
     if changed {
+        let mut detail = name.as_str().to_owned();
+        // Out of a group an app admits by: their sign-ins to it end now.
+        if change == Membership::Remove {
+            let ended = db::oidc::revoke_unadmitted_of_user(&mut tx, person.id, now).await?;
+            if ended > 0 {
+                detail.push_str(&format!(" ({ended} sign-ins no longer admitted ended)"));
+            }
+        }
         let entry = Entry::new(event)
             .by(actor(by))
             .on(Who::user(person.id, person.email.as_str()))
-            .detail(name.as_str());
+            .detail(&detail);
         audit::record(&mut tx, now, meta, entry).await?;
     }
     tx.commit().await?;

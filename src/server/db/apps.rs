@@ -146,3 +146,86 @@ pub async fn delete(conn: &mut Conn, client_id: &str) -> sqlx::Result<bool> {
         .rows_affected()
         == 1)
 }
+
+/// The SQL condition "the app `$client` admits `$user` by their groups":
+/// it names no groups, or the person is in one of them. `{client}` and
+/// `{user}` are column expressions of the surrounding statement.
+macro_rules! in_app_groups {
+    ($client:literal, $user:literal) => {
+        concat!(
+            "(NOT EXISTS (SELECT 1 FROM app_groups ag WHERE ag.client_id = ",
+            $client,
+            ") OR EXISTS (SELECT 1 FROM app_groups ag JOIN group_members gm ON gm.group_id = ag.group_id
+                 WHERE ag.client_id = ",
+            $client,
+            " AND gm.user_id = ",
+            $user,
+            "))"
+        )
+    };
+}
+pub(crate) use in_app_groups;
+
+/// Whether the app's group rule admits the person.
+pub async fn groups_admit(conn: &mut Conn, client_id: &str, user_id: i64) -> sqlx::Result<bool> {
+    let admitted: i64 = sqlx::query_scalar(concat!(
+        "SELECT CAST(CASE WHEN ",
+        in_app_groups!("$1", "$2"),
+        " THEN 1 ELSE 0 END AS BIGINT)"
+    ))
+    .bind(client_id)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(admitted != 0)
+}
+
+/// The names of the groups the app admits (none: no group rule), by name.
+pub async fn group_names(conn: &mut Conn, client_id: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT g.name FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id
+         WHERE ag.client_id = $1 ORDER BY g.name",
+    )
+    .bind(client_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Every app's groups as (client id, group name), for the list of apps.
+pub async fn all_group_names(conn: &mut Conn) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT ag.client_id, g.name FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id
+         ORDER BY ag.client_id, g.name",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Replaces the app's groups with these (ids).
+pub async fn set_groups(conn: &mut Conn, client_id: &str, group_ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM app_groups WHERE client_id = $1")
+        .bind(client_id)
+        .execute(&mut *conn)
+        .await?;
+    for id in group_ids {
+        sqlx::query(
+            "INSERT INTO app_groups (client_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The names of the apps that admit only this group and others.
+pub async fn names_admitting_group(conn: &mut Conn, group_id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT a.name FROM app_groups ag JOIN apps a ON a.client_id = ag.client_id
+         WHERE ag.group_id = $1 ORDER BY a.name",
+    )
+    .bind(group_id)
+    .fetch_all(conn)
+    .await
+}

@@ -38,6 +38,7 @@ pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| {
         "0009_admin_made_links.sql",
         "0010_password_again.sql",
         "0011_groups.sql",
+        "0012_app_groups.sql",
     )
 });
 
@@ -55,6 +56,7 @@ pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| {
         "0010_admin_made_links.sql",
         "0011_password_again.sql",
         "0012_groups.sql",
+        "0013_app_groups.sql",
     )
 });
 

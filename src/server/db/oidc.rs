@@ -2,7 +2,7 @@
 //! codes and tokens issued under them (only their SHA-256 is stored), and
 //! the ID-token signing keys.
 
-use super::Conn;
+use super::{apps::in_app_groups, Conn};
 use crate::domain::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,29 +106,41 @@ pub struct TokenRow {
     /// Who the app admits today (`apps.allowed_role`).
     #[sqlx(try_from = "String")]
     pub app_role: Role,
+    /// Whether the app's groups admit the person today.
+    #[sqlx(try_from = "super::IntFlag")]
+    pub in_app_groups: bool,
+    /// Whether the app asks for a login with two steps today.
+    #[sqlx(try_from = "super::IntFlag")]
+    pub app_two_factor: bool,
 }
 
 impl TokenRow {
-    /// Whether the app still admits the person: checked at every refresh
-    /// and userinfo call, not only at sign-in.
+    /// Whether the app still admits the person, by role, groups and the
+    /// way they logged in: checked at every refresh and userinfo call, not
+    /// only at sign-in.
     pub fn still_admitted(&self) -> bool {
-        self.app_role != Role::SiteAdmin || self.role == Role::SiteAdmin
+        (self.app_role != Role::SiteAdmin || self.role == Role::SiteAdmin)
+            && self.in_app_groups
+            && (!self.app_two_factor || self.amr.split_whitespace().any(|m| m == "mfa"))
     }
 }
 
 /// The code or token with this hash and kind, spent, expired or revoked
 /// alike: the caller tells these apart (a spent code is a replay).
 pub async fn find_token(conn: &mut Conn, hash: &str, kind: Kind) -> sqlx::Result<Option<TokenRow>> {
-    sqlx::query_as(
-        "SELECT t.grant_id, g.client_id, g.scope, g.nonce, g.auth_time, g.amr, t.redirect_uri, t.code_challenge,
+    sqlx::query_as(concat!(
+        r#"SELECT t.grant_id, g.client_id, g.scope, g.nonce, g.auth_time, g.amr, t.redirect_uri, t.code_challenge,
                 t.expires_at, t.used_at, g.revoked_at, u.id AS user_id, u.subject, u.email, u.name,
-                u.role, u.email_verified, u.active, a.allowed_role AS app_role
+                u.role, u.email_verified, u.active, a.allowed_role AS app_role, a.two_factor AS app_two_factor,
+                CAST(CASE WHEN "#,
+        in_app_groups!("a.client_id", "u.id"),
+        r#" THEN 1 ELSE 0 END AS BIGINT) AS in_app_groups
          FROM oidc_tokens t
          JOIN oidc_grants g ON g.id = t.grant_id
          JOIN users u ON u.id = g.user_id
          JOIN apps a ON a.client_id = g.client_id
-         WHERE t.token_hash = $1 AND t.kind = $2",
-    )
+         WHERE t.token_hash = $1 AND t.kind = $2"#
+    ))
     .bind(hash)
     .bind(kind.as_str())
     .fetch_optional(conn)
@@ -184,12 +196,18 @@ pub async fn revoke_user_grants(conn: &mut Conn, user_id: i64, now: i64) -> sqlx
 
 /// A grant qualifies while its app admits its person (see
 /// [`TokenRow::still_admitted`]).
-const NOT_ADMITTED: &str = "NOT EXISTS (SELECT 1 FROM apps a, users u
+const NOT_ADMITTED: &str = concat!(
+    "NOT EXISTS (SELECT 1 FROM apps a, users u
      WHERE a.client_id = oidc_grants.client_id AND u.id = oidc_grants.user_id
-       AND (a.allowed_role <> 'site_admin' OR u.role = 'site_admin'))";
+       AND (a.allowed_role <> 'site_admin' OR u.role = 'site_admin')
+       AND (a.two_factor = 0 OR (' ' || oidc_grants.amr || ' ') LIKE '% mfa %')
+       AND ",
+    in_app_groups!("a.client_id", "u.id"),
+    ")"
+);
 
-/// Revokes the person's grants that their role no longer qualifies for
-/// (after a change of role); how many.
+/// Revokes the person's grants that their role or groups no longer
+/// qualify for (after a change of role or a group left); how many.
 pub async fn revoke_unadmitted_of_user(
     conn: &mut Conn,
     user_id: i64,
@@ -207,7 +225,7 @@ pub async fn revoke_unadmitted_of_user(
 }
 
 /// Revokes the app's grants whose people it no longer admits (after its
-/// rule changed); how many.
+/// rules changed: role, groups, two steps); how many.
 pub async fn revoke_unadmitted_of_app(
     conn: &mut Conn,
     client_id: &str,

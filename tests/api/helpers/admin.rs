@@ -154,6 +154,14 @@ impl Browser {
         .await
     }
 
+    /// Saves an app's settings as the edit form sends them (`fields` beside
+    /// its client id).
+    pub async fn edit_app_with(&self, client_id: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form = vec![("client_id", client_id)];
+        form.extend_from_slice(fields);
+        self.submit("admin/edit_app", "/admin/apps", &form).await
+    }
+
     pub async fn disable_user(&self, id: i64) -> Response {
         self.submit("admin/disable_user", USERS_PAGE, &[("id", &id.to_string())])
             .await

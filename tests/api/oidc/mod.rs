@@ -37,7 +37,33 @@ async fn register(app: &TestApp, public: bool, role: &str) -> AppCredentials {
 /// An app, which admits only people who logged in with two steps when
 /// `two_factor`.
 async fn register_app(app: &TestApp, public: bool, role: &str, two_factor: bool) -> AppCredentials {
-    let input = apps::AppInput::parse("Wiki", REDIRECT, POST_LOGOUT, role, two_factor).unwrap();
+    register_with(
+        app,
+        public,
+        apps::AppForm {
+            allowed_role: role,
+            two_factor,
+            ..wiki()
+        },
+    )
+    .await
+}
+
+/// The Wiki's settings, open to everyone: change what a test needs.
+fn wiki() -> apps::AppForm<'static> {
+    apps::AppForm {
+        name: "Wiki",
+        redirect_uris: REDIRECT,
+        post_logout_redirect_uris: POST_LOGOUT,
+        allowed_role: "user",
+        two_factor: false,
+        groups: "",
+    }
+}
+
+/// An app with these settings.
+async fn register_with(app: &TestApp, public: bool, form: apps::AppForm<'_>) -> AppCredentials {
+    let input = apps::AppInput::parse(form).unwrap();
     let creds = apps::add(&app.state, None, input, public, &RequestMeta::default())
         .await
         .unwrap();

@@ -5,15 +5,32 @@
 use super::*;
 use crate::{both_engines, probe};
 use openidconnect::{
-    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    core::{
+        CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    },
+    AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IdToken, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    UserInfoClaims,
 };
+use serde::{Deserialize, Serialize};
+
+/// The claim the scope `groups` adds, as an app declares it to the library.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Groups {
+    #[serde(default)]
+    groups: Vec<String>,
+}
+impl AdditionalClaims for Groups {}
+
+type IdTokenWithGroups =
+    IdToken<Groups, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
 
 both_engines!(an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_token);
 
 async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_token(engine: Engine) {
     let (app, creds) = app_with_jane(engine, false, "user").await;
+    app.put_in_group(USER_EMAIL, "wiki-editors").await;
     let http = rp_http();
 
     let metadata =
@@ -41,6 +58,7 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("offline_access".into()))
+        .add_scope(Scope::new("groups".into()))
         .set_pkce_challenge(challenge)
         .url();
 
@@ -93,8 +111,14 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
     assert!(tokens.expires_in().unwrap().as_secs() <= 3600);
     let raw_claims = claims_of(&id_token.to_string());
     assert_eq!(raw_claims["roles"], serde_json::json!(["user"]));
+    // The app reads the groups as its library declares them, verified.
+    let with_groups: IdTokenWithGroups = id_token.to_string().parse().unwrap();
+    let verified = with_groups
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("the same ID token, read with the groups claim");
+    assert_eq!(verified.additional_claims().groups, ["wiki-editors"]);
 
-    let info: CoreUserInfoClaims = client
+    let info: UserInfoClaims<Groups, CoreGenderClaim> = client
         .user_info(tokens.access_token().to_owned(), None)
         .unwrap()
         .request_async(&http)
@@ -102,6 +126,7 @@ async fn an_app_signs_a_person_in_through_the_login_page_and_verifies_the_id_tok
         .expect("userinfo with the access token");
     assert_eq!(info.subject().as_str(), sub);
     assert_eq!(info.email().map(|e| e.as_str()), Some(USER_EMAIL));
+    assert_eq!(info.additional_claims().groups, ["wiki-editors"]);
 
     let refreshed = client
         .exchange_refresh_token(

@@ -19,7 +19,159 @@ both_engines!(
     failed_client_authentication_is_throttled_per_address,
     refused_apps_codes_replays_and_proxied_visits_are_audited_and_counted,
     the_groups_scope_names_the_persons_groups,
+    an_app_limited_to_groups_admits_their_members_only_and_for_as_long_as_they_stay,
+    an_app_made_two_step_only_ends_the_sign_ins_made_with_a_password_alone,
 );
+
+/// Jane, in a browser of her own, goes to the app's authorization URL and
+/// logs in; where she ends up (the app's redirect URI or a page of ours).
+async fn jane_tries(app: &TestApp, creds: &AppCredentials) -> String {
+    let (_, challenge) = pkce();
+    let browser = app.browser();
+    let url = authorize_url(app, &creds.client_id, &challenge, &[]);
+    let login = location(&browser.get(&url).await);
+    let next = param(&Url::parse(&app.url(&login)).unwrap(), "next").unwrap();
+    browser
+        .without_js()
+        .on(&login)
+        .log_in_then(USER_EMAIL, USER_PASSWORD, &next)
+        .await;
+    location(&browser.get(&next).await)
+}
+
+/// An app limited to a group admits its members only, checked at sign-in
+/// and again at every refresh and userinfo call: taken out of the group,
+/// Jane's tokens end at once. A group apps admit by cannot be deleted (the
+/// app would admit everyone), and a group that does not exist is refused
+/// on the form.
+async fn an_app_limited_to_groups_admits_their_members_only_and_for_as_long_as_they_stay(
+    engine: Engine,
+) {
+    use gatehouse::{
+        domain::GroupName,
+        error::{AppError, Field},
+        server::admin::groups::{self, Membership},
+    };
+    let app = spawn_app(engine).await;
+    let (_jane, admin) = app.with_admin_and_user().await;
+    let editors = GroupName::parse("wiki-editors").unwrap();
+    let meta = RequestMeta::default();
+    groups::create(&app.state, None, &editors, &meta)
+        .await
+        .unwrap();
+    let creds = register_with(
+        &app,
+        false,
+        apps::AppForm {
+            groups: "wiki-editors",
+            ..wiki()
+        },
+    )
+    .await;
+
+    let to = jane_tries(&app, &creds).await;
+    assert!(to.starts_with("/sign-in-problem?reason=no_access"), "{to}");
+    assert!(!to.contains("code="), "{to}");
+
+    app.put_in_group(USER_EMAIL, "wiki-editors").await;
+    let to = jane_tries(&app, &creds).await;
+    assert!(to.starts_with(REDIRECT) && to.contains("code="), "{to}");
+    let tokens = jane_tokens(&app, &creds, USER_PASSWORD).await;
+    let (status, refreshed) = refresh(&app, &creds, &text(&tokens, "refresh_token")).await;
+    assert_eq!(status, StatusCode::OK, "a member refreshes: {refreshed}");
+
+    let deleted = groups::remove(&app.state, None, &editors, &meta).await;
+    match deleted {
+        Err(gatehouse::server::ServiceError::User(AppError::Validation(problems))) => {
+            assert_eq!(problems[0].0, Field::Name);
+            assert!(problems[0].1.message().contains("Wiki"), "{problems:?}");
+        }
+        other => panic!("a group an app admits by was deleted: {other:?}"),
+    }
+
+    let out = groups::change_member(
+        &app.state,
+        None,
+        &editors,
+        USER_EMAIL,
+        Membership::Remove,
+        &meta,
+    )
+    .await
+    .unwrap();
+    assert!(out);
+    assert_tokens_ended(&app, &creds, &refreshed, "taken out of the group").await;
+    let audit = admin
+        .list_audit(Some("group_member_removed"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        audit.contains("sign-ins no longer admitted ended"),
+        "{audit}"
+    );
+
+    // On the admin's form: a group that does not exist is named back.
+    let res = admin
+        .edit_app_with(
+            &creds.client_id,
+            &[
+                ("name", "Wiki"),
+                ("redirect_uris", REDIRECT),
+                ("allowed_role", "user"),
+                ("groups", "wiki-editors, no-such-group"),
+            ],
+        )
+        .await;
+    assert_status(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("no-such-group"), "{body}");
+    // Taken off the app, the group goes, and the app admits everyone again.
+    let res = admin
+        .edit_app_with(
+            &creds.client_id,
+            &[
+                ("name", "Wiki"),
+                ("redirect_uris", REDIRECT),
+                ("allowed_role", "user"),
+                ("groups", ""),
+            ],
+        )
+        .await;
+    assert_status(&res, StatusCode::OK);
+    groups::remove(&app.state, None, &editors, &meta)
+        .await
+        .unwrap();
+    let to = jane_tries(&app, &creds).await;
+    assert!(to.starts_with(REDIRECT) && to.contains("code="), "{to}");
+}
+
+/// An app made to ask for two steps ends the sign-ins people made to it
+/// with a password alone: at once, not when they next log in.
+async fn an_app_made_two_step_only_ends_the_sign_ins_made_with_a_password_alone(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (_jane, admin) = app.with_admin_and_user().await;
+    let creds = register(&app, false, "user").await;
+    let tokens = jane_tokens(&app, &creds, USER_PASSWORD).await;
+    assert_eq!(
+        userinfo_status(&app, &text(&tokens, "access_token")).await,
+        StatusCode::OK
+    );
+    let res = admin
+        .edit_app_with(
+            &creds.client_id,
+            &[
+                ("name", "Wiki"),
+                ("redirect_uris", REDIRECT),
+                ("allowed_role", "user"),
+                ("two_factor", "yes"),
+            ],
+        )
+        .await;
+    assert_status(&res, StatusCode::OK);
+    assert_tokens_ended(&app, &creds, &tokens, "the app now asks for two steps").await;
+}
 
 /// With the scope `groups`, the ID token and userinfo carry the claim
 /// `groups` (the person's groups, by name; read at each call, so leaving a

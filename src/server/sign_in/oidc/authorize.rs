@@ -289,9 +289,18 @@ pub fn decide(request: &AuthorizeRequest, auth_time: Option<i64>, now: i64) -> D
     }
 }
 
-/// Whether the app lets this person in.
-fn admits(app: &db::apps::AppRow, user: &CurrentUser) -> bool {
-    app.allowed_role != Role::SiteAdmin || user.role == Role::SiteAdmin
+/// Whether the app lets this person in: by role, then by groups (the same
+/// rules [`db::oidc::TokenRow::still_admitted`] checks again later).
+async fn admits(
+    state: &AppState,
+    app: &db::apps::AppRow,
+    user: &CurrentUser,
+) -> Result<bool, ServiceError> {
+    if app.allowed_role == Role::SiteAdmin && user.role != Role::SiteAdmin {
+        return Ok(false);
+    }
+    let mut conn = state.db.conn().await?;
+    Ok(db::apps::groups_admit(&mut conn, &app.client_id, user.id).await?)
 }
 
 /// Decides an authorization request for the person behind `session` (if
@@ -343,7 +352,7 @@ pub async fn authorize(
             return login_first(key, params, auth_after).map(Authorized::Redirect);
         }
     };
-    if !admits(&app, &session.user) {
+    if !admits(state, &app, &session.user).await? {
         record_no_access(state, &app, &session.user, meta, now).await?;
         // prompt=none never shows a page: the app hears it.
         if request.prompt.none {
