@@ -53,10 +53,14 @@ pub enum Event {
     GroupDeleted,
     GroupMemberAdded,
     GroupMemberRemoved,
+    /// People brought in from a CSV file (`gatehouse import`).
+    UsersImported,
+    /// Everyone written out to a CSV file, hashes included (`gatehouse export`).
+    UsersExported,
 }
 
 impl Event {
-    pub const ALL: [Event; 49] = [
+    pub const ALL: [Event; 51] = [
         Event::Login,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -106,6 +110,8 @@ impl Event {
         Event::GroupDeleted,
         Event::GroupMemberAdded,
         Event::GroupMemberRemoved,
+        Event::UsersImported,
+        Event::UsersExported,
     ];
 
     /// The name stored in the audit log and used in the page's filter.
@@ -160,6 +166,8 @@ impl Event {
             Event::GroupDeleted => "group_deleted",
             Event::GroupMemberAdded => "group_member_added",
             Event::GroupMemberRemoved => "group_member_removed",
+            Event::UsersImported => "users_imported",
+            Event::UsersExported => "users_exported",
         }
     }
 
@@ -216,6 +224,8 @@ impl Event {
             Event::GroupDeleted => Msg::AuditEventGroupDeleted,
             Event::GroupMemberAdded => Msg::AuditEventGroupMemberAdded,
             Event::GroupMemberRemoved => Msg::AuditEventGroupMemberRemoved,
+            Event::UsersImported => Msg::AuditEventUsersImported,
+            Event::UsersExported => Msg::AuditEventUsersExported,
         })
     }
 

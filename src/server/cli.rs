@@ -1,12 +1,15 @@
 //! The command line: `gatehouse serve | migrate | create-admin | setup-link | group |
-//! send-test-email | app add|list|remove | keys rotate`.
+//! import | export | send-test-email | app add|list|remove | keys rotate`.
 
 use crate::{
     domain::{password::Secret, GroupName},
     error::{AppError, Field},
     server::{
         accounts::new_account::{self, InitialPassword, NewAccount},
-        admin::apps,
+        admin::{
+            apps,
+            transfer::{self, ImportOptions, Imported},
+        },
         db::Db,
         http,
         mail::{
@@ -23,7 +26,11 @@ use crate::{
 };
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use std::{io::IsTerminal, path::PathBuf, sync::Arc};
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -95,6 +102,28 @@ pub enum Command {
     /// forward-auth from `Remote-Groups`.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Bring people in from a CSV file (header
+    /// email,name,role,groups,password_hash), all or nothing; password
+    /// hashes from other systems are kept until each person's next login.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Check every line and say how many would be imported; write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Mail an invitation to each person without a password hash.
+        #[arg(long)]
+        invite: bool,
+    },
+    /// Write every active account (password hashes and groups included) to
+    /// a new CSV file that only its owner can read.
+    Export {
+        /// The new file (an existing one is never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -195,6 +224,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
         Command::App(command) => app_command(settings, command).await,
         Command::Group(command) => group_command(settings, command).await,
+        Command::Import {
+            from,
+            dry_run,
+            invite,
+        } => import(settings, &from, ImportOptions { dry_run, invite }).await,
+        Command::Export { to } => export(settings, &to).await,
         Command::Backup { to } => {
             let db = open_database(&settings).await?;
             db.backup_sqlite(&to).await.map_err(anyhow::Error::msg)?;
@@ -221,6 +256,68 @@ async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
                 settings.database_url.redacted()
             )
         })
+}
+
+async fn import(settings: Settings, from: &Path, options: ImportOptions) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let state = http::build_state(settings, Arc::new(SystemClock)).await?;
+    let meta = cli_meta("gatehouse import");
+    let input = std::io::BufReader::new(file);
+    match transfer::import(&state, input, options, &meta)
+        .await
+        .map_err(user_message)?
+    {
+        Imported::People(n) if options.dry_run => println!("would import {n}"),
+        Imported::People(n) => println!("imported {n}"),
+        Imported::Refused(bad) => {
+            for line in &bad {
+                eprintln!("line {}: {}", line.line, line.reason);
+            }
+            bail!("nothing imported: {} bad lines", bad.len());
+        }
+    }
+    Ok(())
+}
+
+async fn export(settings: Settings, to: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .with_context(|| {
+            format!(
+                "cannot make {} (an existing file is never overwritten)",
+                to.display()
+            )
+        })?;
+    let state = http::build_state(settings, Arc::new(SystemClock)).await?;
+    let mut output = std::io::BufWriter::new(file);
+    let done = transfer::export(&state, &mut output, &cli_meta("gatehouse export")).await;
+    let done = match done {
+        Ok(done) => done,
+        Err(e) => {
+            // Half a file is worse than none.
+            drop(output);
+            let _ = std::fs::remove_file(to);
+            return Err(user_message(e));
+        }
+    };
+    output
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("cannot write {}", to.display()))?;
+    if done.disabled_left_out > 0 {
+        eprintln!(
+            "left out {} disabled accounts (the CSV cannot say an account is disabled)",
+            done.disabled_left_out
+        );
+    }
+    println!("exported {}", done.people);
+    Ok(())
 }
 
 fn cli_meta(what: &str) -> RequestMeta {

@@ -73,8 +73,12 @@ fn help_explains_every_command() {
             "app              Apps that sign people in through Gatehouse",
             "keys             The keys that sign ID tokens",
             "group            Groups of people",
+            "import           Bring people in from a CSV file",
+            "export           Write every active account",
         ],
     );
+    expect_help(&["import"], &["--from", "--dry-run", "--invite"]);
+    expect_help(&["export"], &["--to"]);
     expect_help(
         &["app", "add"],
         &[
@@ -83,6 +87,7 @@ fn help_explains_every_command() {
             "--post-logout-redirect-uri",
             "--public",
             "--role",
+            "--group",
         ],
     );
     expect_help(
@@ -657,7 +662,77 @@ async fn group_commands_make_fill_list_and_remove_groups(engine: Engine) {
     );
 }
 
+/// `gatehouse import` and `export` as an operator runs them: the lines it
+/// prints, exit 1 with every bad line named (and nothing written), a dry
+/// run, and an export only its owner can read, never over a file.
+async fn import_and_export_commands_say_what_they_did(engine: Engine) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(engine, dir.path()).await;
+    let env = [("GATEHOUSE_DATABASE_URL", url.as_str())];
+    let run = |args: &[&str]| gatehouse(dir.path(), args, &env, None);
+    let file = dir.path().join("people.csv");
+    std::fs::write(
+        &file,
+        "email,name,role,groups,password_hash\n\
+         ann@acme.test,Ann,user,staff,\n\
+         bob@acme.test,,user,,\n\
+         cy@acme.test,Cy,user,,{SSHA}x\n",
+    )
+    .unwrap();
+    let out = run(&["import", "--from", "people.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = text(&out.stderr);
+    assert!(errors.contains("line 3: name:"), "{errors}");
+    assert!(
+        errors.contains("line 4: password_hash: malformed {SSHA} hash"),
+        "{errors}"
+    );
+    assert!(errors.contains("nothing imported: 2 bad lines"), "{errors}");
+
+    std::fs::write(
+        &file,
+        "email,name,role,groups,password_hash\n\
+         ann@acme.test,Ann,user,staff,\n\
+         bob@acme.test,\"Roe, Bob\",site_admin,staff;ops,\n",
+    )
+    .unwrap();
+    let out = run(&["import", "--from", "people.csv", "--dry-run"]);
+    assert_eq!(
+        text(&out.stdout),
+        "would import 2\n",
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["group", "list"]);
+    assert_eq!(text(&out.stdout), "", "a dry run writes nothing");
+    let out = run(&["import", "--from", "people.csv"]);
+    assert_eq!(text(&out.stdout), "imported 2\n", "{}", text(&out.stderr));
+    let out = run(&["group", "list"]);
+    assert_eq!(text(&out.stdout), "ops\t1\nstaff\t2\n");
+
+    let out = run(&["export", "--to", "out.csv"]);
+    assert_eq!(text(&out.stdout), "exported 2\n", "{}", text(&out.stderr));
+    let exported = dir.path().join("out.csv");
+    let mode = std::fs::metadata(&exported).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read_to_string(&exported).unwrap(),
+        "email,name,role,groups,password_hash\n\
+         ann@acme.test,Ann,user,staff,\n\
+         bob@acme.test,\"Roe, Bob\",site_admin,ops;staff,\n"
+    );
+    let out = run(&["export", "--to", "out.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("never overwritten"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 both_engines!(
+    import_and_export_commands_say_what_they_did,
     group_commands_make_fill_list_and_remove_groups,
     instances_starting_at_once_migrate_one_database_safely,
     app_commands_register_list_and_remove_apps,

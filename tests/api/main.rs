@@ -13,6 +13,7 @@ mod cli;
 mod deploy;
 mod forward_auth;
 mod hardening;
+mod import_export;
 mod languages;
 mod login;
 mod nginx;

@@ -97,6 +97,7 @@ pub async fn log_in(
     next: &str,
     meta: &RequestMeta,
 ) -> Result<LoggedIn, ServiceError> {
+    let arrived = tokio::time::Instant::now();
     let Credentials {
         email,
         password,
@@ -156,7 +157,11 @@ pub async fn log_in(
             Ok(LoggedIn::Session(user, session_id))
         }
         Attempt::SecondStep(pending_id) => Ok(LoggedIn::SecondStep(pending_id)),
-        Attempt::Failed => Err(record_failed_login(state, email, meta).await),
+        Attempt::Failed => {
+            let failed = record_failed_login(state, email, meta).await;
+            tokio::time::sleep_until(arrived + failure_floor(state)).await;
+            Err(failed)
+        }
         Attempt::Rehash(_) => Err(AppError::Internal.into()),
     }
 }
@@ -302,6 +307,16 @@ async fn login_throttled(
 /// (unknown address, wrong password, disabled account).
 /// The entry names the account when it exists (the log is for admins; the
 /// answer stays the same).
+/// How long after it arrived a failed login is answered, at the soonest:
+/// the configured floor, or the slowest password check seen since start,
+/// whichever is longer. An unknown address, a wrong password for one of
+/// our hashes and one for a hash brought from another system (which may
+/// take several times as long to check) then look the same from outside.
+fn failure_floor(state: &AppState) -> std::time::Duration {
+    let floor = std::time::Duration::from_millis(state.settings.auth.failed_login_floor_ms);
+    floor.max(state.hasher.longest())
+}
+
 async fn record_failed_login(state: &AppState, email: &Email, meta: &RequestMeta) -> ServiceError {
     let recorded = async {
         let mut conn = state.db.conn().await?;

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod groups;
 pub mod mail;
 pub mod password_again;
+pub mod transfer;
 pub mod users;
 
 use crate::{domain::CurrentUser, server::platform::audit::Who};

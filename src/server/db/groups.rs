@@ -88,3 +88,35 @@ pub async fn names_of_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<Vec<St
     .fetch_all(conn)
     .await
 }
+
+/// Every group's id by name.
+pub async fn ids_by_name(conn: &mut Conn) -> sqlx::Result<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM user_groups")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, name)| (name, id)).collect())
+}
+
+/// How many memberships one statement of [`add_members`] adds.
+const MEMBERS_PER_INSERT: usize = 1000;
+
+/// Adds many memberships (group id, user id) at once (an import).
+pub async fn add_members(conn: &mut Conn, members: &[(i64, i64)], now: i64) -> sqlx::Result<()> {
+    for chunk in members.chunks(MEMBERS_PER_INSERT) {
+        let mut sql =
+            String::from("INSERT INTO group_members (group_id, user_id, added_at) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, ${}, $1)", 2 + 2 * i, 3 + 2 * i));
+        }
+        sql.push_str(" ON CONFLICT (group_id, user_id) DO NOTHING");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for (group, user) in chunk {
+            query = query.bind(group).bind(user);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

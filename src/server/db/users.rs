@@ -301,3 +301,102 @@ pub async fn newest_password_hashes(conn: &mut Conn, limit: i64) -> sqlx::Result
     .fetch_all(conn)
     .await
 }
+
+/// Every account's address as compared (lower case), for an import to
+/// tell which of its people are here already.
+pub async fn all_normalized_emails(
+    conn: &mut Conn,
+) -> sqlx::Result<std::collections::HashSet<String>> {
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email_normalized FROM users")
+        .fetch_all(conn)
+        .await?;
+    Ok(emails.into_iter().collect())
+}
+
+/// How many accounts one statement of [`insert_many`] adds: 8 values
+/// each, well within both engines' limits on bound values.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Adds many accounts (an import), a few hundred to a statement; their
+/// ids by normalized address.
+pub async fn insert_many(
+    conn: &mut Conn,
+    users: &[NewUser<'_>],
+    now: i64,
+) -> sqlx::Result<std::collections::HashMap<String, i64>> {
+    let mut ids = std::collections::HashMap::with_capacity(users.len());
+    for chunk in users.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO users (email, email_normalized, name, name_normalized, role, password_hash, active, created_at, updated_at, password_changed_at, subject, language) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = |k: usize| format!("${}", 2 + i * 8 + k);
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "({}, {}, {}, {}, {}, {}, 1, $1, $1, {}, {}, NULL)",
+                p(0),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7)
+            ));
+        }
+        sql.push_str(" RETURNING id, email_normalized");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for user in chunk {
+            query = query
+                .bind(user.email)
+                .bind(user.email_normalized)
+                .bind(user.name)
+                .bind(user.name.to_lowercase())
+                .bind(user.role)
+                .bind(user.password_hash)
+                .bind(user.password_hash.map(|_| now))
+                .bind(user.subject);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            ids.insert(row.try_get("email_normalized")?, row.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// An active account as `gatehouse export` writes it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ExportRow {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    /// Group names, `;`-separated, by name.
+    pub groups: Option<String>,
+}
+
+/// Every active account with its groups, oldest first.
+pub async fn export_rows(conn: &mut Conn, engine: Engine) -> sqlx::Result<Vec<ExportRow>> {
+    let aggregate = match engine {
+        Engine::Sqlite => "group_concat",
+        Engine::Postgres => "string_agg",
+    };
+    let sql = format!(
+        "SELECT u.email, u.name, u.role, u.password_hash,
+                (SELECT {aggregate}(g.name, ';' ORDER BY g.name) FROM group_members m
+                 JOIN user_groups g ON g.id = m.group_id WHERE m.user_id = u.id) AS groups
+         FROM users u WHERE u.active = 1 ORDER BY u.id"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
+}
+
+/// How many accounts are disabled (an export leaves them out).
+pub async fn count_disabled(conn: &mut Conn) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE active = 0")
+        .fetch_one(conn)
+        .await
+}

@@ -1,7 +1,7 @@
 //! Password hashing (argon2id) off the async threads, on worker threads
 //! with an argon2 area each, with bounded concurrency.
 
-use super::policy::NewPassword;
+use super::{imported::Kept, policy::NewPassword};
 use crate::{
     domain::password::Secret,
     server::platform::{config::AuthConfig, memory},
@@ -134,6 +134,8 @@ struct Load {
     waiting: AtomicUsize,
     /// How long the last hash took, in microseconds.
     hash_micros: AtomicU64,
+    /// The longest any took, in microseconds.
+    longest_micros: AtomicU64,
 }
 
 impl Hasher {
@@ -215,6 +217,12 @@ impl Hasher {
         self.load.runs.load(Ordering::Relaxed)
     }
 
+    /// The longest a hash or verification has taken since start (an
+    /// imported hash's may take longer than ours).
+    pub fn longest(&self) -> Duration {
+        Duration::from_micros(self.load.longest_micros.load(Ordering::Relaxed))
+    }
+
     /// How long the queued jobs will keep every worker busy if no more
     /// come: those waiting, at the last hash's time, shared among the
     /// workers. Zero when a job would be taken at once.
@@ -247,8 +255,9 @@ impl Hasher {
                 let started = Instant::now();
                 let result = catch_unwind(AssertUnwindSafe(|| work(area)))
                     .map_err(|_| HashError::Failed("the hash panicked".into()));
-                load.hash_micros
-                    .store(micros(started.elapsed()), Ordering::Relaxed);
+                let took = micros(started.elapsed());
+                load.hash_micros.store(took, Ordering::Relaxed);
+                load.longest_micros.fetch_max(took, Ordering::Relaxed);
                 then(result)
             }),
         };
@@ -324,11 +333,25 @@ impl Hasher {
         let password = password.clone();
         let current = self.params.clone();
         move |arena| {
-            let Ok(parsed) = PasswordHash::new(&phc) else {
-                return Verification {
-                    ok: false,
-                    needs_rehash: false,
-                };
+            let refused = Verification {
+                ok: false,
+                needs_rehash: false,
+            };
+            // Ours, or one brought from another system (its first login
+            // replaces it with ours).
+            let phc = match Kept::read(&phc) {
+                Ok(Kept::Argon2(phc)) => phc,
+                Ok(kept) => {
+                    let ok = kept.verify(password.expose()) && real;
+                    return Verification {
+                        ok,
+                        needs_rehash: ok,
+                    };
+                }
+                Err(_) => return refused,
+            };
+            let Ok(parsed) = PasswordHash::new(phc) else {
+                return refused;
             };
             let ok = verify_with(&parsed, password.expose().as_bytes(), arena).is_ok() && real;
             let needs_rehash = ok && !same_parameters(&parsed, &current);

@@ -1,7 +1,9 @@
-//! Passwords: the rules a new one must meet (`policy`) and their hashing
-//! on worker threads (`hashing`).
+//! Passwords: the rules a new one must meet (`policy`), their hashing on
+//! worker threads (`hashing`), and the hashes kept from other systems
+//! until their owner's next login (`imported`).
 
 mod hashing;
+pub mod imported;
 mod policy;
 
 pub use hashing::{Area, HashError, Hasher, Verification};

@@ -101,6 +101,9 @@ pub struct AuthConfig {
     pub argon2_parallelism: u32,
     pub hash_concurrency: usize,
     pub hash_queue_timeout_ms: u64,
+    /// A failed login's answer waits until this long after it arrived, or
+    /// the slowest password check seen, whichever is longer.
+    pub failed_login_floor_ms: u64,
     /// Who must have a second factor.
     pub two_factor: TwoFactorPolicy,
 }
