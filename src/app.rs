@@ -7,7 +7,7 @@ use crate::{
         account::AccountPage,
         admin::{
             apps::AdminAppsRoute, audit::AdminAuditRoute, confirm::AdminConfirmRoute,
-            mail::AdminMailRoute, users::AdminUsersRoute,
+            groups::AdminGroupsRoute, mail::AdminMailRoute, users::AdminUsersRoute,
         },
         forgot_password::ForgotPasswordPage,
         home::HomePage,
@@ -232,6 +232,7 @@ fn Layout() -> impl IntoView {
                                         let rel = move || crate::i18n::loads_whole("/admin/users").then_some("external");
                                         view! {
                                             <a href="/admin/users" rel=rel>{t(Msg::LayoutUsers)}</a>
+                                            <a href="/admin/groups" rel=rel>{t(Msg::LayoutGroups)}</a>
                                             <a href="/admin/apps" rel=rel>{t(Msg::LayoutApps)}</a>
                                             <a href="/admin/mail" rel=rel>{t(Msg::LayoutMail)}</a>
                                             <a href="/admin/audit" rel=rel>{t(Msg::LayoutAuditLog)}</a>
@@ -259,6 +260,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/groups") view={Lazy::<AdminGroupsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/apps") view={Lazy::<AdminAppsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/mail") view={Lazy::<AdminMailRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin_apps;
+pub mod admin_groups;
 pub mod admin_mail;
 pub mod admin_users;
 pub mod auth;

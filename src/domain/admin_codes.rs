@@ -45,6 +45,7 @@ codes!(
         ResetRefused => "reset_refused",
         ResetQueued => "reset_queued",
         TwoStepOff => "two_step_off",
+        GroupsSaved => "groups_saved",
     }
 );
 
@@ -66,6 +67,16 @@ codes!(
         Saved => "saved",
         Rotated => "rotated",
         Removed => "removed",
+    }
+);
+
+codes!(
+    /// What an action on `/admin/groups` did.
+    GroupDone {
+        Created => "created",
+        Deleted => "deleted",
+        MemberAdded => "member_added",
+        MemberRemoved => "member_removed",
     }
 );
 

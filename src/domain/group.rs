@@ -33,6 +33,53 @@ impl GroupName {
     }
 }
 
+/// At most this many groups in one list (an app's, a person's).
+const MAX_GROUPS: usize = 50;
+
+/// Group names separated by spaces or commas, each once.
+pub fn parse_group_names(text: &str) -> Result<Vec<GroupName>, Problem> {
+    let mut names: Vec<GroupName> = Vec::new();
+    for item in text.split(|c: char| c == ',' || c.is_whitespace()) {
+        if item.is_empty() {
+            continue;
+        }
+        let name = GroupName::parse(item)?;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() > MAX_GROUPS {
+        return Err(Problem::TooLong { max: MAX_GROUPS });
+    }
+    Ok(names)
+}
+
+/// A group and how many people are in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub name: String,
+    pub members: i64,
+}
+
+/// A member of a group, as a site admin sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+}
+
+/// One page of a group's members (newest member account first), perhaps
+/// only those whose email or name holds a search term.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersPage {
+    pub group: String,
+    pub count: i64,
+    pub members: Vec<GroupMember>,
+    /// The next page starts below this account id.
+    pub older: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,11 +13,11 @@ pub mod session;
 pub mod two_step;
 pub mod user;
 
-pub use admin_codes::{AppDone, FirstPasswordChoice, MailDone, SecurityDone, UserDone};
+pub use admin_codes::{AppDone, FirstPasswordChoice, GroupDone, MailDone, SecurityDone, UserDone};
 pub use app::{AppCredentials, AppSummary};
 pub use audit_event::Event as AuditEvent;
 pub use email::Email;
-pub use group::GroupName;
+pub use group::{GroupMember, GroupName, GroupSummary, MembersPage};
 pub use mail::{MailEntry, MailPage, MailState};
 pub use name::Name;
 pub use password::{PasswordPolicy, Secret};

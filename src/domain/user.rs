@@ -40,6 +40,8 @@ pub struct UserSummary {
     pub mail_failed: Option<String>,
     /// Their second factors (never the keys or codes themselves).
     pub two_step: TwoStepSummary,
+    /// Their groups, by name.
+    pub groups: Vec<String>,
 }
 
 /// Which second factors a person has, as a site admin sees them.

@@ -12,6 +12,7 @@ mod admin_safety;
 mod cli;
 mod deploy;
 mod forward_auth;
+mod groups;
 mod hardening;
 mod import_export;
 mod languages;

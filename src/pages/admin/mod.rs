@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod audit;
 pub mod confirm;
+pub mod groups;
 pub mod mail;
 pub mod users;
 

@@ -8,7 +8,7 @@ use crate::{
         list_invitations, list_users, take_set_password_link, AddUser, DeleteUser, DisableUser,
         EnableUser, MakeSetPasswordLink, SendResetEmail, UpdateUser,
     },
-    api::two_step::TurnOffTwoStep,
+    api::{admin_groups::SetUserGroups, two_step::TurnOffTwoStep},
     components::{
         DataTable, FormAction, FormField, FormMessage, PasswordField, PostForm, SubmitButton,
     },
@@ -54,6 +54,7 @@ fn done_message(done: UserDone) -> Result<Msg, Msg> {
         UserDone::ResetRefused => Err(Msg::AdminUsersResetRefused),
         UserDone::ResetQueued => Err(Msg::AdminUsersResetQueued),
         UserDone::TwoStepOff => Ok(Msg::AdminUsersDoneTwoStepOff),
+        UserDone::GroupsSaved => Ok(Msg::AdminGroupsDoneSaved),
     }
 }
 
@@ -66,6 +67,7 @@ struct RowActions {
     reset: FormAction,
     link: FormAction,
     two_step_off: FormAction,
+    groups: FormAction,
     /// The row whose edit form was submitted last, for its field errors.
     editing: RwSignal<Option<i64>>,
 }
@@ -80,6 +82,7 @@ impl RowActions {
             reset: FormAction::new::<SendResetEmail>(),
             link: FormAction::new::<MakeSetPasswordLink>(),
             two_step_off: FormAction::new::<TurnOffTwoStep>(),
+            groups: FormAction::new::<SetUserGroups>(),
             editing: RwSignal::new(None),
         };
         Effect::new(move |_| {
@@ -91,7 +94,7 @@ impl RowActions {
     }
 
     /// Changes whenever one of the actions has an answer.
-    fn versions(self) -> [usize; 7] {
+    fn versions(self) -> [usize; 8] {
         [
             self.update.version(),
             self.disable.version(),
@@ -100,6 +103,7 @@ impl RowActions {
             self.reset.version(),
             self.link.version(),
             self.two_step_off.version(),
+            self.groups.version(),
         ]
     }
 
@@ -107,7 +111,7 @@ impl RowActions {
     /// field problems show at their fields instead.
     fn error(self) -> Signal<Option<String>> {
         Signal::derive(move || {
-            let errors: [Option<AppError>; 7] = [
+            let errors: [Option<AppError>; 8] = [
                 self.update
                     .last_error()
                     .filter(|e| !matches!(e, AppError::Validation(_))),
@@ -117,6 +121,9 @@ impl RowActions {
                 self.reset.last_error(),
                 self.link.last_error(),
                 self.two_step_off.last_error(),
+                self.groups
+                    .last_error()
+                    .filter(|e| !matches!(e, AppError::Validation(_))),
             ];
             errors.into_iter().flatten().next().map(|e| e.message())
         })
@@ -404,8 +411,25 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
         reset,
         link,
         two_step_off,
+        groups,
         editing,
     } = actions;
+    let groups_error = Signal::derive(move || {
+        (groups.submitted_id() == Some(id))
+            .then(|| {
+                groups
+                    .last_error()
+                    .and_then(|e| e.field_message(Field::Groups))
+            })
+            .flatten()
+    });
+    let saving_groups = groups.busy_with(id);
+    let group_names = user.groups.join(" ");
+    let groups_text = if user.groups.is_empty() {
+        t(Msg::AdminUsersNoGroups).to_owned()
+    } else {
+        user.groups.join(", ")
+    };
     let edit_error = Signal::derive(move || {
         if editing.get() == Some(id) {
             update
@@ -466,7 +490,10 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                     " " <a class="badge disabled" href="/admin/mail" title=t(Msg::AdminUsersMailFailedHelp)>{tf(Msg::AdminUsersMailFailed, &[("date", &at)])}</a>
                 })}
             </td>
-            <td><span class=role_class>{user.role.label()}</span></td>
+            <td>
+                <span class=role_class>{user.role.label()}</span>
+                <div class="muted">{tf(Msg::AdminAppsGroupsList, &[("groups", &groups_text)])}</div>
+            </td>
             <td><span class=status.0>{status.1}</span></td>
             <td><span class=if two_step.on() { "badge active" } else { "badge" }>{two_step_text}</span></td>
             <td>{user.last_login.clone().unwrap_or_else(|| t(Msg::AdminUsersNever).into())}</td>
@@ -495,6 +522,24 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                             <RoleOptions id=format!("edit-role-{id}") selected=user.role/>
                         </div>
                         <SubmitButton label=t(Msg::AdminSave) pending=saving/>
+                    </PostForm>
+                </details>
+                <details open=move || groups_error.get().is_some()>
+                    <summary>{t(Msg::AdminUsersGroups)}</summary>
+                    <PostForm action=groups attr:class="form stack" attr:novalidate=true>
+                        <input type="hidden" name="id" value=id/>
+                        <div class="field">
+                            <label for=format!("edit-groups-{id}")>{t(Msg::AdminUsersGroups)}</label>
+                            <input id=format!("edit-groups-{id}") name="groups" type="text" value=group_names
+                                autocomplete="off" spellcheck="false"
+                                aria-describedby=format!("edit-groups-{id}-help edit-groups-{id}-error")
+                                aria-invalid=move || groups_error.get().map(|_| "true")/>
+                            <p class="help" id=format!("edit-groups-{id}-help")>{t(Msg::AdminUsersGroupsHelp)}</p>
+                            <p class="field-error" id=format!("edit-groups-{id}-error") aria-live="polite">
+                                {move || groups_error.get().unwrap_or_default()}
+                            </p>
+                        </div>
+                        <SubmitButton label=t(Msg::AdminUsersSaveGroups) pending=saving_groups/>
                     </PostForm>
                 </details>
                 {(!is_me).then(|| if user.active {

@@ -3,7 +3,9 @@
 
 use super::actor;
 use crate::{
-    domain::{AppCredentials, AppSummary, CurrentUser, GroupName, Name, Role},
+    domain::{
+        group::parse_group_names, AppCredentials, AppSummary, CurrentUser, GroupName, Name, Role,
+    },
     error::{AppError, Field, Problem, Problems},
     server::{
         db::{self, apps::AppFields},
@@ -44,27 +46,6 @@ pub struct AppForm<'a> {
     pub two_factor: bool,
     /// Group names separated by spaces or commas.
     pub groups: &'a str,
-}
-
-/// At most this many groups per app.
-const MAX_GROUPS: usize = 50;
-
-/// Group names separated by spaces or commas, each once.
-pub fn parse_group_names(text: &str) -> Result<Vec<GroupName>, Problem> {
-    let mut names: Vec<GroupName> = Vec::new();
-    for item in text.split(|c: char| c == ',' || c.is_whitespace()) {
-        if item.is_empty() {
-            continue;
-        }
-        let name = GroupName::parse(item)?;
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    if names.len() > MAX_GROUPS {
-        return Err(Problem::TooLong { max: MAX_GROUPS });
-    }
-    Ok(names)
 }
 
 impl AppInput {

@@ -5,7 +5,7 @@
 
 use super::actor;
 use crate::{
-    domain::{CurrentUser, Email, GroupName},
+    domain::{CurrentUser, Email, GroupMember, GroupName, GroupSummary, MembersPage},
     error::{AppError, Field, Problem},
     server::{
         db,
@@ -17,13 +17,117 @@ use crate::{
     },
 };
 
-/// A group and how many people are in it.
-pub use db::groups::GroupRow as GroupSummary;
-
 /// Every group with its member count, by name.
 pub async fn list(state: &AppState) -> Result<Vec<GroupSummary>, ServiceError> {
     let mut conn = state.db.conn().await?;
-    Ok(db::groups::list(&mut conn).await?)
+    Ok(db::groups::list(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(name, members)| GroupSummary { name, members })
+        .collect())
+}
+
+/// How many members a page of `/admin/groups` shows.
+const MEMBERS_PAGE: i64 = 50;
+
+/// A page of a group's members, newest account first, below `before`;
+/// only those whose email or name holds `term`, if one is given.
+pub async fn members(
+    state: &AppState,
+    name: &GroupName,
+    term: Option<&str>,
+    before: Option<i64>,
+) -> Result<MembersPage, ServiceError> {
+    let term = term
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    if term.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(AppError::field(Field::Email, Problem::TooLong { max: 100 }).into());
+    }
+    let mut conn = state.db.conn().await?;
+    let group = db::groups::find_id(&mut conn, name.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (rows, older) = db::groups::members_page(
+        &mut conn,
+        state.db.engine,
+        group,
+        term.as_deref(),
+        before.unwrap_or(i64::MAX),
+        MEMBERS_PAGE,
+    )
+    .await?;
+    Ok(MembersPage {
+        group: name.as_str().to_owned(),
+        count: db::groups::count_members(&mut conn, group).await?,
+        members: rows
+            .into_iter()
+            .map(|(id, email, name)| GroupMember { id, email, name })
+            .collect(),
+        older,
+    })
+}
+
+/// Gives a person exactly these groups (each must exist): every one added
+/// or left is audited, and leaving one ends the sign-ins to apps that no
+/// longer admit them.
+pub async fn set_of_person(
+    state: &AppState,
+    by: &CurrentUser,
+    user_id: i64,
+    names: &[GroupName],
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let person = db::users::find_by_id(&mut tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ids = db::groups::ids_by_name(&mut tx).await?;
+    let mut wanted = Vec::with_capacity(names.len());
+    for name in names {
+        let id = ids.get(name.as_str()).ok_or_else(|| {
+            let name = name.as_str().to_owned();
+            AppError::field(Field::Groups, Problem::NoSuchGroup { name })
+        })?;
+        wanted.push((name.as_str(), *id));
+    }
+    let now_in = db::groups::names_of_user(&mut tx, user_id).await?;
+    let who = Who::user(person.id, person.email.as_str());
+    for (name, id) in &wanted {
+        if !now_in.iter().any(|n| n == name)
+            && db::groups::add_member(&mut tx, *id, user_id, now).await?
+        {
+            let entry = Entry::new(Event::GroupMemberAdded)
+                .by(actor(Some(by)))
+                .on(who)
+                .detail(name);
+            audit::record(&mut tx, now, meta, entry).await?;
+        }
+    }
+    let mut left = Vec::new();
+    for name in &now_in {
+        if !wanted.iter().any(|(n, _)| n == name) {
+            db::groups::remove_member(&mut tx, ids[name.as_str()], user_id).await?;
+            left.push(name.as_str());
+        }
+    }
+    if !left.is_empty() {
+        let ended = db::oidc::revoke_unadmitted_of_user(&mut tx, user_id, now).await?;
+        for name in left {
+            let mut detail = name.to_owned();
+            if ended > 0 {
+                detail.push_str(&format!(" ({ended} sign-ins no longer admitted ended)"));
+            }
+            let entry = Entry::new(Event::GroupMemberRemoved)
+                .by(actor(Some(by)))
+                .on(who)
+                .detail(&detail);
+            audit::record(&mut tx, now, meta, entry).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Makes a group (a name taken already is refused on the field `name`).

@@ -35,6 +35,7 @@ fn summary(state: &AppState, u: db::users::UserRow) -> UserSummary {
         last_login: u.last_login_at.map(|t| format_time(t, tz)),
         mail_failed: None,
         two_step: Default::default(),
+        groups: Vec::new(),
         email: u.email.as_str().to_owned(),
         name: u.name,
     }
@@ -91,8 +92,13 @@ pub async fn list_users(
     let failures = db::outbox::last_failures(&mut conn, &addresses).await?;
     let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
     let factors = db::two_step::factors_of(&mut conn, &ids).await?;
+    let mut groups = db::groups::names_of_users(&mut conn, &ids).await?;
     let mut users: Vec<UserSummary> = rows.into_iter().map(|u| summary(state, u)).collect();
     for user in &mut users {
+        user.groups = groups
+            .extract_if(.., |(id, _)| *id == user.id)
+            .map(|(_, name)| name)
+            .collect();
         if let Some((_, app, passkeys)) = factors.iter().find(|(id, ..)| *id == user.id) {
             user.two_step = crate::domain::TwoStepSummary {
                 app: *app,

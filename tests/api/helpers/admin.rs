@@ -162,6 +162,20 @@ impl Browser {
         self.submit("admin/edit_app", "/admin/apps", &form).await
     }
 
+    /// Sets a person's groups as their row on `/admin/users` does.
+    pub async fn set_user_groups(&self, id: i64, groups: &str) -> Response {
+        let id = id.to_string();
+        let fields = [("id", id.as_str()), ("groups", groups)];
+        self.submit("admin/set_user_groups", USERS_PAGE, &fields)
+            .await
+    }
+
+    /// Posts one of `/admin/groups`' forms (`admin/<endpoint>`).
+    pub async fn group_action(&self, endpoint: &str, fields: &[(&str, &str)]) -> Response {
+        self.submit(&format!("admin/{endpoint}"), "/admin/groups", fields)
+            .await
+    }
+
     pub async fn disable_user(&self, id: i64) -> Response {
         self.submit("admin/disable_user", USERS_PAGE, &[("id", &id.to_string())])
             .await
