@@ -16,7 +16,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 lazy_page!(AdminGroupsRoute, AdminGroupsPage);
 
@@ -215,6 +215,23 @@ fn Members(page: MembersPage, q: Option<String>, actions: Actions) -> impl IntoV
     let empty = page.members.is_empty();
     let searched = q.is_some();
     let heading = tf(Msg::AdminGroupsMembersOf, &[("group", &group)]);
+    // With JavaScript the search stays on the page (the router's own
+    // navigation); without it the form's GET does the same.
+    let search = NodeRef::<leptos::html::Input>::new();
+    let on_search = {
+        let (navigate, group) = (use_navigate(), group.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let q = search.get().map(|input| input.value()).unwrap_or_default();
+            let q = q.trim();
+            let url = if q.is_empty() {
+                format!("/admin/groups?group={group}")
+            } else {
+                format!("/admin/groups?group={group}&q={}", encode_query(q))
+            };
+            navigate(&url, Default::default());
+        }
+    };
     let (group_add, group_search) = (group.clone(), group.clone());
     view! {
         <section class="card" id="group-members" aria-labelledby="group-members-heading">
@@ -230,11 +247,11 @@ fn Members(page: MembersPage, q: Option<String>, actions: Actions) -> impl IntoV
                     autocomplete="off" error=field_error(add_error, Field::Email)/>
                 <SubmitButton label=t(Msg::AdminGroupsAddMemberSubmit) pending=actions.add.pending()/>
             </PostForm>
-            <form method="get" action="/admin/groups" class="toolbar" role="search">
+            <form method="get" action="/admin/groups" class="toolbar" role="search" on:submit=on_search>
                 <input type="hidden" name="group" value=group_search/>
                 <label for="member-search" class="visually-hidden">{t(Msg::AdminGroupsSearchLabel)}</label>
                 <input id="member-search" name="q" type="search" value=q.clone().unwrap_or_default()
-                    placeholder=t(Msg::AdminGroupsSearchLabel)/>
+                    placeholder=t(Msg::AdminGroupsSearchLabel) node_ref=search/>
                 <button type="submit" class="button secondary">{t(Msg::AdminGroupsSearch)}</button>
             </form>
             {empty.then(|| view! {

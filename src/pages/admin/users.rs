@@ -125,7 +125,18 @@ impl RowActions {
                     .last_error()
                     .filter(|e| !matches!(e, AppError::Validation(_))),
             ];
-            errors.into_iter().flatten().next().map(|e| e.message())
+            errors
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|e| e.message())
+                .or_else(|| {
+                    // Without JavaScript the page cannot tell whose groups
+                    // were refused: it says why at the top.
+                    (self.groups.submitted_id().is_none())
+                        .then(|| self.groups.last_error()?.field_message(Field::Groups))
+                        .flatten()
+                })
         })
     }
 }
@@ -490,10 +501,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                     " " <a class="badge disabled" href="/admin/mail" title=t(Msg::AdminUsersMailFailedHelp)>{tf(Msg::AdminUsersMailFailed, &[("date", &at)])}</a>
                 })}
             </td>
-            <td>
-                <span class=role_class>{user.role.label()}</span>
-                <div class="muted">{tf(Msg::AdminAppsGroupsList, &[("groups", &groups_text)])}</div>
-            </td>
+            <td><span class=role_class>{user.role.label()}</span></td>
             <td><span class=status.0>{status.1}</span></td>
             <td><span class=if two_step.on() { "badge active" } else { "badge" }>{two_step_text}</span></td>
             <td>{user.last_login.clone().unwrap_or_else(|| t(Msg::AdminUsersNever).into())}</td>
@@ -525,7 +533,7 @@ fn UserRow(user: UserSummary, is_me: bool, actions: RowActions) -> impl IntoView
                     </PostForm>
                 </details>
                 <details open=move || groups_error.get().is_some()>
-                    <summary>{t(Msg::AdminUsersGroups)}</summary>
+                    <summary>{tf(Msg::AdminAppsGroupsList, &[("groups", &groups_text)])}</summary>
                     <PostForm action=groups attr:class="form stack" attr:novalidate=true>
                         <input type="hidden" name="id" value=id/>
                         <div class="field">
