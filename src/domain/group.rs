@@ -74,7 +74,9 @@ pub struct GroupMember {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembersPage {
     pub group: String,
-    pub count: i64,
+    /// How many people are in the group (on the first page only: counting
+    /// 100,000 members costs more than the page).
+    pub count: Option<i64>,
     pub members: Vec<GroupMember>,
     /// The next page starts below this account id.
     pub older: Option<i64>,

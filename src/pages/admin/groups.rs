@@ -236,7 +236,9 @@ fn Members(page: MembersPage, q: Option<String>, actions: Actions) -> impl IntoV
     view! {
         <section class="card" id="group-members" aria-labelledby="group-members-heading">
             <h2 id="group-members-heading">{heading}</h2>
-            <p>{tf(Msg::AdminGroupsMemberCount, &[("count", &page.count.to_string())])}</p>
+            {page.count.map(|count| view! {
+                <p>{tf(Msg::AdminGroupsMemberCount, &[("count", &count.to_string())])}</p>
+            })}
             <h3>{t(Msg::AdminGroupsAddMember)}</h3>
             <FormMessage error=Signal::derive(move || {
                 add_error.get().filter(|e| e.field_message(Field::Email).is_none()).map(|e| e.message())

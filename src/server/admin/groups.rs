@@ -59,7 +59,10 @@ pub async fn members(
     .await?;
     Ok(MembersPage {
         group: name.as_str().to_owned(),
-        count: db::groups::count_members(&mut conn, group).await?,
+        count: match before {
+            None => Some(db::groups::count_members(&mut conn, group).await?),
+            Some(_) => None,
+        },
         members: rows
             .into_iter()
             .map(|(id, email, name)| GroupMember { id, email, name })

@@ -117,7 +117,7 @@ pub async fn add_members(conn: &mut Conn, members: &[(i64, i64)], now: i64) -> s
 /// How many of a group's members one page of a search reads at most: a
 /// rare term stops there, and the page says where to go on from (so a
 /// search stays quick in a group of 100,000; BENCHMARKS.md, "Groups").
-const MEMBER_WALK: i64 = 20_000;
+const MEMBER_WALK: i64 = 10_000;
 
 /// A member as listed: account id, email, name.
 pub type MemberRow = (i64, String, String);
