@@ -103,4 +103,16 @@ mod tests {
             Err(Problem::TooLong { max: 64 })
         );
     }
+
+    #[test]
+    fn group_names_are_split_on_spaces_and_commas_and_checked() {
+        let names = parse_group_names(" editors, staff\nstaff ,,").unwrap();
+        let names: Vec<&str> = names.iter().map(GroupName::as_str).collect();
+        assert_eq!(names, ["editors", "staff"]);
+        assert_eq!(parse_group_names(""), Ok(vec![]));
+        assert_eq!(
+            parse_group_names("staff Editors"),
+            Err(Problem::InvalidCharacters)
+        );
+    }
 }

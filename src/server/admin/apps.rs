@@ -388,18 +388,6 @@ mod tests {
     }
 
     #[test]
-    fn group_names_are_split_on_spaces_and_commas_and_checked() {
-        let names = parse_group_names(" editors, staff\nstaff ,,").unwrap();
-        let names: Vec<&str> = names.iter().map(GroupName::as_str).collect();
-        assert_eq!(names, ["editors", "staff"]);
-        assert_eq!(parse_group_names(""), Ok(vec![]));
-        assert_eq!(
-            parse_group_names("staff Editors"),
-            Err(Problem::InvalidCharacters)
-        );
-    }
-
-    #[test]
     fn client_ids_are_hex_so_the_command_line_takes_them_as_they_are() {
         for _ in 0..64 {
             let id = new_client_id();

@@ -16,8 +16,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The most bcrypt rounds (2^cost) a kept hash may ask for. PHP and Django
-/// use 10 to 12; 13 takes about half a second here.
+/// The most bcrypt rounds (2^cost) a kept hash may ask for: one above
+/// Django's default (12) and PHP's (10, 12 since PHP 8.4); each step
+/// doubles the work of every login until the hash is replaced.
 pub const MOST_BCRYPT_COST: u32 = 13;
 
 /// The most PBKDF2 iterations a kept Django hash may ask for (Django 6.0
