@@ -75,48 +75,35 @@ pub async fn delete_group(name: String, confirm: Option<String>) -> Result<(), A
 /// Puts the person with `email` in `group`.
 #[server(prefix = "/api", endpoint = "admin/add_group_member", output = crate::api::Answer)]
 pub async fn add_group_member(group: String, email: String) -> Result<(), AppError> {
-    use crate::{
-        domain::GroupDone,
-        error::Field,
-        server::{
-            admin::groups::{self, Membership},
-            http::request,
-        },
-    };
-    let state = request::state()?;
-    let admin = request::require_admin(&state).await?;
-    let name = group_name(&group, Field::Name)?;
-    let meta = request::meta();
-    groups::change_member(&state, Some(&admin), &name, &email, Membership::Add, &meta).await?;
-    request::redirect_back_with(GroupDone::MemberAdded.as_str(), "/admin/groups");
-    Ok(())
+    use crate::{domain::GroupDone, server::admin::groups::Membership};
+    change_member(&group, &email, Membership::Add, GroupDone::MemberAdded).await
 }
 
 /// Takes the person with `email` out of `group`.
 #[server(prefix = "/api", endpoint = "admin/remove_group_member", output = crate::api::Answer)]
 pub async fn remove_group_member(group: String, email: String) -> Result<(), AppError> {
+    use crate::{domain::GroupDone, server::admin::groups::Membership};
+    change_member(&group, &email, Membership::Remove, GroupDone::MemberRemoved).await
+}
+
+/// Adds or removes a member for a site admin, then back to the page.
+#[cfg(feature = "ssr")]
+async fn change_member(
+    group: &str,
+    email: &str,
+    change: crate::server::admin::groups::Membership,
+    done: crate::domain::GroupDone,
+) -> Result<(), AppError> {
     use crate::{
-        domain::GroupDone,
         error::Field,
-        server::{
-            admin::groups::{self, Membership},
-            http::request,
-        },
+        server::{admin::groups, http::request},
     };
     let state = request::state()?;
     let admin = request::require_admin(&state).await?;
-    let name = group_name(&group, Field::Name)?;
+    let name = group_name(group, Field::Name)?;
     let meta = request::meta();
-    groups::change_member(
-        &state,
-        Some(&admin),
-        &name,
-        &email,
-        Membership::Remove,
-        &meta,
-    )
-    .await?;
-    request::redirect_back_with(GroupDone::MemberRemoved.as_str(), "/admin/groups");
+    groups::change_member(&state, Some(&admin), &name, email, change, &meta).await?;
+    request::redirect_back_with(done.as_str(), "/admin/groups");
     Ok(())
 }
 

@@ -97,15 +97,15 @@ pub async fn set_of_person(
     }
     let now_in = db::groups::names_of_user(&mut tx, user_id).await?;
     let who = Who::user(person.id, person.email.as_str());
+    let record = MembershipRecord {
+        now,
+        meta,
+        by: Some(by),
+        who,
+    };
     for (name, id) in &wanted {
-        if !now_in.iter().any(|n| n == name)
-            && db::groups::add_member(&mut tx, *id, user_id, now).await?
-        {
-            let entry = Entry::new(Event::GroupMemberAdded)
-                .by(actor(Some(by)))
-                .on(who)
-                .detail(name);
-            audit::record(&mut tx, now, meta, entry).await?;
+        if db::groups::add_member(&mut tx, *id, user_id, now).await? {
+            record.write(&mut tx, Membership::Add, name, 0).await?;
         }
     }
     let mut left = Vec::new();
@@ -118,19 +118,47 @@ pub async fn set_of_person(
     if !left.is_empty() {
         let ended = db::oidc::revoke_unadmitted_of_user(&mut tx, user_id, now).await?;
         for name in left {
-            let mut detail = name.to_owned();
-            if ended > 0 {
-                detail.push_str(&format!(" ({ended} sign-ins no longer admitted ended)"));
-            }
-            let entry = Entry::new(Event::GroupMemberRemoved)
-                .by(actor(Some(by)))
-                .on(who)
-                .detail(&detail);
-            audit::record(&mut tx, now, meta, entry).await?;
+            record
+                .write(&mut tx, Membership::Remove, name, ended)
+                .await?;
         }
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The audit entry of a membership change, with who made it and on whom.
+struct MembershipRecord<'a> {
+    now: i64,
+    meta: &'a RequestMeta,
+    by: Option<&'a CurrentUser>,
+    who: Who<'a>,
+}
+
+impl MembershipRecord<'_> {
+    /// Records `change` to `group`; `ended`: the app sign-ins it ended.
+    async fn write(
+        &self,
+        tx: &mut db::Tx,
+        change: Membership,
+        group: &str,
+        ended: u64,
+    ) -> Result<(), ServiceError> {
+        let event = match change {
+            Membership::Add => Event::GroupMemberAdded,
+            Membership::Remove => Event::GroupMemberRemoved,
+        };
+        let mut detail = group.to_owned();
+        if ended > 0 {
+            detail.push_str(&format!(" ({ended} sign-ins no longer admitted ended)"));
+        }
+        let entry = Entry::new(event)
+            .by(actor(self.by))
+            .on(self.who)
+            .detail(&detail);
+        audit::record(tx, self.now, self.meta, entry).await?;
+        Ok(())
+    }
 }
 
 /// Makes a group (a name taken already is refused on the field `name`).
@@ -210,30 +238,21 @@ pub async fn change_member(
     let person = db::users::find_by_email(&mut tx, &email.normalized())
         .await?
         .ok_or(AppError::field(Field::Email, Problem::NoSuchAccount))?;
-    let (changed, event) = match change {
-        Membership::Add => (
-            db::groups::add_member(&mut tx, group, person.id, now).await?,
-            Event::GroupMemberAdded,
-        ),
-        Membership::Remove => (
-            db::groups::remove_member(&mut tx, group, person.id).await?,
-            Event::GroupMemberRemoved,
-        ),
+    let changed = match change {
+        Membership::Add => db::groups::add_member(&mut tx, group, person.id, now).await?,
+        Membership::Remove => db::groups::remove_member(&mut tx, group, person.id).await?,
     };
     if changed {
-        let mut detail = name.as_str().to_owned();
         // Out of a group an app admits by: their sign-ins to it end now.
-        if change == Membership::Remove {
-            let ended = db::oidc::revoke_unadmitted_of_user(&mut tx, person.id, now).await?;
-            if ended > 0 {
-                detail.push_str(&format!(" ({ended} sign-ins no longer admitted ended)"));
+        let ended = match change {
+            Membership::Add => 0,
+            Membership::Remove => {
+                db::oidc::revoke_unadmitted_of_user(&mut tx, person.id, now).await?
             }
-        }
-        let entry = Entry::new(event)
-            .by(actor(by))
-            .on(Who::user(person.id, person.email.as_str()))
-            .detail(&detail);
-        audit::record(&mut tx, now, meta, entry).await?;
+        };
+        let who = Who::user(person.id, person.email.as_str());
+        let record = MembershipRecord { now, meta, by, who };
+        record.write(&mut tx, change, name.as_str(), ended).await?;
     }
     tx.commit().await?;
     Ok(changed)

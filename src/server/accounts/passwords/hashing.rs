@@ -337,9 +337,14 @@ impl Hasher {
                 ok: false,
                 needs_rehash: false,
             };
-            // Ours, or one brought from another system (its first login
-            // replaces it with ours).
-            let phc = match Kept::read(&phc) {
+            // Ours (read once, below), or one brought from another system
+            // (its first login replaces it with ours).
+            let read = if phc.starts_with("$argon2") {
+                Ok(Kept::Argon2(&phc))
+            } else {
+                Kept::read(&phc)
+            };
+            let phc = match read {
                 Ok(Kept::Argon2(phc)) => phc,
                 Ok(kept) => {
                     let ok = kept.verify(password.expose()) && real;
